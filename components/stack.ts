@@ -1,0 +1,194 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { ChosenBackend } from "../configs/backends";
+import { StackPlan, planStack } from "../configs/stack";
+import { basicAuthUsersLabel, routerLabels } from "../configs/traefik";
+import type { ServicePlan } from "../configs/types";
+import { Settings, TIERS } from "../settings";
+import { Backend } from "./backend";
+import { Grafana, grafanaServicePlan } from "./grafana";
+import { OtelCollector } from "./otel-collector";
+import { ServiceCommon } from "./service";
+import { Traefik } from "./traefik";
+
+export interface ObservabilityStackArgs {
+  /** Validated settings (parse once, in index.ts). */
+  settings: Settings;
+  /** JSON dashboards from dashboards/custom, read by index.ts. */
+  userDashboards?: { path: string; json: string }[];
+}
+
+/** The whole stack on one Docker network: collector, backends, Grafana and (optionally) Traefik. */
+export class ObservabilityStack extends pulumi.ComponentResource {
+  readonly plan: StackPlan;
+  readonly networkName: pulumi.Output<string>;
+  readonly grafanaUrl: pulumi.Output<string | undefined>;
+  readonly tracesUrl: pulumi.Output<string | undefined>;
+  readonly metricsUrl: pulumi.Output<string | undefined>;
+  readonly logsUrl: pulumi.Output<string | undefined>;
+  readonly otlpGrpcEndpoint: pulumi.Output<string | undefined>;
+  readonly otlpHttpEndpoint: pulumi.Output<string | undefined>;
+  readonly grafanaAdminUser: pulumi.Output<string>;
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  readonly basicAuthPassword: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("obs:stack:ObservabilityStack", name, {}, opts);
+    const { settings } = args;
+    const tier = TIERS[settings.tier];
+    const plan = planStack(settings, { userDashboards: args.userDashboards });
+    this.plan = plan;
+    const child = { parent: this };
+
+    const network = new docker.Network(
+      `${name}-network`,
+      {
+        name: plan.networkName,
+        driver: "bridge",
+        ipamConfigs: settings.network.subnet ? [{ subnet: settings.network.subnet }] : undefined,
+        labels: [{ label: "obs.stack", value: settings.environment }],
+      },
+      child,
+    );
+    const initImage = new docker.RemoteImage(`${name}-init-image`, { name: settings.images.init, keepLocally: true }, child);
+    const common: ServiceCommon = {
+      environment: settings.environment,
+      networkName: network.name,
+      initImageId: initImage.imageId,
+      bindAddress: settings.exposure.bindAddress,
+    };
+
+    // Basic auth for UIs without a login of their own: one generated password, bcrypt in labels.
+    const basicAuth =
+      plan.routing && settings.traefik.basicAuth
+        ? new random.RandomPassword(`${name}-basic-auth-password`, { length: 24, special: false }, child)
+        : undefined;
+    const basicAuthUsers = basicAuth ? pulumi.secret(pulumi.interpolate`admin:${basicAuth.bcryptHash}`) : undefined;
+    const extraNetworks = settings.traefik.mode === "external" ? [settings.traefik.network!] : undefined;
+    const labelsFor = (service: Pick<ServicePlan, "role" | "route">): Record<string, pulumi.Input<string>> | undefined => {
+      if (!plan.routing || !service.route) return undefined;
+      const labels: Record<string, pulumi.Input<string>> = routerLabels(plan.routing, service.role, service.route, settings.traefik.basicAuth);
+      if (service.route.protectWithBasicAuth && basicAuthUsers) labels[basicAuthUsersLabel(settings.environment)] = basicAuthUsers;
+      return labels;
+    };
+
+    const backend = (role: string, chosen: ChosenBackend) =>
+      new Backend(
+        `${name}-${role}`,
+        {
+          displayName: chosen.backend.displayName,
+          plan: chosen.plan,
+          common,
+          labels: labelsFor(chosen.plan.service),
+          extraNetworks: chosen.plan.service.route ? extraNetworks : undefined,
+        },
+        child,
+      );
+    const metrics = backend("metrics", plan.backends.metrics);
+    const traces = backend("traces", plan.backends.traces);
+    const logs = plan.backends.logs ? backend("logs", plan.backends.logs) : undefined;
+
+    const secretValues: Record<string, pulumi.Input<string>> = {};
+    for (const extra of settings.exporters) {
+      for (const [header, value] of Object.entries(extra.headers)) secretValues[`exporters.${extra.name}.${header}`] = pulumi.secret(value.reveal());
+      if (extra.basicAuth) secretValues[`exporters.${extra.name}.basicAuth.password`] = pulumi.secret(extra.basicAuth.password.reveal());
+    }
+    new OtelCollector(
+      `${name}-collector`,
+      {
+        image: settings.images.collector,
+        config: plan.collector,
+        extras: settings.exporters,
+        common,
+        publish: { otlpGrpc: settings.exposure.ports.otlpGrpc, otlpHttp: settings.exposure.ports.otlpHttp },
+        secrets: secretValues,
+      },
+      { ...child, dependsOn: [metrics, traces, ...(logs ? [logs] : [])] },
+    );
+
+    const adminPassword = settings.grafana.adminPassword
+      ? pulumi.secret(settings.grafana.adminPassword.reveal())
+      : new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, child).result;
+    const contact = settings.alerting.contactPoint;
+    const grafanaPlan = {
+      image: settings.images.grafana,
+      memoryMb: tier.memoryMb.grafana,
+      env: plan.grafana.env,
+      datasources: [plan.backends.metrics, plan.backends.traces, ...(plan.backends.logs ? [plan.backends.logs] : [])].map(
+        (c) => c.plan.datasource,
+      ),
+      dashboards: plan.grafana.dashboards,
+      alerting: plan.grafana.alerting,
+      contactPointUrl: plan.grafana.contactPointUrl,
+    };
+    new Grafana(
+      `${name}-grafana`,
+      {
+        plan: grafanaPlan,
+        common,
+        adminPassword: pulumi.secret(adminPassword),
+        contactPointUrl: contact.kind === "webhook" || contact.kind === "slack" ? pulumi.secret(contact.url.reveal()) : undefined,
+        labels: labelsFor(grafanaServicePlan(grafanaPlan)),
+        extraNetworks,
+      },
+      { ...child, dependsOn: [metrics, traces, ...(logs ? [logs] : [])] },
+    );
+
+    if (plan.traefik) {
+      const tls = settings.traefik.tls;
+      new Traefik(
+        `${name}-traefik`,
+        {
+          image: settings.images.traefik,
+          memoryMb: tier.memoryMb.traefik,
+          config: plan.traefik,
+          common,
+          publish: { http: settings.exposure.ports.http, https: settings.exposure.ports.https },
+          tls: tls.mode === "files" ? { certificate: pulumi.secret(tls.certificate.reveal()), key: pulumi.secret(tls.key.reveal()) } : undefined,
+          labels: settings.traefik.dashboard && basicAuthUsers ? traefikDashboardLabels(settings.environment, plan, basicAuthUsers) : undefined,
+        },
+        child,
+      );
+    }
+
+    const endpoint = (port: number | undefined, scheme: string) =>
+      port === undefined ? undefined : `${scheme}${settings.exposure.bindAddress}:${port}`;
+    this.networkName = network.name;
+    this.grafanaUrl = pulumi.output(plan.urls.grafana);
+    this.tracesUrl = pulumi.output(plan.urls.traces);
+    this.metricsUrl = pulumi.output(plan.urls.metrics);
+    this.logsUrl = pulumi.output(plan.urls.logs);
+    this.otlpGrpcEndpoint = pulumi.output(endpoint(settings.exposure.ports.otlpGrpc, ""));
+    this.otlpHttpEndpoint = pulumi.output(endpoint(settings.exposure.ports.otlpHttp, "http://"));
+    this.grafanaAdminUser = pulumi.output(settings.grafana.adminUser);
+    this.grafanaAdminPassword = pulumi.secret(adminPassword);
+    this.basicAuthPassword = basicAuth ? pulumi.secret(basicAuth.result) : pulumi.output(undefined);
+    this.registerOutputs({
+      networkName: this.networkName,
+      grafanaUrl: this.grafanaUrl,
+      tracesUrl: this.tracesUrl,
+      metricsUrl: this.metricsUrl,
+      logsUrl: this.logsUrl,
+      otlpGrpcEndpoint: this.otlpGrpcEndpoint,
+      otlpHttpEndpoint: this.otlpHttpEndpoint,
+      grafanaAdminUser: this.grafanaAdminUser,
+      grafanaAdminPassword: this.grafanaAdminPassword,
+      basicAuthPassword: this.basicAuthPassword,
+    });
+  }
+}
+
+/** Traefik's own dashboard at traefik.<domain>, only ever behind basic auth. */
+function traefikDashboardLabels(
+  environment: string,
+  plan: StackPlan,
+  users: pulumi.Input<string>,
+): Record<string, pulumi.Input<string>> {
+  const labels: Record<string, pulumi.Input<string>> = routerLabels(plan.routing!, "traefik", { subdomain: "traefik", port: 8080, protectWithBasicAuth: true }, true);
+  const router = `traefik.http.routers.${environment}-traefik`;
+  labels[`${router}.service`] = "api@internal";
+  delete labels[`traefik.http.services.${environment}-traefik.loadbalancer.server.port`];
+  labels[basicAuthUsersLabel(environment)] = users;
+  return labels;
+}

@@ -1,0 +1,68 @@
+import type { Settings, Tier } from "../../settings";
+import type { DatasourcePlan, ExporterPlan, ScrapeTarget, ServicePlan, Signal } from "../types";
+
+/** What a backend module is given: settings, the tier, and where it (and its peers) live. */
+export interface BackendContext {
+  settings: Settings;
+  tier: Tier;
+  /** Host the backend is reached at: its DNS alias in the stack, 127.0.0.1 in tests. */
+  host: string;
+  /** Port overrides by port name (tests run several backends on free loopback ports). */
+  ports?: Partial<Record<string, number>>;
+  /** Where the metrics backend accepts remote write (Tempo's metrics generator pushes there). */
+  metricsRemoteWriteUrl: string;
+  /** A logs backend is deployed: traces datasources link to it. */
+  logsEnabled: boolean;
+}
+
+/**
+ * The small typed contract every backend implements. The rest of the program never branches on
+ * the backend kind: it asks the chosen backend for these.
+ */
+export interface BackendPlan {
+  /** The container, as data. */
+  service: ServicePlan;
+  /** The write endpoint, as a collector exporter. */
+  exporter: ExporterPlan;
+  /** Base URL queries go to (Grafana, tests). */
+  queryUrl: string;
+  /** The Grafana datasource (stable uid per signal). */
+  datasource: DatasourcePlan;
+  /** Its own metrics, scraped by the collector into the metrics backend. */
+  scrape: ScrapeTarget[];
+  /** Metrics backends only: where Prometheus remote write is accepted. */
+  remoteWriteUrl?: string;
+}
+
+export interface Backend<K extends string = string> {
+  kind: K;
+  /** Human name; also the component type token suffix (`obs:backend:VictoriaMetrics`). */
+  displayName: string;
+  signal: Signal;
+  /** DNS alias / role; also the default host. */
+  role: string;
+  defaultPorts: Record<string, number>;
+  plan(ctx: BackendContext): BackendPlan;
+}
+
+export function portsOf(backend: Backend, ctx: BackendContext): Record<string, number> {
+  const ports: Record<string, number> = { ...backend.defaultPorts };
+  for (const [name, port] of Object.entries(ctx.ports ?? {})) if (port !== undefined) ports[name] = port;
+  return ports;
+}
+
+/** A `wget` probe for images that ship busybox/alpine tools. */
+export function httpHealthcheck(port: number, path: string) {
+  return {
+    test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`],
+    interval: "10s",
+    timeout: "3s",
+    retries: 6,
+    startPeriod: "20s",
+  };
+}
+
+/** Settings' "30d" as Go duration hours ("720h") for components that only take Go durations. */
+export function goHours(hours: number): string {
+  return `${hours}h`;
+}

@@ -1,0 +1,84 @@
+import { retentionHours } from "../../settings";
+import { toYaml } from "../serialize";
+import { DATASOURCE_UIDS } from "../types";
+import { Backend, goHours, portsOf } from "./contract";
+import { traceIdDerivedField } from "./logs-datasource";
+
+export const LOKI_CONFIG_PATH = "/etc/loki/config.yaml";
+
+/**
+ * Loki 3 single binary on the filesystem, OTLP logs in at /otlp (the `loki` exporter is gone from
+ * the collector). Retention is enforced by the compactor. No healthcheck: the image's tools could
+ * not be confirmed here; Grafana's datasource health shows it instead.
+ */
+export const loki: Backend<"loki"> = {
+  kind: "loki",
+  displayName: "Loki",
+  signal: "logs",
+  role: "loki",
+  defaultPorts: { http: 3100, grpc: 9096 },
+  plan(ctx) {
+    const ports = portsOf(this, ctx);
+    const base = `http://${ctx.host}:${ports.http}`;
+    return {
+      service: {
+        role: this.role,
+        image: ctx.settings.images.loki,
+        command: [`-config.file=${LOKI_CONFIG_PATH}`],
+        env: {},
+        memoryMb: ctx.tier.memoryMb.loki,
+        ports: [{ name: "http", internal: ports.http! }],
+        volumes: [{ name: "data", containerPath: "/loki", ownerUid: 10001 }],
+        hostMounts: [],
+        files: [
+          {
+            path: LOKI_CONFIG_PATH,
+            content: renderLokiConfig({ ports, retentionHours: retentionHours(ctx.settings.logs.retention), dataPath: "/loki" }),
+          },
+        ],
+        secretFiles: [],
+        route: undefined,
+      },
+      exporter: {
+        id: "otlp_http/logs",
+        type: "otlp_http",
+        signals: ["logs"],
+        config: { endpoint: `${base}/otlp` },
+        secretFiles: [],
+      },
+      queryUrl: base,
+      datasource: {
+        name: "Loki",
+        type: "loki",
+        uid: DATASOURCE_UIDS.logs,
+        access: "proxy",
+        url: base,
+        isDefault: false,
+        editable: false,
+        jsonData: { derivedFields: [traceIdDerivedField()] },
+      },
+      scrape: [{ job: "loki", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
+    };
+  },
+};
+
+export function renderLokiConfig(input: { ports: Record<string, number>; retentionHours: number; dataPath: string }): string {
+  const { ports, dataPath } = input;
+  return toYaml({
+    auth_enabled: false,
+    server: { http_listen_port: ports.http, grpc_listen_port: ports.grpc, log_level: "info" },
+    common: {
+      instance_addr: "127.0.0.1",
+      path_prefix: dataPath,
+      storage: { filesystem: { chunks_directory: `${dataPath}/chunks`, rules_directory: `${dataPath}/rules` } },
+      replication_factor: 1,
+      ring: { kvstore: { store: "inmemory" } },
+    },
+    schema_config: {
+      configs: [{ from: "2024-01-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+    },
+    limits_config: { retention_period: goHours(input.retentionHours), allow_structured_metadata: true, volume_enabled: true },
+    compactor: { working_directory: `${dataPath}/compactor`, retention_enabled: true, delete_request_store: "filesystem" },
+    analytics: { reporting_enabled: false },
+  });
+}

@@ -1,0 +1,291 @@
+import type { ExtraExporter, Settings, Tier } from "../settings";
+import { toYaml } from "./serialize";
+import type { ExporterPlan, ScrapeTarget, SecretFilePlan, Signal } from "./types";
+
+export const COLLECTOR_CONFIG_PATH = "/etc/otelcol-contrib/config.yaml";
+export const COLLECTOR_SECRETS_DIR = "/etc/otelcol-contrib/secrets";
+export const COLLECTOR_DATA_DIR = "/var/lib/otelcol";
+export const COLLECTOR_UID = 10001;
+export const SELF_SCRAPE_JOB = "otel-collector";
+
+export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888 } as const;
+export type CollectorPorts = { [K in keyof typeof COLLECTOR_PORTS]: number };
+
+export interface CollectorConfigInput {
+  environment: string;
+  /** Container memory limit: memory_limiter and GOMEMLIMIT are derived from it. */
+  memoryMb: number;
+  queueSize: number;
+  batch: Tier["batch"];
+  /** Address receivers and the health/metrics endpoints bind to (0.0.0.0 in a container). */
+  bind: string;
+  ports: CollectorPorts;
+  exporters: ExporterPlan[];
+  /** Other services' /metrics to scrape into the metrics pipeline (the collector's own is added). */
+  scrape: ScrapeTarget[];
+  /** Directory of the persistent queues; undefined keeps queues in memory. */
+  queueDirectory?: string;
+  retryMaxElapsed: string;
+  debug: boolean;
+  /** Read Docker's json-file logs of every container on the host. */
+  dockerLogs?: { include: string };
+}
+
+/** memory_limiter numbers from the container limit (REFERENCE: spike ≈ 20 % of the limit). */
+export function memoryLimits(memoryMb: number): { limitMib: number; spikeLimitMib: number; goMemLimitMib: number } {
+  const limitMib = Math.floor(memoryMb * 0.8);
+  return { limitMib, spikeLimitMib: Math.floor(limitMib * 0.2), goMemLimitMib: Math.floor(memoryMb * 0.8) };
+}
+
+/** Input for the stack's collector, from settings; tests override bind, ports and addresses. */
+export function collectorInputFromSettings(
+  settings: Settings,
+  tier: Tier,
+  exporters: ExporterPlan[],
+  scrape: ScrapeTarget[],
+): CollectorConfigInput {
+  return {
+    environment: settings.environment,
+    memoryMb: tier.memoryMb.collector,
+    queueSize: tier.queueSize,
+    batch: tier.batch,
+    bind: "0.0.0.0",
+    ports: { ...COLLECTOR_PORTS },
+    exporters,
+    scrape,
+    queueDirectory: settings.collector.persistentQueue ? `${COLLECTOR_DATA_DIR}/queue` : undefined,
+    retryMaxElapsed: settings.collector.retryMaxElapsed,
+    debug: settings.collector.debug,
+    dockerLogs: settings.logs.dockerLogs ? { include: "/var/lib/docker/containers/*/*-json.log" } : undefined,
+  };
+}
+
+/** Extra destinations from stack config, as exporter plans whose secrets are file references. */
+export function extraExporterPlans(extras: ExtraExporter[], logsEnabled: boolean): ExporterPlan[] {
+  return extras.map((extra) => {
+    const secretFiles: SecretFilePlan[] = [];
+    const secretRef = (name: string) => {
+      const path = `${COLLECTOR_SECRETS_DIR}/${extra.name}-${name.toLowerCase()}`;
+      secretFiles.push({ path, secret: `exporters.${extra.name}.${name}` });
+      return `\${file:${path}}`;
+    };
+    const headers: Record<string, string> = {};
+    for (const header of Object.keys(extra.headers).sort()) headers[header] = secretRef(header);
+    const optional = {
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      ...(extra.basicAuth ? { auth: { authenticator: `basicauth/${extra.name}` } } : {}),
+    };
+    switch (extra.kind) {
+      case "prometheusremotewrite":
+        return {
+          id: `prometheus_remote_write/${extra.name}`,
+          type: "prometheus_remote_write",
+          signals: ["metrics"],
+          config: { endpoint: extra.endpoint, ...optional },
+          secretFiles,
+        };
+      case "otlphttp": {
+        const wanted: Signal[] = extra.signals ?? ["metrics", "traces", ...(logsEnabled ? (["logs"] as const) : [])];
+        return {
+          id: `otlp_http/${extra.name}`,
+          type: "otlp_http",
+          signals: wanted,
+          config: { endpoint: extra.endpoint, ...optional },
+          secretFiles,
+        };
+      }
+      default: {
+        const never: never = extra.kind;
+        throw new Error(`unknown exporter kind ${String(never)}`);
+      }
+    }
+  });
+}
+
+function basicAuthExtensions(extras: ExtraExporter[]): { extensions: Record<string, unknown>; secretFiles: SecretFilePlan[] } {
+  const extensions: Record<string, unknown> = {};
+  const secretFiles: SecretFilePlan[] = [];
+  for (const extra of extras) {
+    if (!extra.basicAuth) continue;
+    const path = `${COLLECTOR_SECRETS_DIR}/${extra.name}-basic-auth-password`;
+    secretFiles.push({ path, secret: `exporters.${extra.name}.basicAuth.password` });
+    extensions[`basicauth/${extra.name}`] = {
+      client_auth: { username: extra.basicAuth.username, password: `\${file:${path}}` },
+    };
+  }
+  return { extensions, secretFiles };
+}
+
+const RETRY = (maxElapsed: string) => ({
+  enabled: true,
+  initial_interval: "1s",
+  max_interval: "30s",
+  // Bounded: past it the batch is dropped (and counted in otelcol_exporter_send_failed_*), so a
+  // dead backend cannot grow the persistent queue without end.
+  max_elapsed_time: maxElapsed,
+});
+
+/** Queue, batching and retry per exporter type: the one place that knows which keys each takes. */
+function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Record<string, unknown> {
+  const retry_on_failure = RETRY(input.retryMaxElapsed);
+  switch (exporter.type) {
+    case "otlp_grpc":
+    case "otlp_http":
+      return {
+        ...exporter.config,
+        timeout: "10s",
+        retry_on_failure,
+        sending_queue: {
+          enabled: true,
+          queue_size: input.queueSize,
+          num_consumers: 4,
+          ...(input.queueDirectory ? { storage: "file_storage/queue" } : {}),
+          // Batching lives in the exporter, after the queue: what the receiver acknowledged is
+          // already persisted, so a crash cannot lose a half-filled in-memory batch.
+          batch: {
+            flush_timeout: input.batch.timeout,
+            min_size: input.batch.sendBatchSize,
+            max_size: input.batch.sendBatchMaxSize,
+          },
+        },
+      };
+    case "prometheus_remote_write":
+      return {
+        ...exporter.config,
+        timeout: "10s",
+        external_labels: { deployment_environment: input.environment },
+        retry_on_failure,
+        sending_queue: {
+          enabled: true,
+          queue_size: input.queueSize,
+          num_consumers: 4,
+          ...(input.queueDirectory ? { storage: "file_storage/queue" } : {}),
+          batch: {
+            flush_timeout: input.batch.timeout,
+            min_size: input.batch.sendBatchSize,
+            max_size: input.batch.sendBatchMaxSize,
+          },
+        },
+      };
+    default: {
+      const never: never = exporter.type;
+      throw new Error(`unknown exporter type ${String(never)}`);
+    }
+  }
+}
+
+/** Render the collector config as a plain object (serialise with renderCollectorYaml). */
+export function renderCollectorConfig(input: CollectorConfigInput, extras: ExtraExporter[] = []): Record<string, unknown> {
+  const { bind, ports } = input;
+  const limits = memoryLimits(input.memoryMb);
+  const auth = basicAuthExtensions(extras);
+
+  const extensions: Record<string, unknown> = {
+    health_check: { endpoint: `${bind}:${ports.health}` },
+    ...(input.queueDirectory
+      ? {
+          "file_storage/queue": {
+            directory: input.queueDirectory,
+            create_directory: true,
+            timeout: "1s",
+            compaction: { on_start: true, on_rebound: true, directory: input.queueDirectory },
+          },
+        }
+      : {}),
+    ...auth.extensions,
+  };
+
+  const receivers: Record<string, unknown> = {
+    otlp: {
+      protocols: {
+        grpc: { endpoint: `${bind}:${ports.otlpGrpc}` },
+        http: { endpoint: `${bind}:${ports.otlpHttp}` },
+      },
+    },
+    "prometheus/self": {
+      config: {
+        scrape_configs: [
+          {
+            job_name: SELF_SCRAPE_JOB,
+            scrape_interval: "15s",
+            static_configs: [{ targets: [`127.0.0.1:${ports.metrics}`] }],
+          },
+          ...input.scrape.map((t) => ({
+            job_name: t.job,
+            scrape_interval: "15s",
+            metrics_path: t.path,
+            static_configs: [{ targets: [t.target] }],
+          })),
+        ],
+      },
+    },
+    ...(input.dockerLogs
+      ? {
+          "filelog/docker": {
+            include: [input.dockerLogs.include],
+            start_at: "end",
+            include_file_path: true,
+            operators: [
+              { type: "container", format: "docker", add_metadata_from_filepath: false },
+            ],
+          },
+        }
+      : {}),
+  };
+
+  const processors: Record<string, unknown> = {
+    // First in every pipeline: refuse data before the heap outgrows the container.
+    memory_limiter: { check_interval: "1s", limit_mib: limits.limitMib, spike_limit_mib: limits.spikeLimitMib },
+    "resource/environment": {
+      attributes: [
+        { key: "deployment.environment", value: input.environment, action: "upsert" },
+        { key: "deployment.environment.name", value: input.environment, action: "upsert" },
+      ],
+    },
+  };
+
+  const exporters: Record<string, unknown> = {};
+  for (const exporter of input.exporters) exporters[exporter.id] = withDelivery(exporter, input);
+  if (input.debug) exporters.debug = { verbosity: "basic" };
+
+  const pipelines: Record<string, unknown> = {};
+  for (const signal of ["metrics", "traces", "logs"] as const) {
+    const ids = input.exporters.filter((e) => e.signals.includes(signal)).map((e) => e.id);
+    if (ids.length === 0) continue;
+    const signalReceivers = ["otlp"];
+    if (signal === "metrics") signalReceivers.push("prometheus/self");
+    if (signal === "logs" && input.dockerLogs) signalReceivers.push("filelog/docker");
+    pipelines[signal] = {
+      receivers: signalReceivers,
+      processors: ["memory_limiter", "resource/environment"],
+      exporters: input.debug ? [...ids, "debug"] : ids,
+    };
+  }
+
+  return {
+    extensions,
+    receivers,
+    processors,
+    exporters,
+    service: {
+      extensions: Object.keys(extensions),
+      telemetry: {
+        logs: { level: "info", encoding: "json" },
+        metrics: {
+          level: "detailed",
+          readers: [{ pull: { exporter: { prometheus: { host: bind, port: ports.metrics } } } }],
+        },
+      },
+      pipelines,
+    },
+  };
+}
+
+export function renderCollectorYaml(input: CollectorConfigInput, extras: ExtraExporter[] = []): string {
+  return toYaml(renderCollectorConfig(input, extras));
+}
+
+/** Secret files every exporter and auth extension references. */
+export function collectorSecretFiles(exporters: ExporterPlan[], extras: ExtraExporter[]): SecretFilePlan[] {
+  return [...exporters.flatMap((e) => e.secretFiles), ...basicAuthExtensions(extras).secretFiles];
+}

@@ -1,0 +1,72 @@
+import type { Settings } from "../settings";
+import { toYaml } from "./serialize";
+import type { DatasourcePlan } from "./types";
+
+export const GRAFANA_PROVISIONING = "/etc/grafana/provisioning";
+/** Dashboards live outside the data volume: uploads there are re-done on every container change. */
+export const GRAFANA_DASHBOARDS_DIR = "/etc/grafana/dashboards";
+export const GRAFANA_SECRETS_DIR = "/etc/grafana/secrets";
+export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_SECRETS_DIR}/admin-password`;
+/** The alert contact point URL (webhook / Slack) is a secret file Grafana reads with $__file{}. */
+export const CONTACT_POINT_URL_FILE = `${GRAFANA_SECRETS_DIR}/contact-point-url`;
+export const GRAFANA_PORT = 3000;
+
+export function renderDatasources(datasources: DatasourcePlan[]): string {
+  const uids = datasources.map((d) => d.uid);
+  const duplicate = uids.find((uid, i) => uids.indexOf(uid) !== i);
+  if (duplicate) throw new Error(`two datasources share the uid ${duplicate}`);
+  if (datasources.filter((d) => d.isDefault).length !== 1) throw new Error("exactly one datasource must be the default");
+  return toYaml({
+    apiVersion: 1,
+    // A datasource dropped from config (e.g. after a backend swap) is deleted, not left dangling.
+    prune: true,
+    datasources,
+  });
+}
+
+export function renderDashboardProvider(): string {
+  return toYaml({
+    apiVersion: 1,
+    providers: [
+      {
+        name: "stack",
+        type: "file",
+        disableDeletion: true,
+        allowUiUpdates: false,
+        updateIntervalSeconds: 60,
+        options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: true },
+      },
+    ],
+  });
+}
+
+export interface GrafanaEnvInput {
+  settings: Settings;
+  /** Public URL Grafana is served at (Traefik host route). */
+  rootUrl: string;
+  tls: boolean;
+  plugins: string[];
+}
+
+/** Non-secret environment. The admin password comes from a file (GF_…__FILE), never an env value. */
+export function grafanaEnv(input: GrafanaEnvInput): Record<string, string> {
+  const env: Record<string, string> = {
+    GF_SECURITY_ADMIN_USER: input.settings.grafana.adminUser,
+    GF_SECURITY_ADMIN_PASSWORD__FILE: GRAFANA_ADMIN_PASSWORD_FILE,
+    GF_USERS_ALLOW_SIGN_UP: "false",
+    GF_AUTH_ANONYMOUS_ENABLED: "false",
+    GF_SERVER_ROOT_URL: input.rootUrl,
+    GF_SECURITY_COOKIE_SAMESITE: "strict",
+    GF_SECURITY_DISABLE_GRAVATAR: "true",
+    GF_ANALYTICS_REPORTING_ENABLED: "false",
+    GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+    GF_NEWS_NEWS_FEED_ENABLED: "false",
+    GF_LOG_MODE: "console",
+  };
+  if (input.tls) {
+    env.GF_SECURITY_COOKIE_SECURE = "true";
+    env.GF_SECURITY_STRICT_TRANSPORT_SECURITY = "true";
+  }
+  if (input.plugins.length > 0) env.GF_PLUGINS_PREINSTALL = input.plugins.join(",");
+  return env;
+}

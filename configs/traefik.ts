@@ -1,0 +1,105 @@
+import { toYaml } from "./serialize";
+import type { RoutePlan } from "./types";
+
+export const TRAEFIK_STATIC_PATH = "/etc/traefik/traefik.yml";
+export const TRAEFIK_DYNAMIC_TLS_PATH = "/etc/traefik/dynamic/tls.yml";
+export const TRAEFIK_CERT_PATH = "/etc/traefik/certs/tls.crt";
+export const TRAEFIK_KEY_PATH = "/etc/traefik/certs/tls.key";
+export const TRAEFIK_ACME_PATH = "/letsencrypt/acme.json";
+export const CERT_RESOLVER = "letsencrypt";
+
+export interface RoutingInput {
+  environment: string;
+  domain: string;
+  /** The network Traefik reaches the services on. */
+  network: string;
+  tls: "none" | "acme" | "files";
+}
+
+export const routerName = (environment: string, role: string) => `${environment}-${role}`;
+export const basicAuthMiddleware = (environment: string) => `${environment}-basic-auth`;
+/** Label carrying the bcrypt users list; its value is a secret the component fills in. */
+export const basicAuthUsersLabel = (environment: string) =>
+  `traefik.http.middlewares.${basicAuthMiddleware(environment)}.basicauth.users`;
+
+export function hostFor(route: Pick<RoutePlan, "subdomain">, domain: string): string {
+  return `${route.subdomain}.${domain}`;
+}
+
+export function publicUrl(route: Pick<RoutePlan, "subdomain">, input: Pick<RoutingInput, "domain" | "tls">): string {
+  return `${input.tls === "none" ? "http" : "https"}://${hostFor(route, input.domain)}`;
+}
+
+/** Docker labels that make Traefik route `<subdomain>.<domain>` to this container. */
+export function routerLabels(input: RoutingInput, role: string, route: RoutePlan, basicAuth: boolean): Record<string, string> {
+  const router = routerName(input.environment, role);
+  const prefix = `traefik.http.routers.${router}`;
+  const labels: Record<string, string> = {
+    "traefik.enable": "true",
+    "traefik.docker.network": input.network,
+    [`${prefix}.rule`]: `Host(\`${hostFor(route, input.domain)}\`)`,
+    [`${prefix}.entrypoints`]: input.tls === "none" ? "web" : "websecure",
+    [`${prefix}.service`]: router,
+    [`traefik.http.services.${router}.loadbalancer.server.port`]: String(route.port),
+  };
+  if (input.tls !== "none") labels[`${prefix}.tls`] = "true";
+  if (input.tls === "acme") labels[`${prefix}.tls.certresolver`] = CERT_RESOLVER;
+  if (route.protectWithBasicAuth && basicAuth) labels[`${prefix}.middlewares`] = `${basicAuthMiddleware(input.environment)}@docker`;
+  return labels;
+}
+
+export interface TraefikStaticInput extends RoutingInput {
+  acmeEmail?: string;
+  dashboard: boolean;
+}
+
+/** Traefik's static config when the program runs Traefik itself. */
+export function renderTraefikStatic(input: TraefikStaticInput): string {
+  const tls = input.tls !== "none";
+  return toYaml({
+    global: { checkNewVersion: false, sendAnonymousUsage: false },
+    log: { level: "INFO", format: "json" },
+    accessLog: { format: "json" },
+    ping: { entryPoint: "ping" },
+    api: { dashboard: input.dashboard, insecure: false },
+    entryPoints: {
+      web: {
+        address: ":80",
+        ...(tls ? { http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } } : {}),
+      },
+      ...(tls ? { websecure: { address: ":443", http: { tls: {} } } } : {}),
+      // Health probe only; never published.
+      ping: { address: "127.0.0.1:8082" },
+    },
+    providers: {
+      docker: {
+        endpoint: "unix:///var/run/docker.sock",
+        exposedByDefault: false,
+        network: input.network,
+        // Only containers of this stack, even if others on the host carry traefik labels.
+        constraints: `Label(\`obs.stack\`, \`${input.environment}\`)`,
+      },
+      ...(input.tls === "files" ? { file: { filename: TRAEFIK_DYNAMIC_TLS_PATH, watch: false } } : {}),
+    },
+    ...(input.tls === "acme"
+      ? {
+          certificatesResolvers: {
+            [CERT_RESOLVER]: {
+              acme: { email: input.acmeEmail, storage: TRAEFIK_ACME_PATH, httpChallenge: { entryPoint: "web" } },
+            },
+          },
+        }
+      : {}),
+  });
+}
+
+/** File-provider TLS: the certificate and key are uploaded as secret files at these paths. */
+export function renderTraefikTlsDynamic(): string {
+  return toYaml({
+    tls: {
+      stores: { default: { defaultCertificate: { certFile: TRAEFIK_CERT_PATH, keyFile: TRAEFIK_KEY_PATH } } },
+      certificates: [{ certFile: TRAEFIK_CERT_PATH, keyFile: TRAEFIK_KEY_PATH }],
+      options: { default: { minVersion: "VersionTLS12" } },
+    },
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * The plain-data contract between pure renderers and the thin Pulumi components.
+ * Nothing here knows about Pulumi: a ServicePlan is what a container should be, as data.
+ */
+
+export type Signal = "metrics" | "traces" | "logs";
+
+export interface PortPlan {
+  /** Stable name used for publishing and for tests (`http`, `otlp-grpc`, …). */
+  name: string;
+  internal: number;
+}
+
+export interface VolumePlan {
+  /** Suffix of the Docker volume name (`data`, `queue`). */
+  name: string;
+  containerPath: string;
+  /**
+   * Set when the image runs as a non-root user and the path does not exist in the image: a
+   * named volume is then created root-owned and the service could not write it, so a one-shot
+   * init container hands it to this uid first.
+   */
+  ownerUid?: number;
+}
+
+export interface FilePlan {
+  path: string;
+  content: string;
+}
+
+/** A file whose content is a secret: the component fills it from a Pulumi secret named `secret`. */
+export interface SecretFilePlan {
+  path: string;
+  secret: string;
+}
+
+export interface HealthcheckPlan {
+  test: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  startPeriod: string;
+}
+
+/** A UI that Traefik routes to by host name (`<subdomain>.<domain>`). */
+export interface RoutePlan {
+  subdomain: string;
+  port: number;
+  /** Put basic auth in front (UIs without a login of their own). */
+  protectWithBasicAuth: boolean;
+}
+
+export interface ServicePlan {
+  /** Role: DNS alias on the network, suffix of the child resource and container names. */
+  role: string;
+  image: string;
+  command?: string[];
+  env: Record<string, string>;
+  /** Run as this user instead of the image's (only where the job needs it). */
+  user?: string;
+  memoryMb: number;
+  ports: PortPlan[];
+  volumes: VolumePlan[];
+  /** Host paths mounted read-only (e.g. Docker's container logs for the filelog receiver). */
+  hostMounts: { hostPath: string; containerPath: string }[];
+  files: FilePlan[];
+  secretFiles: SecretFilePlan[];
+  /** Linux capabilities to keep; every container drops all others. */
+  capabilities?: string[];
+  /** Absent where the image has no tool to run one (the collector image is FROM scratch). */
+  healthcheck?: HealthcheckPlan;
+  route?: RoutePlan;
+}
+
+/** One exporter of the collector, contributed by a backend or an extra destination. */
+export interface ExporterPlan {
+  /** Full component id, e.g. `prometheus_remote_write/metrics`. */
+  id: string;
+  type: "prometheus_remote_write" | "otlp_grpc" | "otlp_http";
+  signals: Signal[];
+  /** Type-specific settings without queue/retry (the collector renderer adds those by type). */
+  config: Record<string, unknown>;
+  /** Secret files the config references with `${file:…}`. */
+  secretFiles: SecretFilePlan[];
+}
+
+/** A Prometheus scrape target for the collector's self-monitoring job list. */
+export interface ScrapeTarget {
+  job: string;
+  /** host:port */
+  target: string;
+  path: string;
+}
+
+/** A Grafana datasource as provisioning data. `$` must already be escaped as `$$` where literal. */
+export interface DatasourcePlan {
+  name: string;
+  type: string;
+  uid: string;
+  access: "proxy";
+  url: string;
+  isDefault: boolean;
+  editable: false;
+  jsonData: Record<string, unknown>;
+}
+
+/** Stable datasource uids: links between signals never depend on which backend was picked. */
+export const DATASOURCE_UIDS = { metrics: "metrics", traces: "traces", logs: "logs" } as const;
+
+/** Where a service is reached: its DNS alias in the stack, or 127.0.0.1 in tests. */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export const hostPort = (a: Address): string => `${a.host}:${a.port}`;

@@ -1,0 +1,60 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { ObservabilityStack } from "./components/stack";
+import { decodeConfigValue, parseSettings } from "./settings";
+
+/**
+ * The edge: read this stack's config once, validate it (every problem reported at once, before any
+ * resource exists), read user dashboards, and hand typed settings to the stack component.
+ */
+const project = pulumi.getProject();
+const prefix = `${project}:`;
+const raw: Record<string, unknown> = {};
+const secretKeys = new Set<string>();
+for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+  if (!key.startsWith(prefix)) continue;
+  const name = key.slice(prefix.length);
+  raw[name] = decodeConfigValue(value);
+  if (pulumi.runtime.isConfigSecret(key)) secretKeys.add(name);
+}
+const settings = parseSettings(raw, project, secretKeys);
+
+/** dashboards/custom/**.json: users' own dashboards, provisioned next to the generated ones. */
+function readUserDashboards(root: string): { path: string; json: string }[] {
+  if (!fs.existsSync(root)) return [];
+  const found: { path: string; json: string }[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith(".json")) {
+        const json = fs.readFileSync(full, "utf8");
+        try {
+          JSON.parse(json);
+        } catch (error) {
+          throw new Error(`dashboards/custom: ${path.relative(root, full)} is not valid JSON: ${(error as Error).message}`);
+        }
+        found.push({ path: path.relative(root, full).split(path.sep).join("/"), json });
+      }
+    }
+  };
+  walk(root);
+  return found;
+}
+
+const stack = new ObservabilityStack(settings.environment, {
+  settings,
+  userDashboards: readUserDashboards(path.join(__dirname, "dashboards", "custom")),
+});
+
+export const networkName = stack.networkName;
+export const grafanaUrl = stack.grafanaUrl;
+export const tracesUrl = stack.tracesUrl;
+export const metricsUrl = stack.metricsUrl;
+export const logsUrl = stack.logsUrl;
+export const otlpGrpcEndpoint = stack.otlpGrpcEndpoint;
+export const otlpHttpEndpoint = stack.otlpHttpEndpoint;
+export const grafanaAdminUser = stack.grafanaAdminUser;
+export const grafanaAdminPassword = stack.grafanaAdminPassword;
+export const basicAuthPassword = stack.basicAuthPassword;

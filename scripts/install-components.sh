@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Installs / builds real binaries of the stack's components into $TOOLS_DIR/bin
+# (default: <repo>/.tools/bin, gitignored) for the integration tests.
+#
+#   scripts/install-components.sh              # all components
+#   scripts/install-components.sh otelcol jaeger   # only some (otelcol jaeger debs prometheus3 loki)
+#
+# Idempotent: every binary gets a stamp file <bin>.version holding the version
+# string it was built from; a component is rebuilt only when the stamp differs.
+# Optional components that cannot be built (prometheus3, loki) are skipped with a
+# reason and never fail the script; their failure is remembered in <bin>.failed so
+# later runs skip them in seconds (RETRY_FAILED=1 forces a new attempt).
+#
+# Environment:
+#   TOOLS_DIR        where everything goes (default <repo>/.tools)
+#   GOMODCACHE, GOCACHE  honoured if set, else $TOOLS_DIR/go/{mod,cache}
+#   PROM3_TIMEOUT    seconds allowed for the Prometheus 3 build (default 900)
+#   RETRY_FAILED=1   retry optional components that failed before
+#
+# Network: only the Go module proxy and Debian's apt mirrors are used.
+# VictoriaMetrics, VictoriaLogs and Tempo are NOT built from Go: their modules answer
+# 403 from the module proxy on our machines. VictoriaMetrics comes from Debian instead.
+set -euo pipefail
+
+# --- versions ---------------------------------------------------------------
+# OpenTelemetry Collector Builder (ocb) and core collector modules (v0.N). The
+# manifest tools/otelcol-builder.yaml pins the component modules: core v0.164.0,
+# stable confmap providers v1.70.0 (= v1.(N-94)), contrib v0.164.0.
+OTELCOL_BUILDER_VERSION="v0.164.0"
+OTELCOL_MANIFEST="tools/otelcol-builder.yaml"   # relative to the repo root
+# Jaeger v2: the Go module has no /v2 suffix, so v2.13.0 is tagged v1.76.0.
+JAEGER_MODULE="github.com/jaegertracing/jaeger"
+JAEGER_VERSION="v1.76.0"                         # = Jaeger v2.13.0
+# Prometheus 3 from Go: module tag v0.316.0 = Prometheus v3.16.0 (optional).
+PROM3_MODULE="github.com/prometheus/prometheus"
+PROM3_VERSION="v0.316.0"                         # = Prometheus v3.16.0
+PROM3_TIMEOUT="${PROM3_TIMEOUT:-900}"            # seconds; slower builds are skipped
+# Loki 3 from Go (optional; its go.mod has replace directives, so `go install` fails).
+LOKI_MODULE="github.com/grafana/loki/v3"
+LOKI_VERSION="v3.7.8"
+# Debian packages (bookworm: victoria-metrics 1.79.5, prometheus 2.42.0); whatever
+# version apt installs is recorded in the stamp.
+DEB_PACKAGES=(victoria-metrics prometheus)
+
+# --- layout -----------------------------------------------------------------
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
+mkdir -p "$TOOLS_DIR"
+TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
+BIN_DIR="$TOOLS_DIR/bin"
+GOBIN_DIR="$TOOLS_DIR/gobin"      # go install target (builder, raw go-installed binaries)
+LOG_DIR="$TOOLS_DIR/logs"
+WORK_DIR="$TOOLS_DIR/work"        # build trees (ocb output, module copies)
+mkdir -p "$BIN_DIR" "$GOBIN_DIR" "$LOG_DIR" "$WORK_DIR"
+
+export GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
+export GOCACHE="${GOCACHE:-$TOOLS_DIR/go/cache}"
+export GOPATH="${GOPATH:-$TOOLS_DIR/go}"
+# -modcacherw: module cache stays deletable with a plain `rm -rf .tools`.
+export GOFLAGS="-buildvcs=false -modcacherw"
+export CGO_ENABLED=0
+export GOBIN="$GOBIN_DIR"
+export DEBIAN_FRONTEND=noninteractive
+
+FAILED=()
+START_ALL=$SECONDS
+
+# --- helpers ----------------------------------------------------------------
+say() { printf '%-12s %s\n' "$1:" "$2"; }
+elapsed() { local s=$(( SECONDS - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+stamp_of() { cat "$BIN_DIR/$1.version" 2>/dev/null || true; }
+# cached NAME WANT: binary present and its stamp equals WANT
+cached() { [[ -x "$BIN_DIR/$1" && "$(stamp_of "$1")" == "$2" ]]; }
+put_bin() { # put_bin SRC NAME STAMP
+  install -m 0755 "$1" "$BIN_DIR/$2.tmp" && mv -f "$BIN_DIR/$2.tmp" "$BIN_DIR/$2"
+  printf '%s\n' "$3" > "$BIN_DIR/$2.version"
+  rm -f "$BIN_DIR/$2.failed"
+}
+# previous failure of an optional component at the same version: "reason" or empty
+failed_before() {
+  [[ "${RETRY_FAILED:-0}" == 1 ]] && return 1
+  [[ -f "$BIN_DIR/$1.failed" ]] || return 1
+  [[ "$(head -n1 "$BIN_DIR/$1.failed")" == "$2" ]] || return 1
+  sed -n 2p "$BIN_DIR/$1.failed"
+}
+record_failure() { printf '%s\n%s\n' "$2" "$3" > "$BIN_DIR/$1.failed"; }
+# first line of a go error worth showing
+go_error() {
+  if grep -q 'replace directives' "$1"; then
+    echo "the go.mod of the module contains replace directives, which go install refuses"; return
+  fi
+  { grep -v -E '^go: (downloading|finding|extracting) ' "$1" | grep -m1 -iE 'error|cannot|undefined|not found|killed|: ' ||
+    tail -n1 "$1"; } | sed 's/^[[:space:]]*//' | cut -c1-240
+}
+
+want() { # want COMPONENT: selected on the command line (or no selection)
+  [[ ${#SELECTED[@]} -eq 0 ]] && return 0
+  local c; for c in "${SELECTED[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1
+}
+
+# Build main package PKG (relative path inside module) of module MOD@VER as the
+# main module, in a writable copy of the module tree. Needed when the module's
+# go.mod has replace directives (then `go install mod@ver` refuses to build).
+build_in_module() { # build_in_module MOD VER PKG OUT LOG
+  local mod=$1 ver=$2 pkg=$3 out=$4 log=$5 dir src
+  src="$(cd "$WORK_DIR" && go mod download -json "$mod@$ver" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$src" && -d "$src" ]] || { echo "go mod download $mod@$ver failed" >>"$log"; return 1; }
+  dir="$WORK_DIR/$(basename "$mod")-$ver"
+  rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"
+  (cd "$dir" && go build -trimpath -ldflags='-s -w' -o "$out" "./$pkg") >>"$log" 2>&1
+}
+
+# --- 1. OpenTelemetry Collector via ocb --------------------------------------
+install_otelcol() {
+  local manifest="$REPO_ROOT/$OTELCOL_MANIFEST" log="$LOG_DIR/otelcol.log" t0=$SECONDS stamp
+  [[ -f "$manifest" ]] || { say otelcol "FAILED: manifest $OTELCOL_MANIFEST missing"; FAILED+=(otelcol); return; }
+  stamp="builder@$OTELCOL_BUILDER_VERSION manifest-sha256:$(sha256sum "$manifest" | cut -c1-16)"
+  if cached otelcol "$stamp"; then say otelcol "cached ($stamp)"; return; fi
+  : >"$log"
+  local builder="$GOBIN_DIR/builder"
+  if [[ "$("$builder" version 2>/dev/null || true)" != *" $OTELCOL_BUILDER_VERSION" ]]; then
+    if ! go install "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION" >>"$log" 2>&1; then
+      say otelcol "FAILED installing builder: $(go_error "$log") (log: $log)"; FAILED+=(otelcol); return
+    fi
+  fi
+  # ocb has no --output-path flag: build from a copy with an absolute output_path.
+  local out="$WORK_DIR/otelcol-build" tmp="$WORK_DIR/otelcol-builder.yaml"
+  sed "s|^\([[:space:]]*output_path:\).*|\1 $out|" "$manifest" >"$tmp"
+  if ! (cd "$WORK_DIR" && "$builder" --config "$tmp") >>"$log" 2>&1; then
+    say otelcol "FAILED after $(elapsed $t0): $(go_error "$log") (log: $log)"; FAILED+=(otelcol); return
+  fi
+  put_bin "$out/otelcol" otelcol "$stamp"
+  say otelcol "built in $(elapsed $t0) ($stamp)"
+}
+
+# --- 2. Jaeger v2 -------------------------------------------------------------
+install_jaeger() {
+  local stamp="$JAEGER_MODULE/cmd/jaeger@$JAEGER_VERSION" log="$LOG_DIR/jaeger.log" t0=$SECONDS how
+  if cached jaeger "$stamp"; then say jaeger "cached ($stamp)"; return; fi
+  : >"$log"
+  # v1.76.0's go.mod has `replace github.com/Shopify/sarama => ... v1.33.0`, so
+  # `go install ...@v1.76.0` refuses; then build inside a copy of the module tree
+  # (same go.mod/go.sum, so the same dependency versions as upstream's build).
+  if go install "$stamp" >>"$log" 2>&1; then
+    how="go install"; install -m 0755 "$GOBIN_DIR/jaeger" "$WORK_DIR/jaeger.bin"
+  elif grep -q 'replace directives' "$log" &&
+       build_in_module "$JAEGER_MODULE" "$JAEGER_VERSION" cmd/jaeger "$WORK_DIR/jaeger.bin" "$log"; then
+    how="module build (go install refused: replace directives)"
+  else
+    say jaeger "FAILED after $(elapsed $t0): $(go_error "$log") (log: $log)"; FAILED+=(jaeger); return
+  fi
+  put_bin "$WORK_DIR/jaeger.bin" jaeger "$stamp"
+  say jaeger "built in $(elapsed $t0) via $how ($stamp = Jaeger v2.13.0)"
+}
+
+# --- 3. Debian packages: victoria-metrics, prometheus, promtool ----------------
+APT_UPDATED=0
+install_debs() {
+  local pkg missing=()
+  for pkg in "${DEB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    local sudo=() log="$LOG_DIR/apt.log" t0=$SECONDS
+    if [[ $EUID -ne 0 ]]; then
+      if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n env DEBIAN_FRONTEND=noninteractive)
+      else say debs "FAILED: ${missing[*]} not installed and not root"; FAILED+=(debs); return; fi
+    fi
+    if [[ $APT_UPDATED == 0 ]]; then "${sudo[@]}" apt-get update -qq >"$log" 2>&1 || true; APT_UPDATED=1; fi
+    if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+      say debs "FAILED: apt-get install ${missing[*]} (log: $log)"; FAILED+=(debs); return
+    fi
+    say debs "apt-get installed ${missing[*]} in $(elapsed $t0)"
+  fi
+  link_deb_bin victoria-metrics victoria-metrics
+  link_deb_bin prometheus prometheus
+  link_deb_bin prometheus promtool
+}
+link_deb_bin() { # link_deb_bin PACKAGE BINARY
+  local pkg=$1 name=$2 path ver stamp
+  path="$(dpkg -L "$pkg" 2>/dev/null | grep -E "/s?bin/$name\$" | head -n1 || true)"
+  if [[ -z "$path" || ! -x "$path" ]]; then say "$name" "FAILED: not found in dpkg -L $pkg"; FAILED+=("$name"); return; fi
+  ver="$(dpkg-query -W -f='${Version}' "$pkg")"
+  stamp="deb $pkg $ver $path"
+  if [[ -L "$BIN_DIR/$name" && "$(readlink "$BIN_DIR/$name")" == "$path" && "$(stamp_of "$name")" == "$stamp" ]]; then
+    say "$name" "cached ($stamp)"; return
+  fi
+  ln -sfn "$path" "$BIN_DIR/$name"
+  printf '%s\n' "$stamp" >"$BIN_DIR/$name.version"
+  say "$name" "linked ($stamp)"
+}
+
+# --- 4. Prometheus 3 via go install (optional) ---------------------------------
+install_prometheus3() {
+  local stamp="$PROM3_MODULE@$PROM3_VERSION" log="$LOG_DIR/prometheus3.log" t0=$SECONDS why rc=0
+  if cached prometheus3 "$stamp" && cached promtool3 "$stamp"; then say prometheus3 "cached ($stamp, promtool3 too)"; return; fi
+  if why="$(failed_before prometheus3 "$stamp")"; then say prometheus3 "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
+  : >"$log"
+  # No replace/exclude directives in its go.mod, so plain go install works.
+  # Built without the `builtinassets` tag: API/OTLP receiver work, the web UI is not embedded.
+  timeout "$PROM3_TIMEOUT" go install "$PROM3_MODULE/cmd/prometheus@$PROM3_VERSION" "$PROM3_MODULE/cmd/promtool@$PROM3_VERSION" >>"$log" 2>&1 || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    if [[ $rc -eq 124 ]]; then why="build exceeded ${PROM3_TIMEOUT}s"; else why="$(go_error "$log")"; fi
+    record_failure prometheus3 "$stamp" "$why"
+    say prometheus3 "skipped after $(elapsed $t0): $why (log: $log)"; return
+  fi
+  put_bin "$GOBIN_DIR/prometheus" prometheus3 "$stamp"
+  put_bin "$GOBIN_DIR/promtool" promtool3 "$stamp"
+  say prometheus3 "built in $(elapsed $t0) ($stamp = Prometheus v3.16.0, promtool3 too)"
+}
+
+# --- 5. Loki via go install (optional; expected to be skipped) -----------------
+install_loki() {
+  local stamp="$LOKI_MODULE/cmd/loki@$LOKI_VERSION" log="$LOG_DIR/loki.log" t0=$SECONDS why
+  if cached loki "$stamp"; then say loki "cached ($stamp)"; return; fi
+  if why="$(failed_before loki "$stamp")"; then say loki "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
+  : >"$log"
+  # Loki's go.mod has replace directives (incl. a local ./pkg/push, a nested module
+  # that is not part of the module zip), so `go install` refuses to build it.
+  if go install "$stamp" >>"$log" 2>&1; then
+    put_bin "$GOBIN_DIR/loki" loki "$stamp"; say loki "built in $(elapsed $t0) ($stamp)"; return
+  fi
+  why="$(go_error "$log")"
+  record_failure loki "$stamp" "$why"
+  say loki "skipped: $why"
+}
+
+# --- main -----------------------------------------------------------------
+SELECTED=("$@")
+for c in "${SELECTED[@]}"; do
+  case "$c" in otelcol|jaeger|debs|prometheus3|loki) ;; *) echo "unknown component: $c (otelcol jaeger debs prometheus3 loki)" >&2; exit 2;; esac
+done
+if ! command -v go >/dev/null; then echo "go not found in PATH" >&2; exit 1; fi
+echo "install-components: TOOLS_DIR=$TOOLS_DIR ($(go version | cut -d' ' -f3))"
+
+want otelcol && install_otelcol
+want jaeger && install_jaeger
+want debs && install_debs
+want prometheus3 && install_prometheus3
+want loki && install_loki
+
+echo "install-components: done in $(elapsed $START_ALL)${FAILED[*]:+; FAILED: ${FAILED[*]}}"
+[[ ${#FAILED[@]} -eq 0 ]]

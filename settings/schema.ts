@@ -1,0 +1,384 @@
+import { z } from "zod";
+import { DEFAULT_IMAGES, ImageRole } from "./images";
+import { Secret } from "./secret";
+import { TIER_NAMES } from "./tiers";
+
+/**
+ * The one schema for a stack's config. Every key is a top-level Pulumi config key of the project
+ * (`pulumi config set obs-stack:tier medium`, `pulumi config set --path 'metrics.retention' 90d`).
+ * Defaults live here (and in tiers.ts); nothing else in the program invents a default.
+ */
+
+/** Retention: a whole number and a unit, as every backend we run accepts it. */
+const RETENTION = /^([1-9][0-9]*)(h|d|w|y)$/;
+const HOURS_PER_UNIT = { h: 1, d: 24, w: 24 * 7, y: 24 * 365 } as const;
+
+export function retentionHours(retention: string): number {
+  const match = RETENTION.exec(retention);
+  if (!match) throw new Error(`not a retention: ${retention}`);
+  return Number(match[1]) * HOURS_PER_UNIT[match[2] as keyof typeof HOURS_PER_UNIT];
+}
+
+const retention = (what: string) =>
+  z
+    .string({ error: `${what} must be a string like "30d"` })
+    .regex(RETENTION, { error: `must be a whole number followed by h, d, w or y (e.g. "30d", "72h")` });
+
+const secret = z
+  .string({ error: "must be a string (set it with `pulumi config set --secret`)" })
+  .min(1, { error: "must not be empty" })
+  .transform((value) => new Secret(value));
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const domain = z
+  .string()
+  .refine((d) => d.length <= 253 && d.split(".").every((label) => DNS_LABEL.test(label)) && d.includes("."), {
+    error: "must be a lower-case DNS domain with at least two labels (e.g. ddev.site)",
+  });
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ipv4 = z.string().regex(IPV4, { error: "must be an IPv4 address (e.g. 127.0.0.1)" });
+const cidr = z.string().refine(
+  (value) => {
+    const [ip, bits, ...rest] = value.split("/");
+    return rest.length === 0 && IPV4.test(ip ?? "") && /^\d+$/.test(bits ?? "") && Number(bits) >= 8 && Number(bits) <= 29;
+  },
+  { error: "must be an IPv4 CIDR with a prefix from /8 to /29 (e.g. 172.28.0.0/16)" },
+);
+
+const hostPort = z
+  .number({ error: "must be a port number" })
+  .int({ error: "must be a whole number" })
+  .min(1, { error: "must be from 1 to 65535" })
+  .max(65535, { error: "must be from 1 to 65535" });
+
+/** An image reference that is pinned: a tag other than `latest`, or a digest. */
+const pinnedImage = z.string().refine(
+  (ref) => {
+    if (/@sha256:[a-f0-9]{64}$/.test(ref)) return true;
+    const lastSlash = ref.lastIndexOf("/");
+    const tag = ref.slice(lastSlash + 1).split(":")[1];
+    return tag !== undefined && tag !== "" && tag !== "latest";
+  },
+  { error: "must be pinned: name:tag with a tag other than 'latest', or name@sha256:<digest>" },
+);
+
+const imagesShape = Object.fromEntries(
+  (Object.keys(DEFAULT_IMAGES) as ImageRole[]).map((role) => [role, pinnedImage.default(DEFAULT_IMAGES[role])]),
+) as { [K in ImageRole]: z.ZodDefault<typeof pinnedImage> };
+
+const duration = z.string().regex(/^[1-9][0-9]*(ms|s|m|h)$/, { error: 'must be a duration like "5s", "500ms", "1m"' });
+
+const extraExporter = z
+  .strictObject({
+    /** Unique id, used in the collector config as `<type>/<name>`. */
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,30}$/, { error: "must be lower-case letters, digits, '-' or '_' (max 31)" }),
+    kind: z.enum(["prometheusremotewrite", "otlphttp"]),
+    endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    /** Signals an OTLP/HTTP destination receives; a remote-write target only takes metrics. */
+    signals: z.array(z.enum(["metrics", "traces", "logs"])).min(1).optional(),
+    /** Header values are secrets (API keys, tenant tokens); they are uploaded as files, never inlined. */
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: "header names are letters, digits and '-'" }), secret).default({}),
+    basicAuth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
+  })
+  .superRefine((exporter, ctx) => {
+    if (exporter.kind === "prometheusremotewrite" && exporter.signals && exporter.signals.some((s) => s !== "metrics")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["signals"],
+        input: exporter.signals,
+        message: "a prometheusremotewrite exporter only takes metrics; allowed: [metrics]",
+      });
+    }
+  });
+
+export const settingsSchema = z
+  .strictObject({
+    /** Environment name: container/network prefix and the `deployment.environment` attribute. */
+    environment: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, {
+      error: "must start with a letter, use a-z, 0-9, '-' and be at most 20 characters",
+    }),
+    /** Size tier: memory limits and queue/batch sizes (settings/tiers.ts). */
+    tier: z.enum(TIER_NAMES as [string, ...string[]]).default("small") as z.ZodDefault<z.ZodEnum<{ small: "small"; medium: "medium"; large: "large" }>>,
+    /** Base domain; UIs are served at grafana.<domain>, jaeger.<domain>, vm.<domain>, … */
+    domain: domain.default("ddev.site"),
+    /** Application (service.name) the Scotty dashboard and alerts are about. */
+    appName: z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, { error: "must be a lower-case identifier (a-z, 0-9, _)" }).default("scotty"),
+    network: z
+      .strictObject({
+        /** @default obs-<environment> */
+        name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { error: "must be a Docker network name" }).optional(),
+        /** Optional fixed subnet; Docker picks one when unset. */
+        subnet: cidr.optional(),
+      })
+      .default({}),
+    images: z.strictObject(imagesShape).default(() => ({ ...DEFAULT_IMAGES })),
+    metrics: z
+      .strictObject({
+        backend: z.enum(["victoriametrics", "prometheus"]).default("victoriametrics"),
+        retention: retention("metrics.retention").default("30d"),
+        /** Disk cap in GB where the backend supports one (Prometheus `retention.size`). */
+        maxDiskGb: z.number().positive().optional(),
+      })
+      .default({ backend: "victoriametrics", retention: "30d" }),
+    traces: z
+      .strictObject({
+        backend: z.enum(["jaeger", "tempo"]).default("jaeger"),
+        retention: retention("traces.retention").default("72h"),
+        /** Jaeger storage: `badger` keeps traces on a volume for `retention`; `memory` is bounded by the tier's maxTraces. */
+        storage: z.enum(["badger", "memory"]).default("badger"),
+      })
+      .default({ backend: "jaeger", retention: "72h", storage: "badger" }),
+    logs: z
+      .strictObject({
+        backend: z.enum(["none", "victorialogs", "loki"]).default("none"),
+        retention: retention("logs.retention").default("7d"),
+        maxDiskGb: z.number().positive().optional(),
+        /** Also ship the Docker containers' own log files (filelog receiver on the host's container logs). */
+        dockerLogs: z.boolean().default(false),
+      })
+      .default({ backend: "none", retention: "7d", dockerLogs: false }),
+    collector: z
+      .strictObject({
+        /** Persist the exporters' queues on a volume so a restart or crash loses nothing acknowledged. */
+        persistentQueue: z.boolean().default(true),
+        /** How long the exporters retry a failing backend before dropping data; "0s" is not allowed (unbounded disk). */
+        retryMaxElapsed: duration.default("10m"),
+        /** Also print every item with the debug exporter (noisy; for debugging). */
+        debug: z.boolean().default(false),
+      })
+      .default({ persistentQueue: true, retryMaxElapsed: "10m", debug: false }),
+    /** Additional destinations (seed 001 "multi-backend export"). */
+    exporters: z.array(extraExporter).default([]),
+    grafana: z
+      .strictObject({
+        adminUser: z.string().regex(/^[a-zA-Z0-9_.@-]{1,64}$/).default("admin"),
+        /** @default generated with @pulumi/random (32 characters) and exported as a secret */
+        adminPassword: secret.optional(),
+      })
+      .default({ adminUser: "admin" }),
+    alerting: z
+      .strictObject({
+        contactPoint: z
+          .discriminatedUnion("kind", [
+            z.strictObject({ kind: z.literal("none") }),
+            z.strictObject({ kind: z.literal("webhook"), url: secret }),
+            z.strictObject({ kind: z.literal("slack"), url: secret }),
+            z.strictObject({ kind: z.literal("email"), addresses: z.array(z.email()).min(1) }),
+          ])
+          .default({ kind: "none" }),
+        thresholds: z
+          .strictObject({
+            /** HTTP 5xx responses per second (seed: rate(..{status="500"}[5m]) > 0.1). */
+            http5xxPerSecond: z.number().nonnegative().default(0.1),
+            /** RSS growth in bytes per second over 30 m (seed: deriv(...[30m]) > 1e6). */
+            memoryGrowthBytesPerSecond: z.number().positive().default(1_000_000),
+            websocketAuthFailuresPerSecond: z.number().nonnegative().default(1),
+            taskFailuresPerSecond: z.number().nonnegative().default(0.5),
+            /** Exporter queue fill ratio that pages. */
+            queueFillRatio: z.number().gt(0).lt(1).default(0.8),
+          })
+          .default({
+            http5xxPerSecond: 0.1,
+            memoryGrowthBytesPerSecond: 1_000_000,
+            websocketAuthFailuresPerSecond: 1,
+            taskFailuresPerSecond: 0.5,
+            queueFillRatio: 0.8,
+          }),
+      })
+      .default(() => ({
+        contactPoint: { kind: "none" as const },
+        thresholds: {
+          http5xxPerSecond: 0.1,
+          memoryGrowthBytesPerSecond: 1_000_000,
+          websocketAuthFailuresPerSecond: 1,
+          taskFailuresPerSecond: 0.5,
+          queueFillRatio: 0.8,
+        },
+      })),
+    exposure: z
+      .strictObject({
+        /** Host address published ports bind to. dev: 127.0.0.1 (nothing reachable from the LAN). */
+        bindAddress: ipv4.default("127.0.0.1"),
+        /** Host ports to publish; a port left out is not published. */
+        ports: z
+          .strictObject({
+            otlpGrpc: hostPort.optional(),
+            otlpHttp: hostPort.optional(),
+            http: hostPort.optional(),
+            https: hostPort.optional(),
+          })
+          .default({ otlpGrpc: 4317, otlpHttp: 4318, http: 80 }),
+      })
+      .default({ bindAddress: "127.0.0.1", ports: { otlpGrpc: 4317, otlpHttp: 4318, http: 80 } }),
+    traefik: z
+      .strictObject({
+        /**
+         * managed: the program runs Traefik; external: only labels the containers for a Traefik
+         * that already watches Docker (the seeds' ddev setup); none: no routing labels.
+         */
+        mode: z.enum(["managed", "external", "none"]).default("managed"),
+        /** external mode: the network the existing Traefik routes on; the UIs join it too. */
+        network: z.string().optional(),
+        tls: z
+          .discriminatedUnion("mode", [
+            z.strictObject({ mode: z.literal("none") }),
+            z.strictObject({ mode: z.literal("acme"), email: z.email() }),
+            z.strictObject({ mode: z.literal("files"), certificate: secret, key: secret }),
+          ])
+          .default({ mode: "none" }),
+        /** Basic auth in front of the UIs that have no login of their own (Jaeger, metrics and logs UIs). */
+        basicAuth: z.boolean().default(false),
+        /** Traefik's own dashboard (routed at traefik.<domain>, always behind basic auth). */
+        dashboard: z.boolean().default(false),
+      })
+      .default({ mode: "managed", tls: { mode: "none" }, basicAuth: false, dashboard: false }),
+  })
+  .superRefine((s, ctx) => {
+    // Cross-field rules: each names the key to change and what would be accepted.
+    const exposed = s.exposure.bindAddress !== "127.0.0.1" || /^prod/.test(s.environment);
+    const why = `environment '${s.environment}' with bindAddress ${s.exposure.bindAddress}`;
+    if (exposed && s.traefik.mode !== "none" && s.traefik.tls.mode === "none") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traefik", "tls", "mode"],
+        input: "none",
+        message: `TLS is required for ${why}; allowed: acme, files`,
+      });
+    }
+    if (exposed && s.traefik.mode !== "none" && !s.traefik.basicAuth) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traefik", "basicAuth"],
+        input: false,
+        message: `basic auth in front of Jaeger and the metrics/logs UIs is required for ${why}; allowed: true`,
+      });
+    }
+    if (s.traefik.mode === "external" && !s.traefik.network) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traefik", "network"],
+        input: undefined,
+        message: "external mode needs the name of the network the existing Traefik routes on",
+      });
+    }
+    if (s.traefik.mode !== "external" && s.traefik.network) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traefik", "network"],
+        input: s.traefik.network,
+        message: `only used with traefik.mode external (mode is ${s.traefik.mode})`,
+      });
+    }
+    if (s.traefik.mode !== "managed") {
+      for (const key of ["http", "https"] as const) {
+        if (s.exposure.ports[key] !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["exposure", "ports", key],
+            input: s.exposure.ports[key],
+            message: `publishes the managed Traefik's entrypoint, but traefik.mode is ${s.traefik.mode}; remove it`,
+          });
+        }
+      }
+    }
+    if (s.traefik.mode === "managed" && s.traefik.tls.mode !== "none" && s.exposure.ports.https === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["exposure", "ports", "https"],
+        input: undefined,
+        message: `TLS mode ${s.traefik.tls.mode} needs a published https port (e.g. 443)`,
+      });
+    }
+    if (s.traefik.dashboard && !s.traefik.basicAuth) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traefik", "dashboard"],
+        input: true,
+        message: "Traefik's dashboard is only routed behind basic auth; set traefik.basicAuth true",
+      });
+    }
+    const seen = new Map<number, string>();
+    for (const [name, port] of Object.entries(s.exposure.ports)) {
+      if (port === undefined) continue;
+      const other = seen.get(port);
+      if (other) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["exposure", "ports", name],
+          input: port,
+          message: `host port ${port} is already used by exposure.ports.${other}; each published port must be unique`,
+        });
+      }
+      seen.set(port, name);
+    }
+    if (s.metrics.backend === "victoriametrics" && s.metrics.maxDiskGb !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metrics", "maxDiskGb"],
+        input: s.metrics.maxDiskGb,
+        message: "VictoriaMetrics single-node has no disk cap (only retention); remove it or use metrics.backend prometheus",
+      });
+    }
+    if (s.metrics.backend === "victoriametrics" && retentionHours(s.metrics.retention) < 24) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metrics", "retention"],
+        input: s.metrics.retention,
+        message: "VictoriaMetrics keeps at least 1 day; allowed: 1d or more",
+      });
+    }
+    if (s.logs.backend === "loki" && s.logs.maxDiskGb !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["logs", "maxDiskGb"],
+        input: s.logs.maxDiskGb,
+        message: "Loki (filesystem store) has no disk cap; remove it or use logs.backend victorialogs",
+      });
+    }
+    if (s.logs.backend === "none" && s.logs.dockerLogs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["logs", "dockerLogs"],
+        input: true,
+        message: "shipping container logs needs a logs backend; set logs.backend to victorialogs or loki",
+      });
+    }
+    if (s.traces.backend === "tempo" && s.traces.storage === "memory") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traces", "storage"],
+        input: "memory",
+        message: "Tempo always stores blocks on its volume; 'memory' is a Jaeger option; allowed with tempo: badger (the default)",
+      });
+    }
+    const names = new Set<string>();
+    s.exporters.forEach((exporter, index) => {
+      if (names.has(exporter.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["exporters", index, "name"],
+          input: exporter.name,
+          message: "exporter names must be unique",
+        });
+      }
+      names.add(exporter.name);
+      if (exporter.basicAuth && exporter.headers.Authorization) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["exporters", index, "basicAuth"],
+          input: "(secret)",
+          message: "set either basicAuth or an Authorization header, not both",
+        });
+      }
+    });
+  });
+
+/** Config as it arrives (before defaults): what stack files and tests write. */
+export type SettingsInput = z.input<typeof settingsSchema>;
+/** Config after validation and defaults: what the rest of the program reads. */
+export type Settings = z.output<typeof settingsSchema>;
+export type MetricsBackendKind = Settings["metrics"]["backend"];
+export type TracesBackendKind = Settings["traces"]["backend"];
+export type LogsBackendKind = Settings["logs"]["backend"];
+export type ExtraExporter = Settings["exporters"][number];

@@ -1,0 +1,69 @@
+/**
+ * Size tiers: memory per container, in MB, plus the collector's batching and queue sizes.
+ *
+ * VictoriaMetrics / Collector / Grafana come from the seed's production table
+ * (small 256/128/256, medium 512/256/512, large 1024/512/512).
+ * The rest are our choices:
+ * - Jaeger: the seed measured 200–300 MB for an in-memory Jaeger; we give it 256 MB on small and bound
+ *   its in-memory store by `maxTraces` so the limit is never reached by data alone. With badger
+ *   storage most data lives on disk and 256 MB leaves room for the block cache.
+ * - Traefik: a router with a handful of routes sits at 30–50 MB RSS; 64 MB is headroom on small.
+ * - Prometheus holds ~2 h of head block in memory, so it needs about twice VictoriaMetrics.
+ */
+export const TIERS = {
+  small: {
+    memoryMb: {
+      collector: 128,
+      victoriametrics: 256,
+      prometheus: 512,
+      jaeger: 256,
+      tempo: 256,
+      victorialogs: 128,
+      loki: 256,
+      grafana: 256,
+      traefik: 64,
+    },
+    /** in-memory trace store bound (Jaeger memory storage). */
+    maxTraces: 20_000,
+    /** Persistent queue length (batches) per exporter. */
+    queueSize: 1_000,
+    batch: { sendBatchSize: 1_024, sendBatchMaxSize: 2_048, timeout: "1s" },
+  },
+  medium: {
+    memoryMb: {
+      collector: 256,
+      victoriametrics: 512,
+      prometheus: 1_024,
+      jaeger: 512,
+      tempo: 512,
+      victorialogs: 256,
+      loki: 512,
+      grafana: 512,
+      traefik: 128,
+    },
+    maxTraces: 50_000,
+    queueSize: 2_500,
+    batch: { sendBatchSize: 2_048, sendBatchMaxSize: 4_096, timeout: "1s" },
+  },
+  large: {
+    memoryMb: {
+      collector: 512,
+      victoriametrics: 1_024,
+      prometheus: 2_048,
+      jaeger: 1_024,
+      tempo: 1_024,
+      victorialogs: 512,
+      loki: 1_024,
+      grafana: 512,
+      traefik: 128,
+    },
+    maxTraces: 100_000,
+    queueSize: 5_000,
+    batch: { sendBatchSize: 4_096, sendBatchMaxSize: 8_192, timeout: "1s" },
+  },
+} as const;
+
+export type TierName = keyof typeof TIERS;
+export type Tier = (typeof TIERS)[TierName];
+export type ServiceRole = keyof Tier["memoryMb"];
+export const TIER_NAMES = Object.keys(TIERS) as TierName[];
