@@ -8,6 +8,10 @@ import { decodeConfigValue, parseSettings } from "./settings";
  * The edge: read this stack's config once, validate it (every problem reported at once, before any
  * resource exists), read user dashboards, and hand typed settings to the stack component.
  */
+// Exported by the SDK's runtime but missing from its typings; only used to keep secret values out
+// of validation messages.
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
+
 const project = pulumi.getProject();
 const prefix = `${project}:`;
 const raw: Record<string, unknown> = {};
@@ -16,7 +20,7 @@ for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
   if (!key.startsWith(prefix)) continue;
   const name = key.slice(prefix.length);
   raw[name] = decodeConfigValue(value);
-  if (pulumi.runtime.isConfigSecret(key)) secretKeys.add(name);
+  if (isConfigSecret(key)) secretKeys.add(name);
 }
 const settings = parseSettings(raw, project, secretKeys);
 

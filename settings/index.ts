@@ -40,11 +40,11 @@ function valueAt(root: unknown, path: PropertyKey[]): { found: boolean; value: u
 }
 
 function describe(raw: unknown, path: PropertyKey[], secretKeys: ReadonlySet<string>): string {
+  const { found, value } = valueAt(raw, path);
+  if (!found) return "(not set)";
   if (path.some((key) => typeof key === "string" && SECRET_LEAVES.has(key)) || secretKeys.has(String(path[0]))) {
     return "(secret)";
   }
-  const { found, value } = valueAt(raw, path);
-  if (!found) return "(not set)";
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -320,7 +320,8 @@ export const settingsSchema = z
         message: "VictoriaMetrics single-node has no disk cap (only retention); remove it or use metrics.backend prometheus",
       });
     }
-    if (s.metrics.backend === "victoriametrics" && retentionHours(s.metrics.retention) < 24) {
+    // Runs even when a field failed its own check: only judge a retention that parsed.
+    if (s.metrics.backend === "victoriametrics" && RETENTION.test(s.metrics.retention) && retentionHours(s.metrics.retention) < 24) {
       ctx.addIssue({
         code: "custom",
         path: ["metrics", "retention"],

@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { vi } from "vitest";
+
+/** One resource as the Pulumi engine would have received it. */
+export interface Recorded {
+  type: string;
+  name: string;
+  /** Resolved inputs (secrets unwrapped to their plain value; see `secretPaths`). */
+  inputs: Record<string, any>;
+  /** Logical name of the parent resource (undefined for the stack's root children). */
+  parent?: string;
+  custom: boolean;
+  /** Input property paths that arrived as Pulumi secrets. */
+  secretPaths: string[];
+}
+
+export interface ProgramRun {
+  resources: Recorded[];
+  outputs: Record<string, { value: unknown; secret: boolean }>;
+  error?: Error;
+}
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const PROJECT = "obs-stack";
+
+/** The config of a stack file, as `project:key → value` strings the way the CLI hands them over. */
+export function stackFileConfig(stack: "dev" | "prod"): Record<string, unknown> {
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc.config)) config[key.replace(`${PROJECT}:`, "")] = value;
+  return config;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Unwrap serialized secrets, remembering where they were. */
+function unwrapSecrets(value: any, at: string, found: string[]): any {
+  if (value && typeof value === "object") {
+    if (value[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") {
+      found.push(at);
+      return unwrapSecrets(value.value, at, found);
+    }
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, found));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, found)]));
+  }
+  return value;
+}
+
+const fakeId = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * Run index.ts under Pulumi's mocks with the given stack config; record every registered resource
+ * (type, name, inputs, parent) and the stack's exported outputs. Unmocked provider calls fail.
+ */
+export async function runProgram(
+  config: Record<string, unknown>,
+  options: { stack?: string; preview?: boolean; secretKeys?: string[] } = {},
+): Promise<ProgramRun> {
+  vi.resetModules();
+  const pulumi = await import("@pulumi/pulumi");
+  const stack = options.stack ?? String(config.environment ?? "test");
+  const resources: Recorded[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state: Record<string, unknown> = { ...args.inputs };
+        switch (args.type) {
+          case "docker:index/remoteImage:RemoteImage":
+            state.imageId = `sha256:${fakeId(String(args.inputs.name))}`;
+            state.repoDigest = `${String(args.inputs.name).split(":")[0]}@sha256:${fakeId(String(args.inputs.name))}`;
+            break;
+          case "random:index/randomPassword:RandomPassword":
+            state.result = `generated-${args.name}-${fakeId(args.name).slice(0, 12)}`;
+            state.bcryptHash = `$2a$10$${fakeId(`bcrypt-${args.name}`).slice(0, 53)}`;
+            break;
+          default:
+            break;
+        }
+        return { id: args.custom ? `${args.name}-id` : undefined, state };
+      },
+      call(args) {
+        throw new Error(`unexpected provider call ${args.token}`);
+      },
+    },
+    PROJECT,
+    stack,
+    options.preview ?? false,
+  );
+  // The mock monitor sees each registration's parent URN; mocks' newResource does not.
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    const parentUrn: string = req.getParent();
+    const secretPaths: string[] = [];
+    // Deserialize again for the record, keeping secrets visible as secrets.
+    const rpc = require("@pulumi/pulumi/runtime/rpc");
+    const inputs = unwrapSecrets(rpc.deserializeProperties(req.getObject(), true), "", secretPaths);
+    resources.push({
+      type: req.getType(),
+      name: req.getName(),
+      inputs,
+      parent: parentUrn ? parentUrn.split("::").pop() : undefined,
+      custom: req.getCustom(),
+      secretPaths,
+    });
+    return register(req, callback);
+  };
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    flat[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  pulumi.runtime.setAllConfig(flat, (options.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
+
+  let error: Error | undefined;
+  const outputs: ProgramRun["outputs"] = {};
+  try {
+    const program = await import("../../index");
+    for (const [name, out] of Object.entries(program)) {
+      if (!pulumi.Output.isInstance(out)) continue;
+      const value = await new Promise((resolve) => (out as any).apply(resolve));
+      const secret = await (out as any).isSecret;
+      outputs[name] = { value, secret };
+    }
+  } catch (e) {
+    error = e as Error;
+  }
+  // Let in-flight registrations land before the caller inspects the graph.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { resources, outputs, error };
+}
+
+export const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
+export const byName = (run: ProgramRun, name: string) => {
+  const found = run.resources.find((r) => r.name === name);
+  if (!found) throw new Error(`no resource named ${name}; have ${run.resources.map((r) => r.name).join(", ")}`);
+  return found;
+};
+export const CONTAINER = "docker:index/container:Container";
+export const uploadsOf = (container: Recorded): Record<string, string> =>
+  Object.fromEntries((container.inputs.uploads ?? []).map((u: { file: string; content: string }) => [u.file, u.content]));
+export const envOf = (container: Recorded): Record<string, string> =>
+  Object.fromEntries((container.inputs.envs ?? []).map((e: string) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
