@@ -5,9 +5,9 @@ import type { ChosenBackend } from "../configs/backends";
 import { StackPlan, planStack } from "../configs/stack";
 import { basicAuthUsersLabel, routerLabels } from "../configs/traefik";
 import type { ServicePlan } from "../configs/types";
-import { Settings, TIERS } from "../settings";
+import { Settings } from "../settings";
 import { Backend } from "./backend";
-import { Grafana, grafanaServicePlan } from "./grafana";
+import { Grafana } from "./grafana";
 import { OtelCollector } from "./otel-collector";
 import { ServiceCommon } from "./service";
 import { Traefik } from "./traefik";
@@ -36,7 +36,6 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:ObservabilityStack", name, {}, opts);
     const { settings } = args;
-    const tier = TIERS[settings.tier];
     const plan = planStack(settings, { userDashboards: args.userDashboards });
     this.plan = plan;
     const child = { parent: this };
@@ -97,9 +96,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     new OtelCollector(
       `${name}-collector`,
       {
-        image: settings.images.collector,
-        config: plan.collector,
-        extras: settings.exporters,
+        plan: plan.collector,
         common,
         publish: { otlpGrpc: settings.exposure.ports.otlpGrpc, otlpHttp: settings.exposure.ports.otlpHttp },
         secrets: secretValues,
@@ -111,25 +108,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       ? pulumi.secret(settings.grafana.adminPassword.reveal())
       : new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, child).result;
     const contact = settings.alerting.contactPoint;
-    const grafanaPlan = {
-      image: settings.images.grafana,
-      memoryMb: tier.memoryMb.grafana,
-      env: plan.grafana.env,
-      datasources: [plan.backends.metrics, plan.backends.traces, ...(plan.backends.logs ? [plan.backends.logs] : [])].map(
-        (c) => c.plan.datasource,
-      ),
-      dashboards: plan.grafana.dashboards,
-      alerting: plan.grafana.alerting,
-      contactPointUrl: plan.grafana.contactPointUrl,
-    };
     new Grafana(
       `${name}-grafana`,
       {
-        plan: grafanaPlan,
+        plan: plan.grafana,
         common,
         adminPassword: pulumi.secret(adminPassword),
         contactPointUrl: contact.kind === "webhook" || contact.kind === "slack" ? pulumi.secret(contact.url.reveal()) : undefined,
-        labels: labelsFor(grafanaServicePlan(grafanaPlan)),
+        labels: labelsFor(plan.grafana),
         extraNetworks,
       },
       { ...child, dependsOn: [metrics, traces, ...(logs ? [logs] : [])] },
@@ -140,9 +126,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       new Traefik(
         `${name}-traefik`,
         {
-          image: settings.images.traefik,
-          memoryMb: tier.memoryMb.traefik,
-          config: plan.traefik,
+          plan: plan.traefik,
           common,
           publish: { http: settings.exposure.ports.http, https: settings.exposure.ports.https },
           tls: tls.mode === "files" ? { certificate: pulumi.secret(tls.certificate.reveal()), key: pulumi.secret(tls.key.reveal()) } : undefined,

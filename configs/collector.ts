@@ -1,6 +1,6 @@
 import type { ExtraExporter, Settings, Tier } from "../settings";
 import { toYaml } from "./serialize";
-import type { ExporterPlan, ScrapeTarget, SecretFilePlan, Signal } from "./types";
+import type { ExporterPlan, ScrapeTarget, SecretFilePlan, ServicePlan, Signal } from "./types";
 
 export const COLLECTOR_CONFIG_PATH = "/etc/otelcol-contrib/config.yaml";
 export const COLLECTOR_SECRETS_DIR = "/etc/otelcol-contrib/secrets";
@@ -289,3 +289,28 @@ export function renderCollectorYaml(input: CollectorConfigInput, extras: ExtraEx
 export function collectorSecretFiles(exporters: ExporterPlan[], extras: ExtraExporter[]): SecretFilePlan[] {
   return [...exporters.flatMap((e) => e.secretFiles), ...basicAuthExtensions(extras).secretFiles];
 }
+
+/** Plain plan of the collector container: pure, so tests compare the upload with the renderer. */
+export function collectorServicePlan(args: { image: string; config: CollectorConfigInput; extras: ExtraExporter[] }): ServicePlan {
+  const { config } = args;
+  return {
+    role: "otel-collector",
+    image: args.image,
+    command: [`--config=${COLLECTOR_CONFIG_PATH}`],
+    env: { GOMEMLIMIT: `${memoryLimits(config.memoryMb).goMemLimitMib}MiB` },
+    // Reading Docker's root-owned log files needs root; otherwise the image's uid 10001.
+    user: config.dockerLogs ? "0" : undefined,
+    memoryMb: config.memoryMb,
+    ports: [
+      { name: "otlp-grpc", internal: COLLECTOR_PORTS.otlpGrpc },
+      { name: "otlp-http", internal: COLLECTOR_PORTS.otlpHttp },
+    ],
+    volumes: config.queueDirectory ? [{ name: "queue", containerPath: COLLECTOR_DATA_DIR, ownerUid: COLLECTOR_UID }] : [],
+    hostMounts: config.dockerLogs ? [{ hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers" }] : [],
+    files: [{ path: COLLECTOR_CONFIG_PATH, content: renderCollectorYaml(config, args.extras) }],
+    secretFiles: collectorSecretFiles(config.exporters, args.extras),
+    // FROM scratch: no shell, curl or wget to probe with. Health is :13133 from outside.
+    healthcheck: undefined,
+  };
+}
+

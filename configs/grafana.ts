@@ -1,6 +1,7 @@
 import type { Settings } from "../settings";
 import { toYaml } from "./serialize";
-import type { DatasourcePlan } from "./types";
+import { httpHealthcheck } from "./backends/contract";
+import type { DatasourcePlan, FilePlan, ServicePlan } from "./types";
 
 export const GRAFANA_PROVISIONING = "/etc/grafana/provisioning";
 /** Dashboards live outside the data volume: uploads there are re-done on every container change. */
@@ -70,3 +71,46 @@ export function grafanaEnv(input: GrafanaEnvInput): Record<string, string> {
   if (input.plugins.length > 0) env.GF_PLUGINS_PREINSTALL = input.plugins.join(",");
   return env;
 }
+
+export interface GrafanaPlanInput {
+  image: string;
+  memoryMb: number;
+  env: Record<string, string>;
+  datasources: DatasourcePlan[];
+  /** Dashboard JSON files by path relative to the dashboards folder (folder = first path segment). */
+  dashboards: { path: string; json: string }[];
+  /** Alerting provisioning YAML (rules, contact point, policy). */
+  alerting: string;
+  /** The contact point's URL is a secret file. */
+  contactPointUrl: boolean;
+}
+
+export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
+  const paths = input.dashboards.map((d) => d.path);
+  const clash = paths.find((p, i) => paths.indexOf(p) !== i);
+  if (clash) throw new Error(`two dashboards would be written to ${clash}`);
+  const files: FilePlan[] = [
+    { path: `${GRAFANA_PROVISIONING}/datasources/datasources.yaml`, content: renderDatasources(input.datasources) },
+    { path: `${GRAFANA_PROVISIONING}/dashboards/provider.yaml`, content: renderDashboardProvider() },
+    { path: `${GRAFANA_PROVISIONING}/alerting/alerting.yaml`, content: input.alerting },
+    ...input.dashboards.map((d) => ({ path: `${GRAFANA_DASHBOARDS_DIR}/${d.path}`, content: d.json })),
+  ];
+  return {
+    role: "grafana",
+    image: input.image,
+    env: input.env,
+    memoryMb: input.memoryMb,
+    ports: [{ name: "http", internal: GRAFANA_PORT }],
+    // /var/lib/grafana exists in the image owned by uid 472: the named volume inherits it.
+    volumes: [{ name: "data", containerPath: "/var/lib/grafana" }],
+    hostMounts: [],
+    files,
+    secretFiles: [
+      { path: GRAFANA_ADMIN_PASSWORD_FILE, secret: "adminPassword" },
+      ...(input.contactPointUrl ? [{ path: CONTACT_POINT_URL_FILE, secret: "contactPointUrl" }] : []),
+    ],
+    healthcheck: httpHealthcheck(GRAFANA_PORT, "/api/health"),
+    route: { subdomain: "grafana", port: GRAFANA_PORT, protectWithBasicAuth: false },
+  };
+}
+

@@ -1,26 +1,25 @@
 import { renderAlerting, renderDashboards } from "../dashboards";
 import { GRAFANA_PLUGINS, Settings, TIERS } from "../settings";
 import { BackendAddressing, BackendPlans, planBackends } from "./backends";
-import { CollectorConfigInput, collectorInputFromSettings, extraExporterPlans } from "./collector";
-import { CONTACT_POINT_URL_FILE, GRAFANA_PORT, grafanaEnv } from "./grafana";
-import { publicUrl, RoutingInput, TraefikStaticInput } from "./traefik";
-import { DATASOURCE_UIDS, RoutePlan } from "./types";
+import { CollectorConfigInput, collectorInputFromSettings, collectorServicePlan, extraExporterPlans } from "./collector";
+import { CONTACT_POINT_URL_FILE, GRAFANA_PORT, grafanaEnv, grafanaServicePlan } from "./grafana";
+import { publicUrl, RoutingInput, TraefikStaticInput, traefikServicePlan } from "./traefik";
+import { DATASOURCE_UIDS, RoutePlan, ServicePlan } from "./types";
 
 /** Everything the stack deploys, decided as data from settings. The component only creates it. */
 export interface StackPlan {
   networkName: string;
   backends: BackendPlans;
-  collector: CollectorConfigInput;
-  grafana: {
-    env: Record<string, string>;
-    dashboards: { path: string; json: string }[];
-    alerting: string;
-    contactPointUrl: boolean;
-  };
+  /** The collector's rendered-config input (tests render it again with loopback addresses). */
+  collectorConfig: CollectorConfigInput;
+  collector: ServicePlan;
+  grafana: ServicePlan;
   /** Routing for Traefik (managed or external); undefined when traefik.mode is none. */
   routing?: RoutingInput;
-  /** Static config when the program runs Traefik itself. */
-  traefik?: TraefikStaticInput;
+  /** The program's own Traefik (traefik.mode managed). */
+  traefik?: ServicePlan;
+  /** Every container of the stack, backends first. */
+  services: ServicePlan[];
   /** Public URLs of the UIs (through Traefik), or undefined when not routed. */
   urls: { grafana?: string; traces?: string; metrics?: string; logs?: string };
 }
@@ -82,33 +81,45 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
   });
   const plugins = backends.logs?.plan.datasource.type === "victoriametrics-logs-datasource" ? [GRAFANA_PLUGINS.victorialogs] : [];
 
+  const grafana = grafanaServicePlan({
+    image: settings.images.grafana,
+    memoryMb: tier.memoryMb.grafana,
+    env: grafanaEnv({
+      settings,
+      rootUrl: urlOf(grafanaRoute) ?? `http://localhost:${GRAFANA_PORT}/`,
+      tls: tlsMode !== "none",
+      plugins,
+    }),
+    datasources: chosen.map((c) => c.plan.datasource),
+    dashboards: [
+      ...renderDashboards(dashboardInput),
+      ...(options.userDashboards ?? []).map((d) => ({ path: `custom/${d.path}`, json: d.json })),
+    ],
+    alerting,
+    contactPointUrl: contact.kind === "webhook" || contact.kind === "slack",
+  });
+  const traefikConfig: TraefikStaticInput | undefined =
+    settings.traefik.mode === "managed" && routing
+      ? {
+          ...routing,
+          acmeEmail: settings.traefik.tls.mode === "acme" ? settings.traefik.tls.email : undefined,
+          dashboard: settings.traefik.dashboard,
+        }
+      : undefined;
+  const traefik = traefikConfig
+    ? traefikServicePlan({ image: settings.images.traefik, memoryMb: tier.memoryMb.traefik, config: traefikConfig })
+    : undefined;
+  const collectorPlan = collectorServicePlan({ image: settings.images.collector, config: collector, extras: settings.exporters });
+
   return {
     networkName,
     backends,
-    collector,
-    grafana: {
-      env: grafanaEnv({
-        settings,
-        rootUrl: urlOf(grafanaRoute) ?? `http://localhost:${GRAFANA_PORT}/`,
-        tls: tlsMode !== "none",
-        plugins,
-      }),
-      dashboards: [
-        ...renderDashboards(dashboardInput),
-        ...(options.userDashboards ?? []).map((d) => ({ path: `custom/${d.path}`, json: d.json })),
-      ],
-      alerting,
-      contactPointUrl: contact.kind === "webhook" || contact.kind === "slack",
-    },
+    collectorConfig: collector,
+    collector: collectorPlan,
+    grafana,
     routing,
-    traefik:
-      settings.traefik.mode === "managed" && routing
-        ? {
-            ...routing,
-            acmeEmail: settings.traefik.tls.mode === "acme" ? settings.traefik.tls.email : undefined,
-            dashboard: settings.traefik.dashboard,
-          }
-        : undefined,
+    traefik,
+    services: [...chosen.map((c) => c.plan.service), collectorPlan, grafana, ...(traefik ? [traefik] : [])],
     urls: {
       grafana: urlOf(grafanaRoute),
       traces: urlOf(backends.traces.plan.service.route),

@@ -1,5 +1,5 @@
 import { toYaml } from "./serialize";
-import type { RoutePlan } from "./types";
+import type { RoutePlan, ServicePlan } from "./types";
 
 export const TRAEFIK_STATIC_PATH = "/etc/traefik/traefik.yml";
 export const TRAEFIK_DYNAMIC_TLS_PATH = "/etc/traefik/dynamic/tls.yml";
@@ -103,3 +103,43 @@ export function renderTraefikTlsDynamic(): string {
     },
   });
 }
+
+export function traefikServicePlan(input: { image: string; memoryMb: number; config: TraefikStaticInput }): ServicePlan {
+  const { config } = input;
+  return {
+    role: "traefik",
+    image: input.image,
+    command: [`--configFile=${TRAEFIK_STATIC_PATH}`],
+    env: {},
+    memoryMb: input.memoryMb,
+    ports: [
+      { name: "http", internal: 80 },
+      ...(config.tls !== "none" ? [{ name: "https", internal: 443 }] : []),
+    ],
+    volumes: config.tls === "acme" ? [{ name: "acme", containerPath: TRAEFIK_ACME_PATH.replace(/\/[^/]+$/, "") }] : [],
+    // Read-only stops file writes, not Docker API calls: the socket is root-equivalent. Documented
+    // in the README's security notes; a filtering socket proxy is the next step.
+    hostMounts: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+    files: [
+      { path: TRAEFIK_STATIC_PATH, content: renderTraefikStatic(config) },
+      ...(config.tls === "files" ? [{ path: TRAEFIK_DYNAMIC_TLS_PATH, content: renderTraefikTlsDynamic() }] : []),
+    ],
+    secretFiles:
+      config.tls === "files"
+        ? [
+            { path: TRAEFIK_CERT_PATH, secret: "tlsCertificate" },
+            { path: TRAEFIK_KEY_PATH, secret: "tlsKey" },
+          ]
+        : [],
+    // Binds :80/:443 as root inside the container; needs nothing else.
+    capabilities: ["NET_BIND_SERVICE"],
+    healthcheck: {
+      test: ["CMD", "traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", "--entryPoints.ping.address=127.0.0.1:8082"],
+      interval: "10s",
+      timeout: "3s",
+      retries: 6,
+      startPeriod: "10s",
+    },
+  };
+}
+

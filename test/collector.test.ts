@@ -1,0 +1,126 @@
+import * as yaml from "js-yaml";
+import { describe, expect, it } from "vitest";
+import { planBackends } from "../configs/backends";
+import {
+  collectorInputFromSettings,
+  collectorSecretFiles,
+  collectorServicePlan,
+  extraExporterPlans,
+  memoryLimits,
+  renderCollectorConfig,
+  renderCollectorYaml,
+} from "../configs/collector";
+import { parseSettings, TIERS } from "../settings";
+
+function collectorFor(raw: Record<string, unknown>) {
+  const settings = parseSettings({ environment: "dev", ...raw });
+  const backends = planBackends(settings);
+  const chosen = [backends.metrics, backends.traces, ...(backends.logs ? [backends.logs] : [])];
+  const input = collectorInputFromSettings(
+    settings,
+    TIERS[settings.tier],
+    [...chosen.map((c) => c.plan.exporter), ...extraExporterPlans(settings.exporters, backends.logs !== undefined)],
+    chosen.flatMap((c) => c.plan.scrape),
+  );
+  return { settings, input, config: renderCollectorConfig(input, settings.exporters) as any };
+}
+
+describe("collector config renderer", () => {
+  it("GIVEN the default stack WHEN rendered THEN OTLP listens on 0.0.0.0 gRPC 4317 and HTTP 4318", () => {
+    const { config } = collectorFor({});
+    expect(config.receivers.otlp.protocols).toEqual({
+      grpc: { endpoint: "0.0.0.0:4317" },
+      http: { endpoint: "0.0.0.0:4318" },
+    });
+    expect(config.extensions.health_check.endpoint).toBe("0.0.0.0:13133");
+  });
+
+  it("GIVEN the default stack WHEN rendered THEN metrics go to VictoriaMetrics by remote write and traces to Jaeger by OTLP gRPC", () => {
+    const { config } = collectorFor({});
+    expect(config.exporters["prometheus_remote_write/metrics"].endpoint).toBe("http://victoriametrics:8428/api/v1/write");
+    expect(config.exporters["otlp_grpc/traces"]).toMatchObject({ endpoint: "jaeger:4317", tls: { insecure: true } });
+    expect(config.service.pipelines.metrics.exporters).toEqual(["prometheus_remote_write/metrics"]);
+    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces"]);
+    expect(config.service.pipelines.logs).toBeUndefined();
+  });
+
+  it.each(["small", "medium", "large"] as const)("GIVEN tier %s WHEN rendered THEN memory_limiter is 80%% of the container and first in every pipeline", (tier) => {
+    const { config, input } = collectorFor({ tier, logs: { backend: "victorialogs" } });
+    const memory = TIERS[tier].memoryMb.collector;
+    expect(input.memoryMb).toBe(memory);
+    expect(config.processors.memory_limiter).toEqual({
+      check_interval: "1s",
+      limit_mib: Math.floor(memory * 0.8),
+      spike_limit_mib: Math.floor(Math.floor(memory * 0.8) * 0.2),
+    });
+    for (const pipeline of Object.values<any>(config.service.pipelines)) expect(pipeline.processors[0]).toBe("memory_limiter");
+  });
+
+  it("GIVEN an environment WHEN rendered THEN deployment.environment is set on every resource and as a remote-write label", () => {
+    const { config } = collectorFor({ environment: "staging" });
+    expect(config.processors["resource/environment"].attributes).toContainEqual({ key: "deployment.environment", value: "staging", action: "upsert" });
+    expect(config.exporters["prometheus_remote_write/metrics"].external_labels).toEqual({ deployment_environment: "staging" });
+    for (const pipeline of Object.values<any>(config.service.pipelines)) expect(pipeline.processors).toContain("resource/environment");
+  });
+
+  it("GIVEN a persistent queue WHEN rendered THEN every exporter queues on file_storage/queue and the extension is enabled", () => {
+    const { config } = collectorFor({});
+    expect(config.extensions["file_storage/queue"].directory).toBe("/var/lib/otelcol/queue");
+    expect(config.service.extensions).toContain("file_storage/queue");
+    for (const exporter of Object.values<any>(config.exporters)) {
+      expect(exporter.sending_queue.storage).toBe("file_storage/queue");
+      expect(exporter.retry_on_failure.max_elapsed_time).toBe("10m");
+    }
+  });
+
+  it("GIVEN persistentQueue false WHEN rendered THEN no storage extension and in-memory queues", () => {
+    const { config } = collectorFor({ collector: { persistentQueue: false } });
+    expect(config.extensions["file_storage/queue"]).toBeUndefined();
+    for (const exporter of Object.values<any>(config.exporters)) expect(exporter.sending_queue.storage).toBeUndefined();
+  });
+
+  it("GIVEN the stack WHEN rendered THEN the collector scrapes itself on :8888 and every backend into the metrics pipeline", () => {
+    const { config } = collectorFor({ logs: { backend: "victorialogs" } });
+    const jobs = config.receivers["prometheus/self"].config.scrape_configs.map((j: any) => [j.job_name, j.static_configs[0].targets[0]]);
+    expect(jobs).toEqual([
+      ["otel-collector", "127.0.0.1:8888"],
+      ["victoriametrics", "victoriametrics:8428"],
+      ["jaeger", "jaeger:8888"],
+      ["victorialogs", "victorialogs:9428"],
+    ]);
+    expect(config.service.pipelines.metrics.receivers).toEqual(["otlp", "prometheus/self"]);
+    expect(config.service.telemetry.metrics.readers[0].pull.exporter.prometheus).toEqual({ host: "0.0.0.0", port: 8888 });
+  });
+
+  it("GIVEN extra exporters with secret headers WHEN rendered THEN secrets are file references, never values", () => {
+    const { config, settings, input } = collectorFor({
+      exporters: [
+        { name: "thanos", kind: "prometheusremotewrite", endpoint: "https://thanos.example.com/api/v1/write", headers: { "X-Scope-OrgID": "tenant-secret-1" } },
+        { name: "vendor", kind: "otlphttp", endpoint: "https://otlp.vendor.example.com", basicAuth: { username: "me", password: "pw-secret-2" } },
+      ],
+    });
+    const text = renderCollectorYaml(input, settings.exporters);
+    expect(text).not.toContain("tenant-secret-1");
+    expect(text).not.toContain("pw-secret-2");
+    expect(config.exporters["prometheus_remote_write/thanos"].headers).toEqual({
+      "X-Scope-OrgID": "${file:/etc/otelcol-contrib/secrets/thanos-x-scope-orgid}",
+    });
+    expect(config.extensions["basicauth/vendor"].client_auth.password).toBe("${file:/etc/otelcol-contrib/secrets/vendor-basic-auth-password}");
+    expect(config.exporters["otlp_http/vendor"].auth).toEqual({ authenticator: "basicauth/vendor" });
+    expect(config.service.pipelines.metrics.exporters).toEqual(["prometheus_remote_write/metrics", "prometheus_remote_write/thanos", "otlp_http/vendor"]);
+    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces", "otlp_http/vendor"]);
+    expect(collectorSecretFiles(input.exporters, settings.exporters).map((f) => f.secret)).toEqual([
+      "exporters.thanos.X-Scope-OrgID",
+      "exporters.vendor.basicAuth.password",
+    ]);
+  });
+
+  it("GIVEN the service plan WHEN built THEN GOMEMLIMIT is 80% of the limit, no healthcheck (FROM scratch) and the queue volume is handed to uid 10001", () => {
+    const { settings, input } = collectorFor({});
+    const plan = collectorServicePlan({ image: settings.images.collector, config: input, extras: [] });
+    expect(plan.env.GOMEMLIMIT).toBe(`${memoryLimits(128).goMemLimitMib}MiB`);
+    expect(plan.healthcheck).toBeUndefined();
+    expect(plan.volumes).toEqual([{ name: "queue", containerPath: "/var/lib/otelcol", ownerUid: 10001 }]);
+    expect(yaml.load(plan.files[0]!.content)).toEqual(renderCollectorConfig(input, []));
+  });
+});
