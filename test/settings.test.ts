@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_IMAGES, parseSettings, retentionHours, Secret, TIERS } from "../settings";
+import { INVALID } from "./fixtures/invalid-configs";
 
 const valid = { environment: "dev" };
 
@@ -41,52 +42,6 @@ describe("settings: defaults", () => {
     expect(retentionHours(text)).toBe(hours);
   });
 });
-
-/** Each case: config (merged over a valid base), the key path that must be reported, a message fragment. */
-const INVALID: [string, Record<string, unknown>, string, RegExp][] = [
-  ["missing environment", { environment: undefined }, "environment", /is required/],
-  ["environment with upper case", { environment: "Dev" }, "environment", /must start with a letter/],
-  ["environment too long", { environment: "a".repeat(21) }, "environment", /at most 20/],
-  ["unknown tier", { tier: "huge" }, "tier", /must be one of: "small", "medium", "large"/],
-  ["domain without a dot", { domain: "localhost" }, "domain", /at least two labels/],
-  ["domain with upper case", { domain: "Example.com" }, "domain", /lower-case DNS domain/],
-  ["app name with a dash", { appName: "my-app" }, "appName", /lower-case identifier/],
-  ["subnet not a CIDR", { network: { subnet: "172.28.0.0" } }, "network.subnet", /IPv4 CIDR/],
-  ["subnet prefix too small", { network: { subnet: "10.0.0.0/30" } }, "network.subnet", /\/8 to \/29/],
-  ["image tagged latest", { images: { grafana: "grafana/grafana:latest" } }, "images.grafana", /must be pinned/],
-  ["image without a tag", { images: { collector: "otel/opentelemetry-collector-contrib" } }, "images.collector", /must be pinned/],
-  ["unknown image role", { images: { mimir: "grafana/mimir:2.0.0" } }, "images.mimir", /not a known key/],
-  ["unknown metrics backend", { metrics: { backend: "influxdb" } }, "metrics.backend", /"victoriametrics", "prometheus"/],
-  ["retention with words", { metrics: { retention: "30 days" } }, "metrics.retention", /whole number followed by h, d, w or y/],
-  ["retention zero", { metrics: { retention: "0d" } }, "metrics.retention", /whole number/],
-  ["VictoriaMetrics retention under a day", { metrics: { retention: "12h" } }, "metrics.retention", /at least 1 day/],
-  ["disk cap on VictoriaMetrics", { metrics: { maxDiskGb: 10 } }, "metrics.maxDiskGb", /no disk cap/],
-  ["unknown traces backend", { traces: { backend: "zipkin" } }, "traces.backend", /"jaeger", "tempo"/],
-  ["memory storage with Tempo", { traces: { backend: "tempo", storage: "memory" } }, "traces.storage", /Jaeger option/],
-  ["unknown logs backend", { logs: { backend: "elasticsearch" } }, "logs.backend", /"none", "victorialogs", "loki"/],
-  ["docker logs without a logs backend", { logs: { dockerLogs: true } }, "logs.dockerLogs", /needs a logs backend/],
-  ["disk cap on Loki", { logs: { backend: "loki", maxDiskGb: 5 } }, "logs.maxDiskGb", /no disk cap/],
-  ["typo in a section key", { metrics: { retenton: "30d" } }, "metrics.retenton", /not a known key/],
-  ["unknown top-level key", { grafna: {} }, "grafna", /not a known key/],
-  ["bind address not an IP", { exposure: { bindAddress: "localhost" } }, "exposure.bindAddress", /IPv4 address/],
-  ["port out of range", { exposure: { ports: { otlpGrpc: 70000 } } }, "exposure.ports.otlpGrpc", /from 1 to 65535/],
-  ["two services on one host port", { exposure: { ports: { otlpGrpc: 4317, otlpHttp: 4317 } } }, "exposure.ports.otlpHttp", /already used by exposure.ports.otlpGrpc/],
-  ["prod without TLS", { environment: "prod", traefik: { basicAuth: true } }, "traefik.tls.mode", /TLS is required/],
-  ["exposed without basic auth", { exposure: { bindAddress: "0.0.0.0", ports: { https: 443 } }, traefik: { tls: { mode: "acme", email: "ops@example.com" } } }, "traefik.basicAuth", /basic auth .* is required/],
-  ["ACME without an email", { traefik: { tls: { mode: "acme" } } }, "traefik.tls.email", /email|required/],
-  ["TLS without an https port", { traefik: { tls: { mode: "acme", email: "ops@example.com" } } }, "exposure.ports.https", /needs a published https port/],
-  ["external Traefik without its network", { traefik: { mode: "external" }, exposure: { ports: { otlpGrpc: 4317 } } }, "traefik.network", /needs the name of the network/],
-  ["entrypoint ports without a managed Traefik", { traefik: { mode: "none" } }, "exposure.ports.http", /traefik.mode is none/],
-  ["Traefik dashboard without auth", { traefik: { dashboard: true } }, "traefik.dashboard", /only routed behind basic auth/],
-  ["empty Grafana password", { grafana: { adminPassword: "" } }, "grafana.adminPassword", /must not be empty/],
-  ["webhook contact point without URL", { alerting: { contactPoint: { kind: "webhook" } } }, "alerting.contactPoint.url", /required/],
-  ["email contact point with a bad address", { alerting: { contactPoint: { kind: "email", addresses: ["not-an-email"] } } }, "alerting.contactPoint.addresses.0", /email/i],
-  ["queue fill ratio of 1", { alerting: { thresholds: { queueFillRatio: 1 } } }, "alerting.thresholds.queueFillRatio", /less than 1|<1|too big/i],
-  ["exporter with a bad URL", { exporters: [{ name: "thanos", kind: "prometheusremotewrite", endpoint: "ftp://x" }] }, "exporters.0.endpoint", /http\(s\) URL/],
-  ["remote write exporter given traces", { exporters: [{ name: "thanos", kind: "prometheusremotewrite", endpoint: "https://t.example.com/api/v1/write", signals: ["traces"] }] }, "exporters.0.signals", /only takes metrics/],
-  ["two exporters with one name", { exporters: [{ name: "a", kind: "otlphttp", endpoint: "https://a.example.com" }, { name: "a", kind: "otlphttp", endpoint: "https://b.example.com" }] }, "exporters.1.name", /must be unique/],
-  ["retry forever", { collector: { retryMaxElapsed: "0s" } }, "collector.retryMaxElapsed", /duration like/],
-];
 
 describe("settings: invalid config fails with its own message", () => {
   it("has at least 25 cases", () => {

@@ -1,0 +1,196 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { planStack } from "../configs/stack";
+import { ConfigError, DEFAULT_IMAGES, parseSettings, TIERS } from "../settings";
+import { INVALID } from "./fixtures/invalid-configs";
+import { byName, byType, CONTAINER, envOf, ProgramRun, Recorded, runProgram, stackFileConfig, uploadsOf } from "./helpers/program";
+import { diffGraphs } from "./helpers/diff";
+
+const SERVICES = ["otel-collector", "victoriametrics", "jaeger", "grafana", "traefik"] as const;
+const COMPONENT_OF: Record<(typeof SERVICES)[number], string> = {
+  "otel-collector": "collector",
+  victoriametrics: "metrics",
+  jaeger: "traces",
+  grafana: "grafana",
+  traefik: "traefik",
+};
+
+const runs: Partial<Record<"dev" | "prod", ProgramRun>> = {};
+
+beforeAll(async () => {
+  for (const stack of ["dev", "prod"] as const) runs[stack] = await runProgram(stackFileConfig(stack), { stack });
+});
+
+describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) => {
+  const run = () => runs[stack]!;
+  const settings = () => parseSettings(stackFileConfig(stack));
+  const container = (role: string) => byName(run(), `${stack}-${COMPONENT_OF[role as keyof typeof COMPONENT_OF]}-container`);
+
+  it("registers without error", () => expect(run().error).toBeUndefined());
+
+  it("GIVEN the stack file WHEN run THEN one network and exactly the five services' containers (plus volume-init jobs) exist", () => {
+    expect(byType(run(), "docker:index/network:Network")).toHaveLength(1);
+    const names = byType(run(), CONTAINER)
+      .map((c) => c.inputs.name)
+      .filter((n: string) => !n.endsWith("-init"))
+      .sort();
+    expect(names).toEqual(SERVICES.map((s) => `${stack}-${s}`).sort());
+  });
+
+  it.each(SERVICES)("GIVEN service %s WHEN registered THEN image, network alias, memory, restart and parent are right", (role) => {
+    const c = container(role);
+    const component = `${stack}-${COMPONENT_OF[role]}`;
+    const image = byName(run(), `${component}-image`);
+    const imageRole = role === "otel-collector" ? "collector" : role;
+    expect(image.inputs.name).toBe(DEFAULT_IMAGES[imageRole as keyof typeof DEFAULT_IMAGES]);
+    expect(c.inputs.image).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const network = byType(run(), "docker:index/network:Network")[0]!;
+    expect(c.inputs.networksAdvanced[0]).toEqual({ name: network.inputs.name, aliases: [role] });
+    const tier = TIERS[settings().tier];
+    expect(c.inputs.memory).toBe(tier.memoryMb[imageRole as keyof typeof tier.memoryMb]);
+    expect(c.inputs.memorySwap).toBe(c.inputs.memory);
+    expect(c.inputs.restart).toBe("unless-stopped");
+    expect(c.inputs.securityOpts).toEqual(["no-new-privileges:true"]);
+    expect(c.parent).toBe(component);
+    expect(image.parent).toBe(component);
+    expect(byName(run(), component).parent).toBe(stack);
+  });
+
+  it("GIVEN every service WHEN registered THEN a healthcheck exists where the image can run one (not the FROM-scratch collector), and pulumi waits for it", () => {
+    for (const role of SERVICES) {
+      const c = container(role);
+      if (role === "otel-collector") {
+        expect(c.inputs.healthcheck).toBeUndefined();
+        expect(c.inputs.wait).toBe(false);
+      } else {
+        expect(c.inputs.healthcheck.tests[0]).toBe("CMD");
+        expect(c.inputs.wait).toBe(true);
+      }
+    }
+  });
+
+  it("GIVEN the renderers WHEN the program uploads files THEN every upload equals the pure renderer's output", () => {
+    const plan = planStack(settings());
+    for (const service of plan.services) {
+      const c = byType(run(), CONTAINER).find((r) => r.inputs.name === `${stack}-${service.role}`)!;
+      const uploads = uploadsOf(c);
+      for (const file of service.files) expect(uploads[file.path], `${service.role}:${file.path}`).toBe(file.content);
+      expect(Object.keys(uploads).sort()).toEqual([...service.files.map((f) => f.path), ...service.secretFiles.map((f) => f.path)].sort());
+    }
+  });
+
+  it("GIVEN data volumes WHEN registered THEN VictoriaMetrics and Grafana keep data on named volumes", () => {
+    const volumes = (role: string) => container(role).inputs.volumes.map((v: any) => [v.volumeName, v.containerPath]);
+    expect(volumes("victoriametrics")).toEqual([[`${stack}-victoriametrics-data`, "/victoria-metrics-data"]]);
+    expect(volumes("grafana")).toEqual([[`${stack}-grafana-data`, "/var/lib/grafana"]]);
+    expect(volumes("otel-collector")).toEqual([[`${stack}-otel-collector-queue`, "/var/lib/otelcol"]]);
+  });
+
+  it("GIVEN the settings WHEN registered THEN retention and tier are applied to the containers", () => {
+    const s = settings();
+    expect(container("victoriametrics").inputs.command).toContain(`-retentionPeriod=${s.metrics.retention}`);
+    const collectorYaml = uploadsOf(container("otel-collector"))["/etc/otelcol-contrib/config.yaml"]!;
+    expect(collectorYaml).toContain(`limit_mib: ${Math.floor(TIERS[s.tier].memoryMb.collector * 0.8)}`);
+    expect(envOf(container("otel-collector")).GOMEMLIMIT).toBe(`${Math.floor(TIERS[s.tier].memoryMb.collector * 0.8)}MiB`);
+  });
+
+  it("GIVEN published ports WHEN registered THEN they bind the configured host address only", () => {
+    const s = settings();
+    const ports = container("otel-collector").inputs.ports;
+    expect(ports).toEqual([
+      { internal: 4317, external: s.exposure.ports.otlpGrpc, ip: s.exposure.bindAddress, protocol: "tcp" },
+      { internal: 4318, external: s.exposure.ports.otlpHttp, ip: s.exposure.bindAddress, protocol: "tcp" },
+    ]);
+    // Backends and Grafana are reached through Traefik only.
+    for (const role of ["victoriametrics", "jaeger", "grafana"]) expect(container(role).inputs.ports).toEqual([]);
+  });
+
+  it("GIVEN Traefik routing WHEN registered THEN each UI has a Host rule on the stack's domain", () => {
+    const s = settings();
+    const label = (role: string, key: string) =>
+      container(role).inputs.labels.find((l: any) => l.label === `traefik.http.routers.${stack}-${role}.${key}`)?.value;
+    expect(label("grafana", "rule")).toBe(`Host(\`grafana.${s.domain}\`)`);
+    expect(label("jaeger", "rule")).toBe(`Host(\`jaeger.${s.domain}\`)`);
+    expect(label("victoriametrics", "rule")).toBe(`Host(\`vm.${s.domain}\`)`);
+  });
+
+  it("GIVEN the outputs WHEN read THEN URLs and OTLP endpoints are set and the admin password is a secret", () => {
+    const outputs = run().outputs;
+    const s = settings();
+    const scheme = s.traefik.tls.mode === "none" ? "http" : "https";
+    expect(outputs.grafanaUrl!.value).toBe(`${scheme}://grafana.${s.domain}`);
+    expect(outputs.tracesUrl!.value).toBe(`${scheme}://jaeger.${s.domain}`);
+    expect(outputs.metricsUrl!.value).toBe(`${scheme}://vm.${s.domain}`);
+    expect(outputs.otlpGrpcEndpoint!.value).toBe(`${s.exposure.bindAddress}:4317`);
+    expect(outputs.otlpHttpEndpoint!.value).toBe(`http://${s.exposure.bindAddress}:4318`);
+    expect(outputs.grafanaAdminPassword!.secret).toBe(true);
+    expect(String(outputs.grafanaAdminPassword!.value)).toMatch(/^generated-/);
+  });
+
+  it("GIVEN generated secrets WHEN registered THEN they only travel as Pulumi secrets", () => {
+    const password = String(run().outputs.grafanaAdminPassword!.value);
+    const grafana = container("grafana");
+    const index = grafana.inputs.uploads.findIndex((u: any) => u.file === "/etc/grafana/secrets/admin-password");
+    expect(grafana.inputs.uploads[index].content).toBe(password);
+    expect(grafana.secretPaths.some((p) => p === `uploads[${index}].content` || p === "uploads" || p.startsWith(`uploads[${index}]`))).toBe(true);
+    // Never in env, labels or any other (non-secret) input.
+    for (const r of run().resources) {
+      const visible = JSON.stringify({ ...r.inputs, uploads: undefined });
+      expect(visible.includes(password), `${r.name} shows the password`).toBe(false);
+    }
+    expect(envOf(grafana).GF_SECURITY_ADMIN_PASSWORD__FILE).toBe("/etc/grafana/secrets/admin-password");
+  });
+});
+
+describe("prod vs dev", () => {
+  it("GIVEN the prod tier WHEN compared with dev THEN every service gets at least as much memory and most get more", () => {
+    const memory = (run: ProgramRun) =>
+      Object.fromEntries(byType(run, CONTAINER).filter((c) => !c.inputs.name.endsWith("-init")).map((c) => [c.inputs.name.split("-").slice(1).join("-"), c.inputs.memory]));
+    const dev = memory(runs.dev!);
+    const prod = memory(runs.prod!);
+    for (const role of SERVICES) expect(prod[role]).toBeGreaterThanOrEqual(dev[role]);
+    expect(SERVICES.filter((role) => prod[role] > dev[role]).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("GIVEN prod WHEN registered THEN UIs without a login are behind basic auth over TLS with a bcrypt users label held as a secret", () => {
+    const jaeger = byName(runs.prod!, "prod-traces-container");
+    const labels = Object.fromEntries(jaeger.inputs.labels.map((l: any) => [l.label, l.value]));
+    expect(labels["traefik.http.routers.prod-jaeger.middlewares"]).toBe("prod-basic-auth@docker");
+    expect(labels["traefik.http.routers.prod-jaeger.tls.certresolver"]).toBe("letsencrypt");
+    expect(labels["traefik.http.middlewares.prod-basic-auth.basicauth.users"]).toMatch(/^admin:\$2a\$10\$/);
+    const index = jaeger.inputs.labels.findIndex((l: any) => l.label === "traefik.http.middlewares.prod-basic-auth.basicauth.users");
+    expect(jaeger.secretPaths.some((p) => p === "labels" || p.startsWith(`labels[${index}]`))).toBe(true);
+    expect(runs.prod!.outputs.basicAuthPassword!.secret).toBe(true);
+  });
+});
+
+describe("invalid config registers nothing", () => {
+  it.each(INVALID)("GIVEN %s WHEN the program runs THEN it must fail before any resource, naming %s", async (_title, overrides, key, message) => {
+    const raw: Record<string, unknown> = { environment: "dev", ...overrides };
+    for (const [k, v] of Object.entries(raw)) if (v === undefined) delete raw[k];
+    const run = await runProgram(raw, { stack: "dev" });
+    expect(run.error).toBeDefined();
+    expect(run.error!.name).toBe("ConfigError");
+    const problem = (run.error as ConfigError).problems.find((p) => p.path === key);
+    expect(problem?.message).toMatch(message);
+    expect(run.resources).toEqual([]);
+  });
+});
+
+describe("a change re-creates only what depends on it", () => {
+  const changed = (a: ProgramRun, b: ProgramRun) => diffGraphs(a.resources, b.resources).map((d) => d.name).sort();
+
+  it("GIVEN dev WHEN metrics.retention changes THEN only the VictoriaMetrics container changes", async () => {
+    const base = stackFileConfig("dev");
+    const after = await runProgram({ ...base, metrics: { ...(base.metrics as object), retention: "14d" } }, { stack: "dev" });
+    expect(changed(runs.dev!, after)).toEqual(["dev-metrics-container"]);
+  });
+
+  it("GIVEN dev WHEN the tier changes THEN only service containers change: network, images, volumes and init jobs stay", async () => {
+    const after = await runProgram({ ...stackFileConfig("dev"), tier: "large" }, { stack: "dev" });
+    const diff = diffGraphs(runs.dev!.resources, after.resources);
+    expect(diff.map((d) => d.name).sort()).toEqual(SERVICES.map((s) => `dev-${COMPONENT_OF[s]}-container`).sort());
+    for (const d of diff) expect(d.keys.every((k) => ["memory", "memorySwap", "envs", "uploads", "command"].includes(k)), `${d.name}: ${d.keys}`).toBe(true);
+  });
+});
+
+export type { Recorded };
