@@ -1,3 +1,4 @@
+import { SCRAPE_JOBS } from "../dashboards";
 import type { ExtraExporter, Settings, Tier } from "../settings";
 import { toYaml } from "./serialize";
 import type { ExporterPlan, ScrapeTarget, SecretFilePlan, ServicePlan, Signal } from "./types";
@@ -6,7 +7,7 @@ export const COLLECTOR_CONFIG_PATH = "/etc/otelcol-contrib/config.yaml";
 export const COLLECTOR_SECRETS_DIR = "/etc/otelcol-contrib/secrets";
 export const COLLECTOR_DATA_DIR = "/var/lib/otelcol";
 export const COLLECTOR_UID = 10001;
-export const SELF_SCRAPE_JOB = "otel-collector";
+export const SELF_SCRAPE_JOB = SCRAPE_JOBS.collector;
 
 export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888 } as const;
 export type CollectorPorts = { [K in keyof typeof COLLECTOR_PORTS]: number };

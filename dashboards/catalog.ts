@@ -102,8 +102,8 @@ export interface Catalog {
   list: readonly CatalogMetric[];
 }
 
-/** App names become the OTel prefix, a Prometheus name prefix and a dashboard uid part. */
-export const APP_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,29}$/;
+/** App names become the OTel prefix, a Prometheus name prefix and part of Grafana uids. */
+export const APP_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
 
 export function catalogFor(appName: string): Catalog {
   if (!APP_NAME_PATTERN.test(appName)) {

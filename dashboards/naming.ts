@@ -133,3 +133,40 @@ export function prometheusLabel(attribute: string): string {
   if (label.startsWith("_") && !label.startsWith("__")) return `key${label}`;
   return label;
 }
+
+/** Grafana uids: at most 40 characters of `[a-zA-Z0-9_-]`. */
+export const GRAFANA_UID_MAX = 40;
+
+/**
+ * A readable, stable Grafana uid from parts. Too-long uids keep a readable head and end in a
+ * short hash of the whole, so two long names never collide by truncation.
+ */
+export function grafanaUid(...parts: string[]): string {
+  const full = parts
+    .join("-")
+    .replace(/[^a-zA-Z0-9_-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-|-$/g, "");
+  if (full.length <= GRAFANA_UID_MAX) return full;
+  const hash = fnv1a32(full).toString(16).padStart(8, "0");
+  return `${full.slice(0, GRAFANA_UID_MAX - hash.length - 1).replace(/-$/, "")}-${hash}`;
+}
+
+/** FNV-1a: tiny, deterministic, dependency-free; only used to disambiguate truncated uids. */
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** Human title of an app name: `scotty` -> `Scotty`, `my-app` -> `My App`. */
+export function displayName(appName: string): string {
+  return appName
+    .split(/[-_]+/)
+    .filter((w) => w !== "")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(" ");
+}

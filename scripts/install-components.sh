@@ -23,17 +23,30 @@
 set -euo pipefail
 
 # --- versions ---------------------------------------------------------------
-# OpenTelemetry Collector Builder (ocb) and core collector modules (v0.N). The
-# manifest tools/otelcol-builder.yaml pins the component modules: core v0.164.0,
-# stable confmap providers v1.70.0 (= v1.(N-94)), contrib v0.164.0.
-OTELCOL_BUILDER_VERSION="v0.164.0"
+# The Go module proxy reachable from our machines (and CI's) is a PARTIAL mirror:
+# for some module versions it serves .info/.mod but answers "403 This module version
+# is not available" for the .zip (sources). Versions below are the newest whose whole
+# build graph is available there; see the comments per component.
+#
+# OpenTelemetry Collector Builder (ocb), same version as the core collector modules.
+# The manifest tools/otelcol-builder.yaml pins the component modules: core v0.160.0,
+# stable confmap providers v1.66.0 (= v1.(N-94)), contrib v0.160.0 (basicauth v0.158.0).
+# v0.164.0 (newest) cannot be built here: collector/internal/statusutil v0.164.0,
+# contrib pkg/stanza, pkg/ottl v1.2.0, ... zips are 403 (details in the manifest).
+OTELCOL_BUILDER_VERSION="v0.160.0"
 OTELCOL_MANIFEST="tools/otelcol-builder.yaml"   # relative to the repo root
 # Jaeger v2: the Go module has no /v2 suffix, so v2.13.0 is tagged v1.76.0.
 JAEGER_MODULE="github.com/jaegertracing/jaeger"
 JAEGER_VERSION="v1.76.0"                         # = Jaeger v2.13.0
-# Prometheus 3 from Go: module tag v0.316.0 = Prometheus v3.16.0 (optional).
+JAEGER_RELEASE="v2.13.0"                         # stamped into `jaeger version`
+# Prometheus 3 from Go (optional): module tag v0.3MM.P = Prometheus v3.MM.P.
+# v0.316.0 (= v3.16.0, newest) cannot be built here: zips of client_golang/exp,
+# hashicorp/nomad/api, google/pprof pseudo-versions and pb33f/go-yaml v0.1.1 are 403.
+# v0.315.0 has version-only replace directives (go install refuses), so it is built
+# as the main module from its module tree (same go.mod/go.sum as upstream).
 PROM3_MODULE="github.com/prometheus/prometheus"
-PROM3_VERSION="v0.316.0"                         # = Prometheus v3.16.0
+PROM3_VERSION="v0.315.0"                         # = Prometheus v3.15.0
+PROM3_RELEASE="3.15.0"                           # stamped into `prometheus3 --version`
 PROM3_TIMEOUT="${PROM3_TIMEOUT:-900}"            # seconds; slower builds are skipped
 # Loki 3 from Go (optional; its go.mod has replace directives, so `go install` fails).
 LOKI_MODULE="github.com/grafana/loki/v3"
@@ -89,6 +102,10 @@ go_error() {
   if grep -q 'replace directives' "$1"; then
     echo "the go.mod of the module contains replace directives, which go install refuses"; return
   fi
+  if grep -q '403 Forbidden' "$1"; then  # partial module mirror: list the unavailable zips
+    echo "module proxy answers 403 (not available) for: $(grep -oE '[^/ ]+(/[^/ ]+)*/@v/[^ ]+\.zip: 403' "$1" |
+      sed -E 's|^(proxy\.golang\.org/)?||; s|/@v/|@|; s|\.zip: 403||' | sort -u | head -n 5 | tr '\n' ' ')"; return
+  fi
   { grep -v -E '^go: (downloading|finding|extracting) ' "$1" | grep -m1 -iE 'error|cannot|undefined|not found|killed|: ' ||
     tail -n1 "$1"; } | sed 's/^[[:space:]]*//' | cut -c1-240
 }
@@ -98,16 +115,20 @@ want() { # want COMPONENT: selected on the command line (or no selection)
   local c; for c in "${SELECTED[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1
 }
 
-# Build main package PKG (relative path inside module) of module MOD@VER as the
-# main module, in a writable copy of the module tree. Needed when the module's
-# go.mod has replace directives (then `go install mod@ver` refuses to build).
-build_in_module() { # build_in_module MOD VER PKG OUT LOG
-  local mod=$1 ver=$2 pkg=$3 out=$4 log=$5 dir src
+# Build main packages PKG... (paths inside the module) of module MOD@VER as the
+# main module, in a writable copy of the module tree, binaries into OUTDIR. Needed
+# when the module's go.mod has replace directives (`go install mod@ver` refuses).
+# Uses the module's own go.mod/go.sum (the versions upstream builds with); GOWORK=off
+# because some module zips ship a go.work naming nested modules that are not in the zip.
+# BUILD_TIMEOUT (seconds, optional) bounds the go build.
+build_in_module() { # build_in_module MOD VER OUTDIR LOG LDFLAGS PKG...
+  local mod=$1 ver=$2 outdir=$3 log=$4 ldflags=$5 dir src; shift 5
+  local -a to=(); [[ -n "${BUILD_TIMEOUT:-}" ]] && to=(timeout "$BUILD_TIMEOUT")
   src="$(cd "$WORK_DIR" && go mod download -json "$mod@$ver" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [[ -n "$src" && -d "$src" ]] || { echo "go mod download $mod@$ver failed" >>"$log"; return 1; }
   dir="$WORK_DIR/$(basename "$mod")-$ver"
-  rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"
-  (cd "$dir" && go build -trimpath -ldflags='-s -w' -o "$out" "./$pkg") >>"$log" 2>&1
+  rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"; mkdir -p "$outdir"
+  (cd "$dir" && GOWORK=off "${to[@]}" go build -trimpath -ldflags="-s -w $ldflags" -o "$outdir/" "${@/#/./}") >>"$log" 2>&1
 }
 
 # --- 1. OpenTelemetry Collector via ocb --------------------------------------
@@ -141,15 +162,17 @@ install_jaeger() {
   # v1.76.0's go.mod has `replace github.com/Shopify/sarama => ... v1.33.0`, so
   # `go install ...@v1.76.0` refuses; then build inside a copy of the module tree
   # (same go.mod/go.sum, so the same dependency versions as upstream's build).
+  local out="$WORK_DIR/jaeger-out"
   if go install "$stamp" >>"$log" 2>&1; then
-    how="go install"; install -m 0755 "$GOBIN_DIR/jaeger" "$WORK_DIR/jaeger.bin"
+    how="go install"; mkdir -p "$out"; cp -f "$GOBIN_DIR/jaeger" "$out/jaeger"
   elif grep -q 'replace directives' "$log" &&
-       build_in_module "$JAEGER_MODULE" "$JAEGER_VERSION" cmd/jaeger "$WORK_DIR/jaeger.bin" "$log"; then
+       build_in_module "$JAEGER_MODULE" "$JAEGER_VERSION" "$out" "$log" \
+         "-X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_RELEASE" cmd/jaeger; then
     how="module build (go install refused: replace directives)"
   else
     say jaeger "FAILED after $(elapsed $t0): $(go_error "$log") (log: $log)"; FAILED+=(jaeger); return
   fi
-  put_bin "$WORK_DIR/jaeger.bin" jaeger "$stamp"
+  put_bin "$out/jaeger" jaeger "$stamp"
   say jaeger "built in $(elapsed $t0) via $how ($stamp = Jaeger v2.13.0)"
 }
 
@@ -196,17 +219,25 @@ install_prometheus3() {
   if cached prometheus3 "$stamp" && cached promtool3 "$stamp"; then say prometheus3 "cached ($stamp, promtool3 too)"; return; fi
   if why="$(failed_before prometheus3 "$stamp")"; then say prometheus3 "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
   : >"$log"
-  # No replace/exclude directives in its go.mod, so plain go install works.
   # Built without the `builtinassets` tag: API/OTLP receiver work, the web UI is not embedded.
+  local out="$WORK_DIR/prometheus3-out" how="go install" ver="github.com/prometheus/common/version"
   timeout "$PROM3_TIMEOUT" go install "$PROM3_MODULE/cmd/prometheus@$PROM3_VERSION" "$PROM3_MODULE/cmd/promtool@$PROM3_VERSION" >>"$log" 2>&1 || rc=$?
+  if [[ $rc -eq 0 ]]; then
+    mkdir -p "$out"; cp -f "$GOBIN_DIR/prometheus" "$GOBIN_DIR/promtool" "$out/"
+  elif grep -q 'replace directives' "$log"; then
+    how="module build (go install refused: replace directives)"; rc=0
+    BUILD_TIMEOUT=$(( PROM3_TIMEOUT - (SECONDS - t0) )) build_in_module "$PROM3_MODULE" "$PROM3_VERSION" "$out" "$log" \
+      "-X $ver.Version=$PROM3_RELEASE -X $ver.Branch=release-${PROM3_RELEASE%.*} -X $ver.Revision=$PROM3_VERSION" \
+      cmd/prometheus cmd/promtool || rc=$?
+  fi
   if [[ $rc -ne 0 ]]; then
     if [[ $rc -eq 124 ]]; then why="build exceeded ${PROM3_TIMEOUT}s"; else why="$(go_error "$log")"; fi
     record_failure prometheus3 "$stamp" "$why"
     say prometheus3 "skipped after $(elapsed $t0): $why (log: $log)"; return
   fi
-  put_bin "$GOBIN_DIR/prometheus" prometheus3 "$stamp"
-  put_bin "$GOBIN_DIR/promtool" promtool3 "$stamp"
-  say prometheus3 "built in $(elapsed $t0) ($stamp = Prometheus v3.16.0, promtool3 too)"
+  put_bin "$out/prometheus" prometheus3 "$stamp"
+  put_bin "$out/promtool" promtool3 "$stamp"
+  say prometheus3 "built in $(elapsed $t0) via $how ($stamp = Prometheus v$PROM3_RELEASE, promtool3 too)"
 }
 
 # --- 5. Loki via go install (optional; expected to be skipped) -----------------

@@ -1,3 +1,4 @@
+import { SCRAPE_JOBS } from "../../dashboards";
 import { retentionHours } from "../../settings";
 import { grafanaLiteral, toYaml } from "../serialize";
 import { DATASOURCE_UIDS, DatasourcePlan } from "../types";
@@ -51,7 +52,7 @@ export const jaeger: Backend<"jaeger"> = {
         logsEnabled: ctx.logsEnabled,
         extra: {},
       }),
-      scrape: [{ job: "jaeger", target: `${ctx.host}:${ports.metrics}`, path: "/metrics" }],
+      scrape: [{ job: SCRAPE_JOBS.jaeger, target: `${ctx.host}:${ports.metrics}`, path: "/metrics" }],
     };
   },
 };

@@ -1,3 +1,4 @@
+import { SCRAPE_JOBS } from "../../dashboards";
 import { toYaml } from "../serialize";
 import { DATASOURCE_UIDS } from "../types";
 import { Backend, httpHealthcheck, portsOf } from "./contract";
@@ -50,7 +51,7 @@ export const prometheus: Backend<"prometheus"> = {
       remoteWriteUrl: `${base}/api/v1/write`,
       queryUrl: base,
       datasource: prometheusDatasource("Prometheus", base, DATASOURCE_UIDS.traces),
-      scrape: [{ job: "prometheus", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
+      scrape: [{ job: SCRAPE_JOBS.prometheus, target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },
 };

@@ -1,3 +1,4 @@
+import { SCRAPE_JOBS } from "../../dashboards";
 import { retentionHours } from "../../settings";
 import { toYaml } from "../serialize";
 import { DATASOURCE_UIDS } from "../types";
@@ -61,7 +62,7 @@ export const tempo: Backend<"tempo"> = {
         logsEnabled: ctx.logsEnabled,
         extra: { serviceMap: { datasourceUid: DATASOURCE_UIDS.metrics }, search: { hide: false } },
       }),
-      scrape: [{ job: "tempo", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
+      scrape: [{ job: SCRAPE_JOBS.tempo, target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },
 };

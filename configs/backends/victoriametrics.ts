@@ -1,3 +1,4 @@
+import { SCRAPE_JOBS } from "../../dashboards";
 import { retentionHours } from "../../settings";
 import { DATASOURCE_UIDS } from "../types";
 import { Backend, httpHealthcheck, portsOf } from "./contract";
@@ -43,7 +44,7 @@ export const victoriaMetrics: Backend<"victoriametrics"> = {
       remoteWriteUrl: `${base}/api/v1/write`,
       queryUrl: base,
       datasource: prometheusDatasource("VictoriaMetrics", base, DATASOURCE_UIDS.traces),
-      scrape: [{ job: "victoriametrics", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
+      scrape: [{ job: SCRAPE_JOBS.victoriametrics, target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },
 };

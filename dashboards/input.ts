@@ -1,0 +1,63 @@
+/**
+ * The inputs of the dashboards package, validated once where they enter (renderDashboards,
+ * renderAlerting). Types are inferred from the schemas: one source of truth for each shape.
+ */
+import { z } from "zod";
+import { APP_NAME_PATTERN } from "./catalog";
+
+const appName = z.string().regex(APP_NAME_PATTERN, { error: `must match ${APP_NAME_PATTERN} (it prefixes metric names and uids)` });
+const datasourceUid = z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, { error: "must be a Grafana uid (1-40 of a-z A-Z 0-9 _ -)" });
+const metricsBackend = z.enum(["victoriametrics", "prometheus"]);
+const tracesBackend = z.enum(["jaeger", "tempo"]);
+
+export const dashboardInputSchema = z.strictObject({
+  appName,
+  metricsUid: datasourceUid,
+  tracesUid: datasourceUid,
+  logsUid: datasourceUid.optional(),
+  metricsBackend,
+  tracesBackend,
+});
+
+export type DashboardInput = z.infer<typeof dashboardInputSchema>;
+
+/**
+ * A file Grafana reads the secret from (`$__file{...}`): an absolute path, and nothing that could
+ * end the expansion early or be expanded itself (`}`, `$`, whitespace).
+ */
+const secretFile = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { error: "must be an absolute path of [A-Za-z0-9._/-]" });
+
+const contactPoint = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("none") }),
+  z.strictObject({ kind: z.enum(["webhook", "slack"]), urlFile: secretFile }),
+  // `;` separates addresses in Grafana's email settings, so it cannot appear inside one.
+  z.strictObject({ kind: z.literal("email"), addresses: z.array(z.email().refine((a) => !a.includes(";"))).min(1) }),
+]);
+
+const perSecond = z.number().nonnegative().finite();
+
+export const alertInputSchema = z.strictObject({
+  appName,
+  environment: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, { error: "must be a lower-case name (a-z, 0-9, -), at most 20 characters" }),
+  metricsUid: datasourceUid,
+  metricsBackend,
+  tracesBackend,
+  thresholds: z.strictObject({
+    http5xxPerSecond: perSecond,
+    memoryGrowthBytesPerSecond: z.number().positive().finite(),
+    websocketAuthFailuresPerSecond: perSecond,
+    taskFailuresPerSecond: perSecond,
+    queueFillRatio: z.number().gt(0).lte(1),
+  }),
+  contactPoint,
+});
+
+export type AlertInput = z.infer<typeof alertInputSchema>;
+export type ContactPointInput = AlertInput["contactPoint"];
+
+/** Parses or throws one error listing every problem (path, what was given, what is allowed). */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`${what}: invalid input\n${z.prettifyError(result.error)}`);
+  return result.data;
+}

@@ -1,0 +1,196 @@
+import { load } from "js-yaml";
+import { describe, expect, it } from "vitest";
+import { AlertInput, renderAlerting } from "../dashboards";
+import { FileReference, escapeProvisioning } from "../dashboards/alerts";
+
+const BASE: AlertInput = {
+  appName: "scotty",
+  environment: "production",
+  metricsUid: "metrics-ds",
+  metricsBackend: "victoriametrics",
+  tracesBackend: "jaeger",
+  thresholds: { http5xxPerSecond: 0.1, memoryGrowthBytesPerSecond: 1_000_000, websocketAuthFailuresPerSecond: 1, taskFailuresPerSecond: 0.5, queueFillRatio: 0.8 },
+  contactPoint: { kind: "none" },
+};
+
+const URL_FILE = "/run/secrets/alert_webhook_url";
+
+interface Rule {
+  uid: string;
+  title: string;
+  condition: string;
+  for: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  data: { refId: string; datasourceUid: string; relativeTimeRange?: unknown; model: Record<string, unknown> }[];
+}
+interface Doc {
+  apiVersion: number;
+  groups: { name: string; folder: string; interval: string; rules: Rule[] }[];
+  contactPoints?: { name: string; receivers: { uid: string; type: string; settings: Record<string, unknown> }[] }[];
+  policies?: { receiver: string }[];
+}
+
+function rendered(patch: Partial<AlertInput> = {}): { yaml: string; doc: Doc; rules: Rule[] } {
+  const yaml = renderAlerting({ ...BASE, ...patch });
+  const doc = load(yaml) as Doc;
+  return { yaml, doc, rules: doc.groups.flatMap((g) => g.rules) };
+}
+
+const exprOf = (rule: Rule) => rule.data.find((d) => d.refId === "A")!.model.expr as string;
+
+describe("renderAlerting", () => {
+  it("GIVEN the default input WHEN rendered THEN it is apiVersion 1 with the app's four rules and the stack's seven", () => {
+    const { doc } = rendered();
+    expect(doc.apiVersion).toBe(1);
+    expect(doc.groups.map((g) => [g.name, g.folder, g.rules.length])).toEqual([
+      ["scotty", "scotty", 4],
+      ["observability-stack", "stack", 7],
+    ]);
+  });
+
+  it("GIVEN any rendering WHEN rule uids are read THEN they are unique, stable and at most 40 characters", () => {
+    const { rules } = rendered();
+    const uids = rules.map((r) => r.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const uid of uids) expect(uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
+    expect(rendered().rules.map((r) => r.uid)).toEqual(uids);
+  });
+
+  it("GIVEN the longest app and environment names settings allow WHEN rendered THEN uids still fit 40 characters and stay unique", () => {
+    const { rules } = rendered({ appName: "a_very_long_application_name_for_testing1", environment: "staging-eu-west-0001" });
+    const uids = rules.map((r) => r.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const uid of uids) expect(uid.length).toBeLessThanOrEqual(40);
+  });
+
+  it("GIVEN every rule WHEN its structure is read THEN A is an instant PromQL query on the metrics uid, B reduces A, C thresholds B and is the condition", () => {
+    for (const rule of rendered().rules) {
+      expect(rule.condition, rule.uid).toBe("C");
+      const [a, b, c] = rule.data;
+      expect(a).toMatchObject({ refId: "A", datasourceUid: "metrics-ds", model: { instant: true, refId: "A" } });
+      expect(a!.relativeTimeRange).toMatchObject({ to: 0 });
+      expect(b).toMatchObject({ refId: "B", datasourceUid: "__expr__", model: { type: "reduce", expression: "A" } });
+      expect(c).toMatchObject({ refId: "C", datasourceUid: "__expr__", model: { type: "threshold", expression: "B" } });
+      expect(["critical", "warning"]).toContain(rule.labels.severity);
+      expect(rule.labels.environment).toBe("production");
+      expect(rule.annotations.summary).toBeTruthy();
+      expect(rule.annotations.description).toBeTruthy();
+    }
+  });
+
+  it("GIVEN custom thresholds WHEN rendered THEN each seed rule measures the seed's quantity and fires above the given threshold", () => {
+    const thresholds = { http5xxPerSecond: 0.25, memoryGrowthBytesPerSecond: 2_000_000, websocketAuthFailuresPerSecond: 3, taskFailuresPerSecond: 0.75, queueFillRatio: 0.9 };
+    const { rules } = rendered({ thresholds });
+    const byUid = (suffix: string) => rules.find((r) => r.uid.endsWith(suffix))!;
+    const threshold = (r: Rule) => (r.data[2]!.model.conditions as { evaluator: { type: string; params: number[] } }[])[0]!.evaluator;
+    const cases: [string, RegExp, string, number][] = [
+      ["http-5xx", /rate\(scotty_http_requests_total\{status=~"5\.\."\}\[5m\]\)/, "gt", 0.25],
+      ["memory-growth", /^deriv\(scotty_memory_rss_bytes\[30m\]\)$/, "gt", 2_000_000],
+      ["ws-auth-failures", /rate\(scotty_websocket_auth_failures_total\[5m\]\)/, "gt", 3],
+      ["task-failures", /rate\(scotty_task_failures_total\[5m\]\)/, "gt", 0.75],
+      ["queue-fill", /otelcol_exporter_queue_size\{job="otel-collector"\}.* \/ .*otelcol_exporter_queue_capacity\{job="otel-collector"\}/, "gt", 0.9],
+    ];
+    for (const [uid, expr, type, value] of cases) {
+      expect(exprOf(byUid(uid)), uid).toMatch(expr);
+      expect(threshold(byUid(uid)), uid).toEqual({ type, params: [value] });
+    }
+  });
+
+  it.each([
+    ["victoriametrics", "jaeger", "victoriametrics", "jaeger"],
+    ["prometheus", "tempo", "prometheus", "tempo"],
+  ] as const)("GIVEN backends %s + %s WHEN rendered THEN the down rules watch jobs %s and %s, robust to the series vanishing", (metricsBackend, tracesBackend, metricsJob, tracesJob) => {
+    const { rules } = rendered({ metricsBackend, tracesBackend });
+    const expr = (suffix: string) => exprOf(rules.find((r) => r.uid.endsWith(suffix))!);
+    expect(expr("collector-down")).toBe('min(last_over_time(up{job="otel-collector"}[2m])) or vector(0)');
+    expect(expr("metrics-backend-down")).toBe(`min(last_over_time(up{job="${metricsJob}"}[2m])) or vector(0)`);
+    expect(expr("traces-backend-down")).toBe(`min(last_over_time(up{job="${tracesJob}"}[2m])) or vector(0)`);
+  });
+
+  it("GIVEN the stack rules WHEN export-failure rules are listed THEN there is one per signal on the collector's send_failed counters", () => {
+    const failed = rendered().rules.filter((r) => r.uid.includes("export-failed"));
+    expect(failed.map(exprOf)).toEqual([
+      'sum by (exporter) (rate(otelcol_exporter_send_failed_metric_points_total{job="otel-collector"}[5m]))',
+      'sum by (exporter) (rate(otelcol_exporter_send_failed_spans_total{job="otel-collector"}[5m]))',
+      'sum by (exporter) (rate(otelcol_exporter_send_failed_log_records_total{job="otel-collector"}[5m]))',
+    ]);
+  });
+});
+
+describe("contact points", () => {
+  it("GIVEN contact point none WHEN rendered THEN neither contact points nor policies are provisioned (Grafana's default stays)", () => {
+    const { doc } = rendered();
+    expect(doc.contactPoints).toBeUndefined();
+    expect(doc.policies).toBeUndefined();
+  });
+
+  it.each(["webhook", "slack"] as const)("GIVEN a %s contact point WHEN rendered THEN its URL is only a $__file reference and the policy routes to it", (kind) => {
+    const { doc, yaml } = rendered({ contactPoint: { kind, urlFile: URL_FILE } });
+    const receiver = doc.contactPoints![0]!.receivers[0]!;
+    expect(receiver.type).toBe(kind);
+    expect(receiver.settings.url).toBe(`$__file{${URL_FILE}}`);
+    expect(doc.policies![0]!.receiver).toBe(doc.contactPoints![0]!.name);
+    expect(yaml).not.toMatch(/https?:\/\//);
+  });
+
+  it("GIVEN an email contact point WHEN rendered THEN the addresses are joined with ';'", () => {
+    const { doc } = rendered({ contactPoint: { kind: "email", addresses: ["ops@example.com", "dev@example.com"] } });
+    expect(doc.contactPoints![0]!.receivers[0]).toMatchObject({ type: "email", settings: { addresses: "ops@example.com;dev@example.com" } });
+  });
+
+  it.each([
+    ["a relative path", "secrets/url"],
+    ["a path that closes the expansion", "/run/secrets/url}"],
+    ["a path with a $", "/run/$HOME/url"],
+    ["a real URL instead of a file", "https://hooks.example.com/T000/B000"],
+  ])("GIVEN a webhook urlFile that is %s WHEN rendering THEN rendering must fail", (_why, urlFile) => {
+    expect(() => renderAlerting({ ...BASE, contactPoint: { kind: "webhook", urlFile } })).toThrow(/urlFile/);
+  });
+
+  it.each([
+    ["an email list that is empty", { kind: "email", addresses: [] }],
+    ["an address that is not one", { kind: "email", addresses: ["not-an-address"] }],
+    ["an unknown kind", { kind: "pagerduty" }],
+  ])("GIVEN %s WHEN rendering THEN rendering must fail", (_why, contactPoint) => {
+    expect(() => renderAlerting({ ...BASE, contactPoint } as unknown as AlertInput)).toThrow(/contactPoint/);
+  });
+
+  it.each([
+    ["a negative 5xx threshold", { http5xxPerSecond: -1 }],
+    ["a queue fill ratio above 1", { queueFillRatio: 1.5 }],
+    ["a zero memory growth threshold", { memoryGrowthBytesPerSecond: 0 }],
+  ])("GIVEN %s WHEN rendering THEN rendering must fail naming the threshold", (_why, patch) => {
+    expect(() => renderAlerting({ ...BASE, thresholds: { ...BASE.thresholds, ...patch } })).toThrow(/thresholds/);
+  });
+});
+
+describe("literal $ in provisioning YAML", () => {
+  it("GIVEN strings with Grafana template variables WHEN escaped THEN every $ is doubled so provisioning does not expand it", () => {
+    expect(escapeProvisioning({ description: "{{ $labels.job }} at {{ $value }}", list: ["$HOME", "${X}"] })).toEqual({
+      description: "{{ $$labels.job }} at {{ $$value }}",
+      list: ["$$HOME", "$${X}"],
+    });
+  });
+
+  it("GIVEN a file reference WHEN escaped THEN it stays a single-$ $__file{...} expansion", () => {
+    expect(escapeProvisioning({ url: new FileReference(URL_FILE), n: 1, b: true })).toEqual({ url: `$__file{${URL_FILE}}`, n: 1, b: true });
+  });
+
+  it("GIVEN a webhook rendering WHEN every $ of the YAML is inspected THEN each one is either doubled or starts the $__file expansion", () => {
+    const { yaml } = rendered({ contactPoint: { kind: "webhook", urlFile: URL_FILE } });
+    const singles = yaml.replace(/\$\$/g, "").replace(/\$__file\{/g, "");
+    expect(singles).not.toContain("$");
+    expect(yaml.match(/\$__file\{/g)).toHaveLength(1);
+  });
+});
+
+describe("snapshots", () => {
+  it.each<[string, AlertInput["contactPoint"]]>([
+    ["none", { kind: "none" }],
+    ["webhook", { kind: "webhook", urlFile: URL_FILE }],
+    ["email", { kind: "email", addresses: ["ops@example.com"] }],
+  ])("GIVEN appName scotty and contact point %s WHEN rendered THEN the YAML matches the snapshot", (_name, contactPoint) => {
+    expect(renderAlerting({ ...BASE, contactPoint })).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,210 @@
+import { describe, expect, it } from "vitest";
+import { DashboardInput, renderDashboards } from "../dashboards";
+import { buildDashboard, prometheusDatasource } from "../dashboards/common";
+
+const INPUT: DashboardInput = {
+  appName: "scotty",
+  metricsUid: "metrics-ds",
+  tracesUid: "traces-ds",
+  metricsBackend: "victoriametrics",
+  tracesBackend: "jaeger",
+};
+
+interface Target {
+  refId?: string;
+  expr?: string;
+  datasource?: { type?: string; uid?: string };
+  exemplar?: boolean;
+}
+interface Panel {
+  id?: number;
+  type: string;
+  title?: string;
+  collapsed?: boolean;
+  panels?: Panel[];
+  targets?: Target[];
+  datasource?: { type?: string; uid?: string };
+  gridPos?: { x: number; y: number; w: number; h: number };
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  refresh: string;
+  time: { from: string; to: string };
+  panels: Panel[];
+}
+
+function render(input: DashboardInput = INPUT): Record<string, Dashboard> {
+  return Object.fromEntries(renderDashboards(input).map((f) => [f.path, JSON.parse(f.json) as Dashboard]));
+}
+
+/** Rows with their panels, whether the row holds them (collapsed) or they follow it (open). */
+function rowsOf(dash: Dashboard): { title: string; panels: Panel[] }[] {
+  const rows: { title: string; panels: Panel[] }[] = [];
+  for (const p of dash.panels) {
+    if (p.type === "row") rows.push({ title: p.title ?? "", panels: [...(p.panels ?? [])] });
+    else rows.at(-1)?.panels.push(p);
+  }
+  return rows;
+}
+
+const allPanels = (dash: Dashboard) => rowsOf(dash).flatMap((r) => r.panels);
+
+describe("renderDashboards", () => {
+  it("GIVEN the input WHEN rendered THEN it writes the app dashboard and the stack-health dashboard at stable relative paths", () => {
+    expect(renderDashboards(INPUT).map((f) => f.path)).toEqual(["scotty/scotty-metrics.json", "stack/observability-stack-health.json"]);
+  });
+
+  it("GIVEN appName scotty WHEN rendered THEN the app dashboard is 'Scotty Metrics' with uid scotty-metrics, refresh 5s, last hour", () => {
+    const dash = render()["scotty/scotty-metrics.json"]!;
+    expect(dash.title).toBe("Scotty Metrics");
+    expect(dash.uid).toBe("scotty-metrics");
+    expect(dash.refresh).toBe("5s");
+    expect(dash.time).toEqual({ from: "now-1h", to: "now" });
+  });
+
+  it("GIVEN the app dashboard WHEN its rows are listed THEN there are seven, in the seed's order", () => {
+    expect(rowsOf(render()["scotty/scotty-metrics.json"]!).map((r) => r.title)).toEqual([
+      "Log Streaming",
+      "Shell Sessions",
+      "WebSocket & Tasks",
+      "Memory Usage",
+      "HTTP Server",
+      "Tokio Runtime",
+      "Application Metrics",
+    ]);
+  });
+
+  it("GIVEN any generated dashboard WHEN its targets are read THEN every one (and every panel) references the metrics datasource by the input uid", () => {
+    for (const dash of Object.values(render())) {
+      const panels = allPanels(dash);
+      expect(panels.length).toBeGreaterThan(0);
+      for (const panel of panels) {
+        expect(panel.datasource, `${dash.uid} / ${panel.title}`).toEqual({ type: "prometheus", uid: INPUT.metricsUid });
+        expect(panel.targets?.length, `${dash.uid} / ${panel.title} has no target`).toBeGreaterThan(0);
+        for (const t of panel.targets ?? []) {
+          expect(t.datasource, `${dash.uid} / ${panel.title} / ${t.refId}`).toEqual({ type: "prometheus", uid: INPUT.metricsUid });
+        }
+      }
+    }
+  });
+
+  it("GIVEN any generated dashboard WHEN ids, refIds and grid positions are checked THEN ids are unique, refIds unique per panel, and no panel leaves the 24-column grid or overlaps another", () => {
+    for (const dash of Object.values(render())) {
+      const ids = dash.panels.flatMap((p) => [p.id, ...(p.panels ?? []).map((c) => c.id)]);
+      expect(new Set(ids).size, dash.uid).toBe(ids.length);
+      const cells = new Set<string>();
+      for (const panel of allPanels(dash)) {
+        const refIds = (panel.targets ?? []).map((t) => t.refId);
+        expect(new Set(refIds).size, `${dash.uid} / ${panel.title}`).toBe(refIds.length);
+        const g = panel.gridPos!;
+        expect(g.x + g.w, `${dash.uid} / ${panel.title}`).toBeLessThanOrEqual(24);
+        for (let x = g.x; x < g.x + g.w; x++) {
+          for (let y = g.y; y < g.y + g.h; y++) {
+            const cell = `${x},${y}`;
+            expect(cells.has(cell), `${dash.uid} / ${panel.title} overlaps at ${cell}`).toBe(false);
+            cells.add(cell);
+          }
+        }
+      }
+    }
+  });
+
+  it("GIVEN the app dashboard WHEN latency panels are read THEN their queries ask for exemplars (links to traces)", () => {
+    const http = rowsOf(render()["scotty/scotty-metrics.json"]!).find((r) => r.title === "HTTP Server")!;
+    const latency = http.panels.filter((p) => /latency/i.test(p.title ?? ""));
+    expect(latency.length).toBeGreaterThan(0);
+    for (const panel of latency) expect(panel.targets!.every((t) => t.exemplar === true), panel.title).toBe(true);
+  });
+
+  it.each([
+    ["victoriametrics", "jaeger", "Metrics backend: VictoriaMetrics", "Traces backend: Jaeger", /vm_rows_inserted_total/, /job="jaeger"/],
+    ["prometheus", "tempo", "Metrics backend: Prometheus", "Traces backend: Tempo", /prometheus_tsdb_head_samples_appended_total/, /tempo_distributor_spans_received_total/],
+  ] as const)(
+    "GIVEN metrics backend %s and traces backend %s WHEN the stack dashboard is rendered THEN it shows that backend's rows and metrics",
+    (metricsBackend, tracesBackend, metricsRow, tracesRow, metricsPattern, tracesPattern) => {
+      const dash = render({ ...INPUT, metricsBackend, tracesBackend })["stack/observability-stack-health.json"]!;
+      const rows = rowsOf(dash);
+      expect(rows.map((r) => r.title)).toEqual(["Collector: receive", "Collector: export", "Collector: process", metricsRow, tracesRow]);
+      const exprs = (title: string) => rows.find((r) => r.title === title)!.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ""));
+      expect(exprs(metricsRow).some((e) => metricsPattern.test(e))).toBe(true);
+      expect(exprs(tracesRow).some((e) => tracesPattern.test(e))).toBe(true);
+      expect(dash.uid).toBe("observability-stack-health");
+      expect(dash.title).toBe("Observability Stack Health");
+    },
+  );
+
+  it("GIVEN the stack dashboard WHEN collector panels are read THEN every collector query is pinned to job otel-collector (Jaeger v2 exposes the same otelcol_* names)", () => {
+    const dash = render()["stack/observability-stack-health.json"]!;
+    const collectorExprs = rowsOf(dash)
+      .filter((r) => r.title.startsWith("Collector"))
+      .flatMap((r) => r.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? "")));
+    for (const expr of collectorExprs) expect(expr).toContain('job="otel-collector"');
+  });
+
+  it.each([
+    ["an app name with upper case", { appName: "Scotty" }, /appName/],
+    ["an empty metrics datasource uid", { metricsUid: "" }, /metricsUid/],
+    ["an unknown metrics backend", { metricsBackend: "influxdb" }, /metricsBackend/],
+    ["an unknown traces backend", { tracesBackend: "zipkin" }, /tracesBackend/],
+    ["an unexpected key", { extra: true }, /extra/],
+  ])("GIVEN %s WHEN rendering THEN rendering must fail naming the field", (_why, patch, message) => {
+    expect(() => renderDashboards({ ...INPUT, ...patch } as unknown as DashboardInput)).toThrow(message);
+  });
+
+  it("GIVEN appName scotty WHEN the dashboards are rendered THEN the JSON matches the snapshot", () => {
+    for (const file of renderDashboards(INPUT)) expect(file.json).toMatchSnapshot(file.path);
+  });
+});
+
+describe("buildDashboard (shared defaults)", () => {
+  const spec = (collapsedRows: boolean) =>
+    buildDashboard({
+      uid: "t",
+      title: "T",
+      description: "",
+      tags: [],
+      refresh: "5s",
+      time: { from: "now-1h", to: "now" },
+      datasource: prometheusDatasource("ds"),
+      collapsedRows,
+      sections: [
+        { title: "One", panels: [{ kind: "stat", title: "a", unit: "short", queries: [{ expr: "up", legendFormat: "" }] }] },
+        { title: "Two", panels: [{ kind: "timeseries", title: "b", unit: "short", queries: [{ expr: "up", legendFormat: "" }] }] },
+      ],
+    }) as unknown as Dashboard;
+
+  it("GIVEN folded rows WHEN built THEN the top level holds only rows and each row carries its panels", () => {
+    const dash = spec(true);
+    expect(dash.panels.map((p) => [p.type, p.title, p.collapsed, p.panels?.map((c) => c.title)])).toEqual([
+      ["row", "One", true, ["a"]],
+      ["row", "Two", true, ["b"]],
+    ]);
+  });
+
+  it("GIVEN open rows WHEN built THEN each row is followed by its panels", () => {
+    const dash = spec(false);
+    expect(dash.panels.map((p) => [p.type, p.title])).toEqual([
+      ["row", "One"],
+      ["stat", "a"],
+      ["row", "Two"],
+      ["timeseries", "b"],
+    ]);
+  });
+
+  it("GIVEN a panel wider than the grid WHEN built THEN building must fail", () => {
+    expect(() =>
+      buildDashboard({
+        uid: "t",
+        title: "T",
+        description: "",
+        tags: [],
+        refresh: "5s",
+        time: { from: "now-1h", to: "now" },
+        datasource: prometheusDatasource("ds"),
+        collapsedRows: false,
+        sections: [{ title: "One", panels: [{ kind: "stat", title: "wide", unit: "short", width: 30, queries: [] }] }],
+      }),
+    ).toThrow(/width 30/);
+  });
+});
