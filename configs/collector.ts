@@ -222,7 +222,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
     },
     ...(input.dockerLogs
       ? {
-          "filelog/docker": {
+          "file_log/docker": {
             include: [input.dockerLogs.include],
             start_at: "end",
             include_file_path: true,
@@ -255,7 +255,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
     if (ids.length === 0) continue;
     const signalReceivers = ["otlp"];
     if (signal === "metrics") signalReceivers.push("prometheus/self");
-    if (signal === "logs" && input.dockerLogs) signalReceivers.push("filelog/docker");
+    if (signal === "logs" && input.dockerLogs) signalReceivers.push("file_log/docker");
     pipelines[signal] = {
       receivers: signalReceivers,
       processors: ["memory_limiter", "resource/environment"],

@@ -64,11 +64,12 @@ BIN_DIR="$TOOLS_DIR/bin"
 GOBIN_DIR="$TOOLS_DIR/gobin"      # go install target (builder, raw go-installed binaries)
 LOG_DIR="$TOOLS_DIR/logs"
 WORK_DIR="$TOOLS_DIR/work"        # build trees (ocb output, module copies)
-mkdir -p "$BIN_DIR" "$GOBIN_DIR" "$LOG_DIR" "$WORK_DIR"
+mkdir -p "$BIN_DIR" "$GOBIN_DIR" "$LOG_DIR" "$WORK_DIR" "$TOOLS_DIR/go/tmp"
 
 export GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
 export GOCACHE="${GOCACHE:-$TOOLS_DIR/go/cache}"
 export GOPATH="${GOPATH:-$TOOLS_DIR/go}"
+export GOTMPDIR="$TOOLS_DIR/go/tmp"   # go build's temporary work dirs (default /tmp)
 # -modcacherw: module cache stays deletable with a plain `rm -rf .tools`.
 export GOFLAGS="-buildvcs=false -modcacherw"
 export CGO_ENABLED=0
