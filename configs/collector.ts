@@ -271,6 +271,9 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
     service: {
       extensions: Object.keys(extensions),
       telemetry: {
+        // Scraped back by our own prometheus receiver, whose resource then comes from this
+        // target_info: naming it after the scrape job keeps `job="otel-collector"` in the backend.
+        resource: { "service.name": SELF_SCRAPE_JOB },
         logs: { level: "info", encoding: "json" },
         metrics: {
           level: "detailed",

@@ -16,6 +16,8 @@
 #   GOMODCACHE, GOCACHE  honoured if set, else $TOOLS_DIR/go/{mod,cache}
 #   PROM3_TIMEOUT    seconds allowed for the Prometheus 3 build (default 900)
 #   RETRY_FAILED=1   retry optional components that failed before
+#   TOOLS_PRUNE=1    after a successful run delete the Go caches and build trees under
+#                    $TOOLS_DIR (~10 GiB after a full build), keeping bin/ and its stamps
 #
 # Network: only the Go module proxy and Debian's apt mirrors are used.
 # VictoriaMetrics, VictoriaLogs and Tempo are NOT built from Go: their modules answer
@@ -80,7 +82,7 @@ FAILED=()
 START_ALL=$SECONDS
 
 # --- helpers ----------------------------------------------------------------
-say() { printf '%-12s %s\n' "$1:" "$2"; }
+say() { printf '%-17s %s\n' "$1:" "$2"; }
 elapsed() { local s=$(( SECONDS - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 stamp_of() { cat "$BIN_DIR/$1.version" 2>/dev/null || true; }
 # cached NAME WANT: binary present and its stamp equals WANT
@@ -227,7 +229,8 @@ install_prometheus3() {
     mkdir -p "$out"; cp -f "$GOBIN_DIR/prometheus" "$GOBIN_DIR/promtool" "$out/"
   elif grep -q 'replace directives' "$log"; then
     how="module build (go install refused: replace directives)"; rc=0
-    BUILD_TIMEOUT=$(( PROM3_TIMEOUT - (SECONDS - t0) )) build_in_module "$PROM3_MODULE" "$PROM3_VERSION" "$out" "$log" \
+    local left=$(( PROM3_TIMEOUT - (SECONDS - t0) )); (( left > 60 )) || left=60
+    BUILD_TIMEOUT=$left build_in_module "$PROM3_MODULE" "$PROM3_VERSION" "$out" "$log" \
       "-X $ver.Version=$PROM3_RELEASE -X $ver.Branch=release-${PROM3_RELEASE%.*} -X $ver.Revision=$PROM3_VERSION" \
       cmd/prometheus cmd/promtool || rc=$?
   fi
@@ -271,5 +274,11 @@ want debs && install_debs
 want prometheus3 && install_prometheus3
 want loki && install_loki
 
+if [[ "${TOOLS_PRUNE:-0}" == 1 && ${#FAILED[@]} -eq 0 ]]; then
+  [[ "$GOMODCACHE" == "$TOOLS_DIR"/* ]] && go clean -modcache >/dev/null 2>&1 || true
+  [[ "$GOCACHE" == "$TOOLS_DIR"/* ]] && rm -rf "$GOCACHE"
+  rm -rf "$WORK_DIR" "$GOBIN_DIR" "$TOOLS_DIR/go/tmp"
+  echo "install-components: pruned Go caches and build trees under $TOOLS_DIR"
+fi
 echo "install-components: done in $(elapsed $START_ALL)${FAILED[*]:+; FAILED: ${FAILED[*]}}"
 [[ ${#FAILED[@]} -eq 0 ]]

@@ -155,6 +155,8 @@ export function peakRssMb(pid: number): number {
 export async function promQuery(base: string, query: string, time?: number): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const params = new URLSearchParams({ query });
   if (time !== undefined) params.set("time", String(time));
+  // nocache: VictoriaMetrics would otherwise serve a cached answer from before the data arrived.
+  params.set("nocache", "1");
   const response = await fetch(`${base}/api/v1/query?${params}`);
   const body = (await response.json()) as { status: string; data?: { result: any[] }; error?: string };
   if (body.status !== "success") throw new Error(`query ${query} failed: ${body.error ?? response.status}`);
