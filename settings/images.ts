@@ -6,13 +6,13 @@
  * The versions the integration tier runs for real (see scripts/install-components.sh):
  * - collector 0.160.0: built with the OpenTelemetry Collector Builder at the SAME version;
  * - jaeger 2.13.0: `go install …/cmd/jaeger@v1.76.0` is the same release (v1 tag = v2.13.0);
- * - prometheus v3.16.0: Go module tag v0.316.0 when it builds, else Debian's 2.42;
+ * - prometheus v3.15.0: Go module tag v0.315.0 (v0.316.0 needs a module the proxy refuses);
  * - victoria-metrics: Debian ships 1.79.5; the image is newer — the flags we render exist in both.
  */
 export const DEFAULT_IMAGES = {
   collector: "otel/opentelemetry-collector-contrib:0.160.0",
   victoriametrics: "victoriametrics/victoria-metrics:v1.122.0",
-  prometheus: "prom/prometheus:v3.16.0",
+  prometheus: "prom/prometheus:v3.15.0",
   jaeger: "jaegertracing/jaeger:2.13.0",
   tempo: "grafana/tempo:2.9.0",
   victorialogs: "victoriametrics/victoria-logs:v1.26.0",

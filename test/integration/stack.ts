@@ -5,7 +5,7 @@ import { COLLECTOR_PORTS, renderCollectorYaml } from "../../configs/collector";
 import { planStack, StackPlan } from "../../configs/stack";
 import type { ServicePlan } from "../../configs/types";
 import { parseSettings, Settings, SettingsInput } from "../../settings";
-import { binary, freePorts, Proc, start, tempDir, waitHttpOk } from "./harness";
+import { binary, freePorts, hasBinary, Proc, start, tempDir, waitHttpOk } from "./harness";
 
 /**
  * The stack as the program plans it, re-addressed to 127.0.0.1 and free ports: the renderers take
@@ -81,10 +81,11 @@ export function materialize(plan: ServicePlan): { args: string[]; root: string }
   return { args: (plan.command ?? []).map(rewrite), root };
 }
 
-const BINARIES: Record<string, string> = {
-  victoriametrics: "victoria-metrics",
-  prometheus: "prometheus",
-  jaeger: "jaeger",
+/** Local binaries: the Go-built Prometheus 3 matches the pinned image; Debian's 2.42 is the fallback. */
+const BINARIES: Record<string, () => string> = {
+  victoriametrics: () => "victoria-metrics",
+  prometheus: () => (hasBinary("prometheus3") ? "prometheus3" : "prometheus"),
+  jaeger: () => "jaeger",
 };
 
 const HEALTH: Record<string, (ports: Record<string, number>) => string> = {
@@ -97,7 +98,7 @@ const HEALTH: Record<string, (ports: Record<string, number>) => string> = {
 export async function startBackend(stack: LoopbackStack, signal: "metrics" | "traces"): Promise<Proc> {
   const chosen = stack.plan.backends[signal];
   const kind = chosen.backend.kind;
-  const bin = BINARIES[kind];
+  const bin = BINARIES[kind]?.();
   if (!bin) throw new Error(`no local binary for ${kind}`);
   const { args } = materialize(chosen.plan.service);
   const proc = start(kind, binary(bin), args);
