@@ -126,6 +126,13 @@ const RETRY = (maxElapsed: string) => ({
   max_elapsed_time: maxElapsed,
 });
 
+function durationSeconds(duration: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  if (!match) throw new Error(`not a duration: ${duration}`);
+  const factor = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] as "ms" | "s" | "m" | "h"];
+  return Math.ceil(Number(match[1]) * factor);
+}
+
 /** Queue, batching and retry per exporter type: the one place that knows which keys each takes. */
 function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Record<string, unknown> {
   const retry_on_failure = RETRY(input.retryMaxElapsed);
@@ -150,24 +157,32 @@ function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Reco
           },
         },
       };
-    case "prometheus_remote_write":
+    case "prometheus_remote_write": {
+      // This exporter does not take `sending_queue` (at 0.160 it silently ignores unknown keys, so
+      // `otelcol validate` cannot catch that) and retries inside one export call, bounded by
+      // `timeout`. Durability therefore comes from its write-ahead log: with the in-memory queue
+      // off, a batch is acknowledged only once it is in the WAL, and the WAL is re-sent until the
+      // backend takes it (test/integration/faults.test.ts measures both).
+      const { endpoint, headers, auth, ...rest } = exporter.config as Record<string, unknown>;
+      const http = { endpoint, timeout: "10s", ...(headers ? { headers } : {}), ...(auth ? { auth } : {}) };
+      const name = exporter.id.split("/")[1] ?? "default";
       return {
-        ...exporter.config,
-        timeout: "10s",
+        ...rest,
+        http,
         external_labels: { deployment_environment: input.environment },
         retry_on_failure,
-        sending_queue: {
-          enabled: true,
-          queue_size: input.queueSize,
-          num_consumers: 4,
-          ...(input.queueDirectory ? { storage: "file_storage/queue" } : {}),
-          batch: {
-            flush_timeout: input.batch.timeout,
-            min_size: input.batch.sendBatchSize,
-            max_size: input.batch.sendBatchMaxSize,
-          },
-        },
+        ...(input.queueDirectory
+          ? {
+              remote_write_queue: { enabled: false },
+              wal: { directory: `${input.queueDirectory}/wal-${name}`, buffer_size: 100, truncate_frequency: "1s" },
+            }
+          : {
+              remote_write_queue: { enabled: true, queue_size: input.queueSize },
+              // Retries happen inside one call: let them run to max_elapsed_time.
+              timeout: `${durationSeconds(input.retryMaxElapsed) + 30}s`,
+            }),
       };
+    }
     default: {
       const never: never = exporter.type;
       throw new Error(`unknown exporter type ${String(never)}`);

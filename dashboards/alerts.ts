@@ -191,6 +191,11 @@ function appRules(input: AlertInput): RuleDef[] {
   ];
 }
 
+/** A value even when the query has no series at all; `on()` keeps the 0 out whenever it has one. */
+function orZero(query: PromQuery): PromQuery {
+  return { ...query, expr: `${query.expr} or on() vector(0)` };
+}
+
 function stackRules(input: AlertInput): RuleDef[] {
   const collector = SCRAPE_JOBS.collector;
   const metricsJob = metricsBackendJob(input.metricsBackend);
@@ -221,7 +226,9 @@ function stackRules(input: AlertInput): RuleDef[] {
       (s): RuleDef => ({
         key: `export-failed-${s.id}`,
         title: `Collector failing to export ${s.title.toLowerCase()}`,
-        query: collectorFlow(collector, s, "failed", "5m"),
+        // Already 0 per sending exporter when nothing failed; `or on() vector(0)` also answers 0 for
+        // a signal without any pipeline (logs when the stack has no logs backend).
+        query: orZero(collectorFlow(collector, s, "failed", "5m")),
         evaluator: { type: "gt", value: 0 },
         for: "5m",
         severity: "critical",

@@ -9,6 +9,7 @@ import {
   MetricsBackend,
   SCRAPE_JOBS,
   SIGNALS,
+  Signal,
   TracesBackend,
   collectorCpu,
   collectorFlow,
@@ -34,6 +35,16 @@ export interface StackHealthInput {
   metricsUid: string;
   metricsBackend: MetricsBackend;
   tracesBackend: TracesBackend;
+  /**
+   * Set exactly when the stack has a logs backend. Only then does the collector run a logs
+   * pipeline; without one it has no log-record series at all, and log panels would stay empty.
+   */
+  logsUid?: string;
+}
+
+/** The signals the collector carries: metrics and traces always, logs with a logs backend. */
+export function stackSignals(input: Pick<StackHealthInput, "logsUid">): readonly Signal[] {
+  return SIGNALS.filter((s) => s.id !== "logs" || input.logsUid !== undefined);
 }
 
 const UP_MAPPINGS: dashboard.ValueMapping[] = [
@@ -67,18 +78,20 @@ const BACKEND_TITLES: Record<MetricsBackend | TracesBackend, string> = {
   tempo: "Tempo",
 };
 
-function collectorSections(): SectionSpec[] {
+function collectorSections(signals: readonly Signal[]): SectionSpec[] {
   const job = SCRAPE_JOBS.collector;
+  // One row of signal panels: three of 8 columns, or two of 12 without logs.
+  const width = Math.floor(24 / signals.length);
   return [
     {
       title: "Collector: receive",
-      panels: SIGNALS.map(
+      panels: signals.map(
         (s): PanelSpec => ({
           kind: "timeseries",
           title: `${s.title} accepted / refused / s`,
           description: `${s.title} the collector's receivers accepted into, or refused from, the pipeline`,
           unit: "cps",
-          width: 8,
+          width,
           queries: [collectorFlow(job, s, "accepted"), collectorFlow(job, s, "refused")],
         }),
       ),
@@ -86,13 +99,13 @@ function collectorSections(): SectionSpec[] {
     {
       title: "Collector: export",
       panels: [
-        ...SIGNALS.map(
+        ...signals.map(
           (s): PanelSpec => ({
             kind: "timeseries",
             title: `${s.title} sent / failed / s`,
             description: `${s.title} the collector's exporters delivered, or failed to deliver after retries`,
             unit: "cps",
-            width: 8,
+            width,
             queries: [collectorFlow(job, s, "sent"), collectorFlow(job, s, "failed")],
           }),
         ),
@@ -161,6 +174,6 @@ export function stackHealthDashboard(input: StackHealthInput): dashboard.Dashboa
     time: { from: "now-1h", to: "now" },
     datasource: prometheusDatasource(input.metricsUid),
     collapsedRows: false,
-    sections: [...collectorSections(), metricsBackendSection(input.metricsBackend), tracesBackendSection(input.tracesBackend)],
+    sections: [...collectorSections(stackSignals(input)), metricsBackendSection(input.metricsBackend), tracesBackendSection(input.tracesBackend)],
   });
 }

@@ -35,8 +35,9 @@ export function signal(id: Signal["id"]): Signal {
 }
 
 /**
- * The collector's own telemetry (its :8888 Prometheus endpoint). Jaeger v2 is built on the
- * collector and exposes the same families, told apart only by `job`.
+ * The collector's own telemetry (its :8888 Prometheus endpoint), as the collector 0.160 exposes
+ * it. Jaeger v2 is built on the collector and exposes the same families, told apart only by
+ * `job` (except for unit suffixes: see JAEGER_METRICS).
  */
 export const COLLECTOR_METRICS = {
   receiverAccepted: (s: Signal) => `otelcol_receiver_accepted_${s.item}_total`,
@@ -45,8 +46,21 @@ export const COLLECTOR_METRICS = {
   exporterSendFailed: (s: Signal) => `otelcol_exporter_send_failed_${s.item}_total`,
   queueSize: "otelcol_exporter_queue_size",
   queueCapacity: "otelcol_exporter_queue_capacity",
-  memoryRss: "otelcol_process_memory_rss_bytes",
+  /**
+   * No `_bytes`: since 0.160 (telemetry config schema v0.3.0) the collector's Prometheus reader
+   * defaults to `without_units: true`. `_total` on counters still comes from the metric type.
+   */
+  memoryRss: "otelcol_process_memory_rss",
   cpuSeconds: "otelcol_process_cpu_seconds_total",
+} as const;
+
+/**
+ * Jaeger 2.13 embeds collector v0.140, whose Prometheus reader still appends unit suffixes: the
+ * same gauge arrives as `otelcol_process_memory_rss_bytes` there. Every other family it exposes
+ * has the collector's name.
+ */
+export const JAEGER_METRICS = {
+  memoryRss: "otelcol_process_memory_rss_bytes",
 } as const;
 
 export const VICTORIAMETRICS_METRICS = {
@@ -133,11 +147,19 @@ function collectorFamily(signal: Signal, outcome: Outcome): string {
   }
 }
 
-/** Items per second through the collector's receivers (accepted/refused) or exporters (sent/failed). */
+/**
+ * Items per second through the collector's receivers (accepted/refused) or exporters (sent/failed).
+ *
+ * `failed` falls back to 0 per exporter that sends the signal: the collector (0.160) creates a
+ * send-failure series only at an exporter's first failure, so a healthy exporter has none, and a
+ * bare failure query would show "no data" rather than "0 failed". (Receivers record refused items
+ * even when there are none, so `refused` needs no fallback.)
+ */
 export function collectorFlow(job: string, signal: Signal, outcome: Outcome, window = RATE_INTERVAL): PromQuery {
   const component = outcome === "accepted" || outcome === "refused" ? "receiver" : "exporter";
+  const flow = (o: Outcome) => `sum by (${component}) (rate(${selector(collectorFamily(signal, o), byJob(job))}[${window}]))`;
   return {
-    expr: `sum by (${component}) (rate(${selector(collectorFamily(signal, outcome), byJob(job))}[${window}]))`,
+    expr: outcome === "failed" ? `${flow("failed")} or (${flow("sent")} * 0)` : flow(outcome),
     legendFormat: `${outcome} {{${component}}}`,
   };
 }
@@ -159,8 +181,9 @@ export function queueFill(job: string): PromQuery {
   return { expr: `${queueSize(job).expr} / ${queueCapacity(job).expr}`, legendFormat: "{{exporter}}" };
 }
 
-export function collectorMemory(job: string): PromQuery {
-  return { expr: selector(COLLECTOR_METRICS.memoryRss, byJob(job)), legendFormat: "{{instance}}" };
+/** RSS of a collector-based process: the collector itself or (with Jaeger's name) Jaeger v2. */
+export function collectorMemory(job: string, name: string = COLLECTOR_METRICS.memoryRss): PromQuery {
+  return { expr: selector(name, byJob(job)), legendFormat: "{{instance}}" };
 }
 
 export function collectorCpu(job: string): PromQuery {
@@ -226,5 +249,5 @@ export function tracesIngestion(backend: TracesBackend): PromQuery[] {
 export function tracesMemory(backend: TracesBackend): PromQuery {
   const job = tracesBackendJob(backend);
   // Jaeger v2 reports through the collector's telemetry, the others through the Go client library.
-  return backend === "jaeger" ? collectorMemory(job) : processMemory(job);
+  return backend === "jaeger" ? collectorMemory(job, JAEGER_METRICS.memoryRss) : processMemory(job);
 }

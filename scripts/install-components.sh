@@ -16,6 +16,7 @@
 #   GOMODCACHE, GOCACHE  honoured if set, else $TOOLS_DIR/go/{mod,cache}
 #   PROM3_TIMEOUT    seconds allowed for the Prometheus 3 build (default 900)
 #   RETRY_FAILED=1   retry optional components that failed before
+#   BUILD_LOKI=0     skip Loki (default 1: built from its module tree, ~4 min)
 #   TOOLS_PRUNE=1    after a successful run delete the Go caches and build trees under
 #                    $TOOLS_DIR (~10 GiB after a full build), keeping bin/ and its stamps
 #
@@ -50,9 +51,13 @@ PROM3_MODULE="github.com/prometheus/prometheus"
 PROM3_VERSION="v0.315.0"                         # = Prometheus v3.15.0
 PROM3_RELEASE="3.15.0"                           # stamped into `prometheus3 --version`
 PROM3_TIMEOUT="${PROM3_TIMEOUT:-900}"            # seconds; slower builds are skipped
-# Loki 3 from Go (optional; its go.mod has replace directives, so `go install` fails).
+# Loki 3 from Go (optional; BUILD_LOKI=0 skips it): its go.mod has replace directives,
+# so `go install` fails. It is built from its module tree instead, with the
+# local replace `github.com/grafana/loki/pkg/push => ./pkg/push` (a nested module that
+# is not in the module zip) dropped so the required pseudo-version comes from the proxy.
 LOKI_MODULE="github.com/grafana/loki/v3"
 LOKI_VERSION="v3.7.8"
+LOKI_RELEASE="3.7.8"                             # stamped into `loki --version`
 # Debian packages (bookworm: victoria-metrics 1.79.5, prometheus 2.42.0); whatever
 # version apt installs is recorded in the stamp.
 DEB_PACKAGES=(victoria-metrics prometheus)
@@ -123,14 +128,24 @@ want() { # want COMPONENT: selected on the command line (or no selection)
 # when the module's go.mod has replace directives (`go install mod@ver` refuses).
 # Uses the module's own go.mod/go.sum (the versions upstream builds with); GOWORK=off
 # because some module zips ship a go.work naming nested modules that are not in the zip.
-# BUILD_TIMEOUT (seconds, optional) bounds the go build.
+# BUILD_TIMEOUT (seconds, optional) bounds the go build. DROP_MISSING_LOCAL_REPLACES=1
+# drops `replace X => ./dir` lines whose dir is not in the zip (nested modules), so
+# X's required version is fetched from the proxy instead.
 build_in_module() { # build_in_module MOD VER OUTDIR LOG LDFLAGS PKG...
   local mod=$1 ver=$2 outdir=$3 log=$4 ldflags=$5 dir src; shift 5
   local -a to=(); [[ -n "${BUILD_TIMEOUT:-}" ]] && to=(timeout "$BUILD_TIMEOUT")
   src="$(cd "$WORK_DIR" && go mod download -json "$mod@$ver" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [[ -n "$src" && -d "$src" ]] || { echo "go mod download $mod@$ver failed" >>"$log"; return 1; }
-  dir="$WORK_DIR/$(basename "$mod")-$ver"
+  dir="$WORK_DIR/$(basename "${mod%/v[0-9]*}")-$ver"   # .../loki/v3 -> loki-v3.7.8
   rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"; mkdir -p "$outdir"
+  if [[ "${DROP_MISSING_LOCAL_REPLACES:-0}" == 1 ]]; then
+    local old new
+    while read -r old new; do
+      [[ -e "$dir/$new" ]] && continue
+      echo "dropping replace $old => $new (not in the module zip)" >>"$log"
+      (cd "$dir" && GOWORK=off go mod edit -dropreplace="$old" && GOWORK=off go mod download "$old") >>"$log" 2>&1 || return 1
+    done < <(sed -nE 's/^(replace)?[[:space:]]*([^[:space:]]+)[[:space:]]+=>[[:space:]]+(\.\.?\/[^[:space:]]*)[[:space:]]*$/\2 \3/p' "$dir/go.mod")
+  fi
   (cd "$dir" && GOWORK=off "${to[@]}" go build -trimpath -ldflags="-s -w $ldflags" -o "$outdir/" "${@/#/./}") >>"$log" 2>&1
 }
 
@@ -249,15 +264,22 @@ install_loki() {
   local stamp="$LOKI_MODULE/cmd/loki@$LOKI_VERSION" log="$LOG_DIR/loki.log" t0=$SECONDS why
   if cached loki "$stamp"; then say loki "cached ($stamp)"; return; fi
   if why="$(failed_before loki "$stamp")"; then say loki "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
+  if [[ "${BUILD_LOKI:-1}" == 0 ]]; then say loki "skipped (BUILD_LOKI=0)"; return; fi
   : >"$log"
-  # Loki's go.mod has replace directives (incl. a local ./pkg/push, a nested module
-  # that is not part of the module zip), so `go install` refuses to build it.
+  local out="$WORK_DIR/loki-out" how="go install" ver="$LOKI_MODULE/pkg/util/build"
   if go install "$stamp" >>"$log" 2>&1; then
-    put_bin "$GOBIN_DIR/loki" loki "$stamp"; say loki "built in $(elapsed $t0) ($stamp)"; return
+    mkdir -p "$out"; cp -f "$GOBIN_DIR/loki" "$out/loki"
+  elif grep -q 'replace directives' "$log" &&
+       DROP_MISSING_LOCAL_REPLACES=1 build_in_module "$LOKI_MODULE" "$LOKI_VERSION" "$out" "$log" \
+         "-X $ver.Version=$LOKI_RELEASE -X $ver.Branch=release-${LOKI_RELEASE%.*}.x -X $ver.Revision=$LOKI_VERSION" cmd/loki; then
+    how="module build (go install refused: replace directives)"
+  else
+    why="$(go_error "$log")"
+    record_failure loki "$stamp" "$why"
+    say loki "skipped after $(elapsed $t0): $why (log: $log)"; return
   fi
-  why="$(go_error "$log")"
-  record_failure loki "$stamp" "$why"
-  say loki "skipped: $why"
+  put_bin "$out/loki" loki "$stamp"
+  say loki "built in $(elapsed $t0) via $how ($stamp)"
 }
 
 # --- main -----------------------------------------------------------------

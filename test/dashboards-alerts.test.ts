@@ -108,13 +108,15 @@ describe("renderAlerting", () => {
     expect(expr("traces-backend-down")).toBe(`min(last_over_time(up{job="${tracesJob}"}[2m])) or vector(0)`);
   });
 
-  it("GIVEN the stack rules WHEN export-failure rules are listed THEN there is one per signal on the collector's send_failed counters", () => {
+  it("GIVEN the stack rules WHEN export-failure rules are listed THEN there is one per signal on the collector's send_failed counters, 0 when nothing failed", () => {
     const failed = rendered().rules.filter((r) => r.uid.includes("export-failed"));
-    expect(failed.map(exprOf)).toEqual([
-      'sum by (exporter) (rate(otelcol_exporter_send_failed_metric_points_total{job="otel-collector"}[5m]))',
-      'sum by (exporter) (rate(otelcol_exporter_send_failed_spans_total{job="otel-collector"}[5m]))',
-      'sum by (exporter) (rate(otelcol_exporter_send_failed_log_records_total{job="otel-collector"}[5m]))',
-    ]);
+    // The collector creates a failure series only at the first failure: 0 per sending exporter
+    // until then, and 0 for a signal without any pipeline (logs without a logs backend).
+    const expected = (item: string) =>
+      `sum by (exporter) (rate(otelcol_exporter_send_failed_${item}_total{job="otel-collector"}[5m]))` +
+      ` or (sum by (exporter) (rate(otelcol_exporter_sent_${item}_total{job="otel-collector"}[5m])) * 0)` +
+      " or on() vector(0)";
+    expect(failed.map(exprOf)).toEqual([expected("metric_points"), expected("spans"), expected("log_records")]);
   });
 });
 

@@ -143,6 +143,37 @@ describe("renderDashboards", () => {
   });
 
   it.each([
+    ["without a logs backend", {}, ["Metric points", "Spans"], 12],
+    ["with a logs backend (logsUid)", { logsUid: "logs-ds" }, ["Metric points", "Spans", "Log records"], 8],
+  ] as const)("GIVEN a stack %s WHEN the stack dashboard is rendered THEN the collector rows show exactly the signals it has pipelines for", (_why, patch, signals, width) => {
+    const rows = rowsOf(render({ ...INPUT, ...patch })["stack/observability-stack-health.json"]!);
+    const receive = rows.find((r) => r.title === "Collector: receive")!.panels;
+    expect(receive.map((p) => p.title)).toEqual(signals.map((s) => `${s} accepted / refused / s`));
+    expect(receive.every((p) => p.gridPos?.w === width)).toBe(true);
+    const exported = rows.find((r) => r.title === "Collector: export")!.panels.map((p) => p.title);
+    expect(exported.filter((t) => t?.endsWith("sent / failed / s"))).toEqual(signals.map((s) => `${s} sent / failed / s`));
+    const exprs = rows.flatMap((r) => r.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? "")));
+    expect(exprs.some((e) => e.includes("log_records"))).toBe(signals.length === 3);
+  });
+
+  it("GIVEN the stack dashboard WHEN a failure panel is read THEN it falls back to 0 per sending exporter (the collector has no failure series before a failure)", () => {
+    const rows = rowsOf(render()["stack/observability-stack-health.json"]!);
+    const spans = rows.find((r) => r.title === "Collector: export")!.panels.find((p) => p.title === "Spans sent / failed / s")!;
+    expect(spans.targets!.map((t) => t.expr)).toEqual([
+      'sum by (exporter) (rate(otelcol_exporter_sent_spans_total{job="otel-collector"}[$__rate_interval]))',
+      'sum by (exporter) (rate(otelcol_exporter_send_failed_spans_total{job="otel-collector"}[$__rate_interval])) or (sum by (exporter) (rate(otelcol_exporter_sent_spans_total{job="otel-collector"}[$__rate_interval])) * 0)',
+    ]);
+  });
+
+  it("GIVEN the stack dashboard with Jaeger WHEN memory panels are read THEN each component's RSS has the name it really exports (collector 0.160 without unit suffix, Jaeger 2.13 with)", () => {
+    const panels = allPanels(render()["stack/observability-stack-health.json"]!);
+    const expr = (title: string) => panels.find((p) => p.title === title)!.targets![0]!.expr;
+    expect(expr("Collector memory (RSS)")).toBe('otelcol_process_memory_rss{job="otel-collector"}');
+    expect(expr("Jaeger memory (RSS)")).toBe('otelcol_process_memory_rss_bytes{job="jaeger"}');
+    expect(expr("VictoriaMetrics memory (RSS)")).toBe('process_resident_memory_bytes{job="victoriametrics"}');
+  });
+
+  it.each([
     ["an app name with upper case", { appName: "Scotty" }, /appName/],
     ["an empty metrics datasource uid", { metricsUid: "" }, /metricsUid/],
     ["an unknown metrics backend", { metricsBackend: "influxdb" }, /metricsBackend/],

@@ -5,7 +5,18 @@ import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-
 import { OTLPTraceExporter as HttpTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, MetricReader, PushMetricExporter, ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, SimpleSpanProcessor, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, ReadableSpan, SimpleSpanProcessor, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+
+/** Keeps ended spans for the test to export by hand (so it knows which ones were acknowledged). */
+class CapturingProcessor implements SpanProcessor {
+  spans: ReadableSpan[] = [];
+  onStart(): void {}
+  onEnd(span: ReadableSpan): void {
+    this.spans.push(span);
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
 
 export type Protocol = "grpc" | "http";
 
@@ -27,6 +38,7 @@ export class OtelClient {
   readonly meterProvider: MeterProvider;
   readonly tracerProvider: BasicTracerProvider;
   private readonly reader = new ManualReader();
+  private readonly captured = new CapturingProcessor();
   private readonly metricExporter: PushMetricExporter;
   private readonly spanExporter: SpanExporter;
   /** Successful / failed metric exports (each is one collection of every instrument). */
@@ -41,6 +53,8 @@ export class OtelClient {
       serviceName: string;
       attributes?: Record<string, string>;
       timeoutMillis?: number;
+      /** Spans wait in memory until exportCapturedSpans() instead of being exported on end. */
+      captureSpans?: boolean;
     },
   ) {
     const resource = resourceFromAttributes({
@@ -58,7 +72,10 @@ export class OtelClient {
         ? new GrpcTraceExporter({ url: `http://127.0.0.1:${options.grpcPort}`, timeoutMillis })
         : new HttpTraceExporter({ url: `http://127.0.0.1:${options.httpPort}/v1/traces`, timeoutMillis });
     this.meterProvider = new MeterProvider({ resource, readers: [this.reader] });
-    this.tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(this.spanExporter)] });
+    this.tracerProvider = new BasicTracerProvider({
+      resource,
+      spanProcessors: [options.captureSpans ? this.captured : new SimpleSpanProcessor(this.spanExporter)],
+    });
   }
 
   meter(name = "it") {
@@ -71,12 +88,28 @@ export class OtelClient {
 
   /** Collect every instrument and export once; true when the collector acknowledged it. */
   async exportMetricsNow(): Promise<boolean> {
+    return (await this.exportMetricsWithTimes()).ok;
+  }
+
+  /** Like exportMetricsNow, also giving the data points' timestamps (ms) that were sent. */
+  async exportMetricsWithTimes(): Promise<{ ok: boolean; timesMs: number[] }> {
     const { resourceMetrics, errors } = await this.reader.collect();
     if (errors.length > 0) throw new Error(`collect failed: ${errors.join(", ")}`);
+    const timesMs = resourceMetrics.scopeMetrics.flatMap((scope) =>
+      scope.metrics.flatMap((metric) => metric.dataPoints.map((point) => point.endTime[0] * 1000 + Math.floor(point.endTime[1] / 1e6))),
+    );
     const result = await exportMetrics(this.metricExporter, resourceMetrics);
     if (result.code === ExportResultCode.SUCCESS) this.acked += 1;
     else this.failed += 1;
-    return result.code === ExportResultCode.SUCCESS;
+    return { ok: result.code === ExportResultCode.SUCCESS, timesMs };
+  }
+
+  /** Export the spans captured since the last call; returns their span ids and whether they were acked. */
+  async exportCapturedSpans(): Promise<{ ok: boolean; spanIds: string[] }> {
+    const spans = this.captured.spans.splice(0);
+    if (spans.length === 0) return { ok: true, spanIds: [] };
+    const ok = await this.exportSpans(spans);
+    return { ok, spanIds: spans.map((s) => s.spanContext().spanId) };
   }
 
   /** Export spans directly (bypassing the processor) to know which were acknowledged. */

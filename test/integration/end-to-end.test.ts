@@ -14,7 +14,7 @@ let procs: Proc[] = [];
 
 beforeAll(async () => {
   stack = await loopbackStack({ environment: "it", traces: { storage: "badger", retention: "24h" } });
-  procs = [await startBackend(stack, "metrics"), await startBackend(stack, "traces")];
+  procs = [(await startBackend(stack, "metrics")).proc, (await startBackend(stack, "traces")).proc];
   procs.push(await startCollector(stack));
 });
 

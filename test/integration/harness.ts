@@ -19,17 +19,31 @@ export function hasBinary(name: string): boolean {
   return fs.existsSync(path.join(TOOLS_BIN, name));
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released; races are unlikely on a test machine). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const handedOut = new Set<number>();
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1, picked BELOW the kernel's ephemeral range (32768+): a port the
+ * kernel handed out itself can be taken again by an outgoing connection before our process binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free port found in 20000-32000");
 }
 
 export async function freePorts<K extends string>(names: readonly K[]): Promise<Record<K, number>> {
@@ -161,4 +175,48 @@ export async function promQuery(base: string, query: string, time?: number): Pro
   const body = (await response.json()) as { status: string; data?: { result: any[] }; error?: string };
   if (body.status !== "success") throw new Error(`query ${query} failed: ${body.error ?? response.status}`);
   return body.data!.result;
+}
+
+/**
+ * A cgroup (v1 memory controller) with a hard memory limit, like Docker's `memory`: a process
+ * started inside it is OOM-killed when it goes over, just as in the container. Undefined where
+ * this machine does not let us create one.
+ */
+export function memoryCgroup(limitMb: number): { dir: string; oomKills(): number; remove(): void } | undefined {
+  try {
+    const line = fs.readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => /:memory:/.test(l));
+    if (!line) return undefined;
+    const base = path.join("/sys/fs/cgroup/memory", line.split(":")[2]!);
+    const dir = path.join(base, `obs-test-${process.pid}-${Date.now()}`);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "memory.limit_in_bytes"), String(limitMb * 1024 * 1024));
+    // No swap beyond the limit (Docker's memorySwap = memory, as the program sets it).
+    try {
+      fs.writeFileSync(path.join(dir, "memory.memsw.limit_in_bytes"), String(limitMb * 1024 * 1024));
+    } catch {
+      /* swap accounting off: nothing to cap */
+    }
+    return {
+      dir,
+      oomKills: () => {
+        const control = fs.readFileSync(path.join(dir, "memory.oom_control"), "utf8");
+        const match = /oom_kill (\d+)/.exec(control);
+        return match ? Number(match[1]) : Number(fs.readFileSync(path.join(dir, "memory.failcnt"), "utf8")) > 0 ? -1 : 0;
+      },
+      remove: () => {
+        try {
+          fs.rmdirSync(dir);
+        } catch {
+          /* still has a process: the OS removes nothing, leave it */
+        }
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak memory charged to a cgroup, MB. */
+export function cgroupPeakMb(dir: string): number {
+  return Number(fs.readFileSync(path.join(dir, "memory.max_usage_in_bytes"), "utf8")) / 1024 / 1024;
 }

@@ -70,9 +70,12 @@ export function materialize(plan: ServicePlan): { args: string[]; root: string }
     rewrites.push([volume.containerPath, local]);
   }
   for (const file of plan.files) rewrites.push([file.path, path.join(root, "files", file.path)]);
-  // Longest first, so /a/b is rewritten before /a.
+  // One pass, longest path first: a rewritten path is never rewritten again (/prometheus inside
+  // the already-localised /etc/prometheus/prometheus.yml).
   rewrites.sort((a, b) => b[0].length - a[0].length);
-  const rewrite = (text: string) => rewrites.reduce((t, [from, to]) => t.split(from).join(to), text);
+  const pattern = new RegExp(rewrites.map(([from]) => from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+  const targets = new Map(rewrites);
+  const rewrite = (text: string) => (rewrites.length === 0 ? text : text.replace(pattern, (m) => targets.get(m)!));
   for (const file of plan.files) {
     const local = path.join(root, "files", file.path);
     fs.mkdirSync(path.dirname(local), { recursive: true });
@@ -94,22 +97,38 @@ const HEALTH: Record<string, (ports: Record<string, number>) => string> = {
   jaeger: (p) => `http://127.0.0.1:${p.health}/status`,
 };
 
+export interface RunningBackend {
+  proc: Proc;
+  args: string[];
+  /** Start it again with the same arguments and data directory (after a stop). */
+  restart(): Promise<RunningBackend>;
+}
+
 /** Start a chosen backend from its plan, wait until healthy. */
-export async function startBackend(stack: LoopbackStack, signal: "metrics" | "traces"): Promise<Proc> {
+export async function startBackend(stack: LoopbackStack, signal: "metrics" | "traces"): Promise<RunningBackend> {
   const chosen = stack.plan.backends[signal];
   const kind = chosen.backend.kind;
   const bin = BINARIES[kind]?.();
   if (!bin) throw new Error(`no local binary for ${kind}`);
   const { args } = materialize(chosen.plan.service);
-  const proc = start(kind, binary(bin), args);
-  await waitHttpOk(HEALTH[kind]!(stack.backendPorts.get(kind)!), proc, 90_000);
-  return proc;
+  const run = async (): Promise<RunningBackend> => {
+    const proc = start(kind, binary(bin), args);
+    await waitHttpOk(HEALTH[kind]!(stack.backendPorts.get(kind)!), proc, 90_000);
+    return { proc, args, restart: run };
+  };
+  return run();
 }
 
-export async function startCollector(stack: LoopbackStack, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  const proc = start("otelcol", binary("otelcol"), [`--config=${stack.collectorConfigPath}`], {
-    env: { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT, ...env },
-  });
+/**
+ * Start the collector with the container's GOMEMLIMIT; with `cgroupDir`, inside that memory cgroup
+ * (the process joins it before exec, so all of its memory is charged there).
+ */
+export async function startCollector(stack: LoopbackStack, options: { env?: NodeJS.ProcessEnv; cgroupDir?: string } = {}): Promise<Proc> {
+  const env = { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT, ...options.env };
+  const args = [`--config=${stack.collectorConfigPath}`];
+  const proc = options.cgroupDir
+    ? start("otelcol", "/bin/sh", ["-c", `echo $$ > "${options.cgroupDir}/cgroup.procs" && exec "$0" "$@"`, binary("otelcol"), ...args], { env })
+    : start("otelcol", binary("otelcol"), args, { env });
   await waitHttpOk(`http://127.0.0.1:${stack.collectorPorts.health}/`, proc, 60_000);
   return proc;
 }
