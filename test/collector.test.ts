@@ -37,7 +37,7 @@ describe("collector config renderer", () => {
 
   it("GIVEN the default stack WHEN rendered THEN metrics go to VictoriaMetrics by remote write and traces to Jaeger by OTLP gRPC", () => {
     const { config } = collectorFor({});
-    expect(config.exporters["prometheus_remote_write/metrics"].endpoint).toBe("http://victoriametrics:8428/api/v1/write");
+    expect(config.exporters["prometheus_remote_write/metrics"].http.endpoint).toBe("http://victoriametrics:8428/api/v1/write");
     expect(config.exporters["otlp_grpc/traces"]).toMatchObject({ endpoint: "jaeger:4317", tls: { insecure: true } });
     expect(config.service.pipelines.metrics.exporters).toEqual(["prometheus_remote_write/metrics"]);
     expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces"]);
