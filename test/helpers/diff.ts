@@ -20,6 +20,11 @@ export function diffGraphs(before: Recorded[], after: Recorded[]): GraphChange[]
   const changes: GraphChange[] = [];
   for (const [name, r] of a) {
     const other = b.get(name);
+    // Pulumi keys resources by type and name: a new type under the same name is a replacement.
+    if (other && other.type !== r.type) {
+      changes.push({ name, type: r.type, change: "removed", keys: [] }, { name, type: other.type, change: "added", keys: [] });
+      continue;
+    }
     if (!other) {
       changes.push({ name, type: r.type, change: "removed", keys: [] });
       continue;
@@ -27,7 +32,7 @@ export function diffGraphs(before: Recorded[], after: Recorded[]): GraphChange[]
     const keys = [...new Set([...Object.keys(r.inputs), ...Object.keys(other.inputs)])].filter(
       (k) => JSON.stringify(r.inputs[k]) !== JSON.stringify(other.inputs[k]),
     );
-    if (keys.length > 0 || r.type !== other.type || r.parent !== other.parent) changes.push({ name, type: r.type, change: "changed", keys });
+    if (keys.length > 0 || r.parent !== other.parent) changes.push({ name, type: r.type, change: "changed", keys });
   }
   for (const [name, r] of b) if (!a.has(name)) changes.push({ name, type: r.type, change: "added", keys: [] });
   return changes.sort((x, y) => x.name.localeCompare(y.name));
