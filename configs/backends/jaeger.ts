@@ -1,7 +1,7 @@
 import { SCRAPE_JOBS } from "../../dashboards";
 import { retentionHours } from "../../settings";
 import { grafanaLiteral, toYaml } from "../serialize";
-import { DATASOURCE_UIDS, DatasourcePlan } from "../types";
+import { DATASOURCE_UIDS, DatasourcePlan, ExporterPlan } from "../types";
 import { Backend, BackendContext, goHours, httpHealthcheck, portsOf } from "./contract";
 
 export const JAEGER_CONFIG_PATH = "/etc/jaeger/config.yaml";
@@ -36,13 +36,7 @@ export const jaeger: Backend<"jaeger"> = {
         healthcheck: httpHealthcheck(ports.health!, "/status"),
         route: { subdomain: "jaeger", port: ports.query!, protectWithBasicAuth: true },
       },
-      exporter: {
-        id: "otlp_grpc/traces",
-        type: "otlp_grpc",
-        signals: ["traces"],
-        config: { endpoint: `${ctx.host}:${ports["otlp-grpc"]}`, tls: { insecure: true } },
-        secretFiles: [],
-      },
+      exporter: otlpTracesExporter(ctx.host, ports["otlp-grpc"]!),
       queryUrl: `http://${ctx.host}:${ports.query}`,
       datasource: tracesDatasource({
         name: "Jaeger",
@@ -119,6 +113,17 @@ export function renderJaegerConfig(input: JaegerConfigInput): string {
     processors: { batch: {} },
     exporters: { jaeger_storage_exporter: { trace_storage: "main" } },
   });
+}
+
+/** Both trace backends take OTLP gRPC inside the stack network (plain: it never leaves the host). */
+export function otlpTracesExporter(host: string, port: number): ExporterPlan {
+  return {
+    id: "otlp_grpc/traces",
+    type: "otlp_grpc",
+    signals: ["traces"],
+    config: { endpoint: `${host}:${port}`, tls: { insecure: true } },
+    secretFiles: [],
+  };
 }
 
 /**

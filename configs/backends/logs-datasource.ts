@@ -1,5 +1,5 @@
 import { grafanaLiteral } from "../serialize";
-import { DATASOURCE_UIDS } from "../types";
+import { DATASOURCE_UIDS, DatasourcePlan } from "../types";
 
 /** A log line's `trace_id` (OTLP logs carry it as a field) links to the trace datasource. */
 export function traceIdDerivedField() {
@@ -10,5 +10,19 @@ export function traceIdDerivedField() {
     url: grafanaLiteral("${__value.raw}"),
     datasourceUid: DATASOURCE_UIDS.traces,
     urlDisplayLabel: "View trace",
+  };
+}
+
+/** The logs datasource: stable uid, trace ids in log lines link to the traces datasource. */
+export function logsDatasource(name: string, type: string, url: string): DatasourcePlan {
+  return {
+    name,
+    type,
+    uid: DATASOURCE_UIDS.logs,
+    access: "proxy",
+    url,
+    isDefault: false,
+    editable: false,
+    jsonData: { derivedFields: [traceIdDerivedField()] },
   };
 }

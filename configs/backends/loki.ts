@@ -1,8 +1,7 @@
 import { retentionHours } from "../../settings";
 import { toYaml } from "../serialize";
-import { DATASOURCE_UIDS } from "../types";
 import { Backend, goHours, portsOf } from "./contract";
-import { traceIdDerivedField } from "./logs-datasource";
+import { logsDatasource } from "./logs-datasource";
 
 export const LOKI_CONFIG_PATH = "/etc/loki/config.yaml";
 
@@ -47,16 +46,7 @@ export const loki: Backend<"loki"> = {
         secretFiles: [],
       },
       queryUrl: base,
-      datasource: {
-        name: "Loki",
-        type: "loki",
-        uid: DATASOURCE_UIDS.logs,
-        access: "proxy",
-        url: base,
-        isDefault: false,
-        editable: false,
-        jsonData: { derivedFields: [traceIdDerivedField()] },
-      },
+      datasource: logsDatasource("Loki", "loki", base),
       scrape: [{ job: "loki", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },

@@ -1,8 +1,7 @@
 import { SCRAPE_JOBS } from "../../dashboards";
 import { toYaml } from "../serialize";
-import { DATASOURCE_UIDS } from "../types";
 import { Backend, httpHealthcheck, portsOf } from "./contract";
-import { prometheusDatasource } from "./prometheus-datasource";
+import { promqlBackend } from "./prometheus-datasource";
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 
@@ -18,7 +17,6 @@ export const prometheus: Backend<"prometheus"> = {
   defaultPorts: { http: 9090 },
   plan(ctx) {
     const ports = portsOf(this, ctx);
-    const base = `http://${ctx.host}:${ports.http}`;
     return {
       service: {
         role: this.role,
@@ -41,17 +39,7 @@ export const prometheus: Backend<"prometheus"> = {
         healthcheck: httpHealthcheck(ports.http!, "/-/healthy"),
         route: { subdomain: "prometheus", port: ports.http!, protectWithBasicAuth: true },
       },
-      exporter: {
-        id: "prometheus_remote_write/metrics",
-        type: "prometheus_remote_write",
-        signals: ["metrics"],
-        config: { endpoint: `${base}/api/v1/write` },
-        secretFiles: [],
-      },
-      remoteWriteUrl: `${base}/api/v1/write`,
-      queryUrl: base,
-      datasource: prometheusDatasource("Prometheus", base, DATASOURCE_UIDS.traces),
-      scrape: [{ job: SCRAPE_JOBS.prometheus, target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
+      ...promqlBackend({ name: "Prometheus", job: SCRAPE_JOBS.prometheus, host: ctx.host, port: ports.http! }),
     };
   },
 };

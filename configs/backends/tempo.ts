@@ -3,7 +3,7 @@ import { retentionHours } from "../../settings";
 import { toYaml } from "../serialize";
 import { DATASOURCE_UIDS } from "../types";
 import { Backend, goHours, portsOf } from "./contract";
-import { tracesDatasource } from "./jaeger";
+import { otlpTracesExporter, tracesDatasource } from "./jaeger";
 
 export const TEMPO_CONFIG_PATH = "/etc/tempo/tempo.yaml";
 
@@ -46,13 +46,7 @@ export const tempo: Backend<"tempo"> = {
         secretFiles: [],
         route: undefined,
       },
-      exporter: {
-        id: "otlp_grpc/traces",
-        type: "otlp_grpc",
-        signals: ["traces"],
-        config: { endpoint: `${ctx.host}:${ports["otlp-grpc"]}`, tls: { insecure: true } },
-        secretFiles: [],
-      },
+      exporter: otlpTracesExporter(ctx.host, ports["otlp-grpc"]!),
       queryUrl: url,
       datasource: tracesDatasource({
         name: "Tempo",

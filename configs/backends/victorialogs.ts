@@ -1,6 +1,5 @@
-import { DATASOURCE_UIDS } from "../types";
 import { Backend, httpHealthcheck, portsOf } from "./contract";
-import { traceIdDerivedField } from "./logs-datasource";
+import { logsDatasource } from "./logs-datasource";
 
 /** VictoriaLogs: OTLP logs in; Grafana reads it through the VictoriaLogs plugin. */
 export const victoriaLogs: Backend<"victorialogs"> = {
@@ -41,16 +40,7 @@ export const victoriaLogs: Backend<"victorialogs"> = {
         secretFiles: [],
       },
       queryUrl: base,
-      datasource: {
-        name: "VictoriaLogs",
-        type: "victoriametrics-logs-datasource",
-        uid: DATASOURCE_UIDS.logs,
-        access: "proxy",
-        url: base,
-        isDefault: false,
-        editable: false,
-        jsonData: { derivedFields: [traceIdDerivedField()] },
-      },
+      datasource: logsDatasource("VictoriaLogs", "victoriametrics-logs-datasource", base),
       scrape: [{ job: "victorialogs", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },

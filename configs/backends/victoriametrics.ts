@@ -1,8 +1,7 @@
 import { SCRAPE_JOBS } from "../../dashboards";
 import { retentionHours } from "../../settings";
-import { DATASOURCE_UIDS } from "../types";
 import { Backend, httpHealthcheck, portsOf } from "./contract";
-import { prometheusDatasource } from "./prometheus-datasource";
+import { promqlBackend } from "./prometheus-datasource";
 
 /**
  * VictoriaMetrics single node. Receives Prometheus remote write from the collector.
@@ -17,7 +16,6 @@ export const victoriaMetrics: Backend<"victoriametrics"> = {
   plan(ctx) {
     const ports = portsOf(this, ctx);
     const memoryMb = ctx.tier.memoryMb.victoriametrics;
-    const base = `http://${ctx.host}:${ports.http}`;
     retentionHours(ctx.settings.metrics.retention); // validated already; throws on a bug
     return {
       service: {
@@ -34,17 +32,7 @@ export const victoriaMetrics: Backend<"victoriametrics"> = {
         healthcheck: httpHealthcheck(ports.http!, "/health"),
         route: { subdomain: "vm", port: ports.http!, protectWithBasicAuth: true },
       },
-      exporter: {
-        id: "prometheus_remote_write/metrics",
-        type: "prometheus_remote_write",
-        signals: ["metrics"],
-        config: { endpoint: `${base}/api/v1/write` },
-        secretFiles: [],
-      },
-      remoteWriteUrl: `${base}/api/v1/write`,
-      queryUrl: base,
-      datasource: prometheusDatasource("VictoriaMetrics", base, DATASOURCE_UIDS.traces),
-      scrape: [{ job: SCRAPE_JOBS.victoriametrics, target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
+      ...promqlBackend({ name: "VictoriaMetrics", job: SCRAPE_JOBS.victoriametrics, host: ctx.host, port: ports.http! }),
     };
   },
 };
