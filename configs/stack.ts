@@ -1,4 +1,4 @@
-import { renderAlerting, renderDashboards } from "../dashboards";
+import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
 import { GRAFANA_PLUGINS, Settings, TIERS } from "../settings";
 import { BackendAddressing, BackendPlans, planBackends } from "./backends";
 import { CollectorConfigInput, collectorInputFromSettings, collectorServicePlan, extraExporterPlans } from "./collector";
@@ -30,6 +30,35 @@ export interface StackPlanOptions {
   addressing?: BackendAddressing;
 }
 
+/** What the dashboard and alerting renderers are given for these settings. */
+export function rendererInputs(settings: Settings, logsEnabled: boolean): { dashboards: DashboardInput; alerts: AlertInput } {
+  const contact = settings.alerting.contactPoint;
+  return {
+    dashboards: {
+      appName: settings.appName,
+      metricsUid: DATASOURCE_UIDS.metrics,
+      tracesUid: DATASOURCE_UIDS.traces,
+      ...(logsEnabled ? { logsUid: DATASOURCE_UIDS.logs } : {}),
+      metricsBackend: settings.metrics.backend,
+      tracesBackend: settings.traces.backend,
+    },
+    alerts: {
+      appName: settings.appName,
+      environment: settings.environment,
+      metricsUid: DATASOURCE_UIDS.metrics,
+      metricsBackend: settings.metrics.backend,
+      tracesBackend: settings.traces.backend,
+      thresholds: settings.alerting.thresholds,
+      contactPoint:
+        contact.kind === "webhook" || contact.kind === "slack"
+          ? { kind: contact.kind, urlFile: CONTACT_POINT_URL_FILE }
+          : contact.kind === "email"
+            ? { kind: "email", addresses: contact.addresses }
+            : { kind: "none" },
+    },
+  };
+}
+
 export function planStack(settings: Settings, options: StackPlanOptions = {}): StackPlan {
   const tier = TIERS[settings.tier];
   const backends = planBackends(settings, options.addressing);
@@ -56,29 +85,8 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
   const grafanaRoute: RoutePlan = { subdomain: "grafana", port: GRAFANA_PORT, protectWithBasicAuth: false };
   const urlOf = (route: RoutePlan | undefined) => (routing && route ? publicUrl(route, routing) : undefined);
 
-  const dashboardInput = {
-    appName: settings.appName,
-    metricsUid: DATASOURCE_UIDS.metrics,
-    tracesUid: DATASOURCE_UIDS.traces,
-    ...(backends.logs ? { logsUid: DATASOURCE_UIDS.logs } : {}),
-    metricsBackend: settings.metrics.backend,
-    tracesBackend: settings.traces.backend,
-  };
-  const contact = settings.alerting.contactPoint;
-  const alerting = renderAlerting({
-    appName: settings.appName,
-    environment: settings.environment,
-    metricsUid: DATASOURCE_UIDS.metrics,
-    metricsBackend: settings.metrics.backend,
-    tracesBackend: settings.traces.backend,
-    thresholds: settings.alerting.thresholds,
-    contactPoint:
-      contact.kind === "webhook" || contact.kind === "slack"
-        ? { kind: contact.kind, urlFile: CONTACT_POINT_URL_FILE }
-        : contact.kind === "email"
-          ? { kind: "email", addresses: contact.addresses }
-          : { kind: "none" },
-  });
+  const inputs = rendererInputs(settings, backends.logs !== undefined);
+  const alerting = renderAlerting(inputs.alerts);
   const plugins = backends.logs?.plan.datasource.type === "victoriametrics-logs-datasource" ? [GRAFANA_PLUGINS.victorialogs] : [];
 
   const grafana = grafanaServicePlan({
@@ -92,11 +100,11 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     }),
     datasources: chosen.map((c) => c.plan.datasource),
     dashboards: [
-      ...renderDashboards(dashboardInput),
+      ...renderDashboards(inputs.dashboards),
       ...(options.userDashboards ?? []).map((d) => ({ path: `custom/${d.path}`, json: d.json })),
     ],
     alerting,
-    contactPointUrl: contact.kind === "webhook" || contact.kind === "slack",
+    contactPointUrl: inputs.alerts.contactPoint.kind === "webhook" || inputs.alerts.contactPoint.kind === "slack",
   });
   const traefikConfig: TraefikStaticInput | undefined =
     settings.traefik.mode === "managed" && routing

@@ -1,13 +1,10 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { Attributes } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATASOURCE_UIDS } from "../../configs/types";
-import type { ServicePlan } from "../../configs/types";
-import { AlertInput, DashboardInput, SourcedExpr, allPromQL, catalogFor, prometheusName, seedExamples } from "../../dashboards";
+import { rendererInputs } from "../../configs/stack";
+import { SourcedExpr, allPromQL, catalogFor, prometheusName, seedExamples } from "../../dashboards";
 import type { CatalogMetric } from "../../dashboards/catalog";
 import { OtelClient } from "./client";
-import { binary, hasBinary, promQuery, sleep, start, stopAll, tempDir, waitFor, waitHttpOk } from "./harness";
+import { promQuery, sleep, stopAll, waitFor } from "./harness";
 import { LoopbackStack, loopbackStack, startBackend, startCollector } from "./stack";
 
 /**
@@ -27,67 +24,6 @@ type MetricsBackend = (typeof BACKENDS)[number];
 const EMIT_EVERY_MS = 2_000;
 /** Self-scrapes run every 15 s; two of each job (for rate over 1m) can take up to ~45 s. */
 const DATA_DEADLINE_MS = 150_000;
-
-/** The same inputs configs/stack.ts gives the renderers, for this stack's settings. */
-function rendererInputs(stack: LoopbackStack): { dash: DashboardInput; alerts: AlertInput } {
-  const { settings } = stack;
-  const dash: DashboardInput = {
-    appName: settings.appName,
-    metricsUid: DATASOURCE_UIDS.metrics,
-    tracesUid: DATASOURCE_UIDS.traces,
-    ...(stack.plan.backends.logs ? { logsUid: DATASOURCE_UIDS.logs } : {}),
-    metricsBackend: settings.metrics.backend,
-    tracesBackend: settings.traces.backend,
-  };
-  const alerts: AlertInput = {
-    appName: settings.appName,
-    environment: settings.environment,
-    metricsUid: DATASOURCE_UIDS.metrics,
-    metricsBackend: settings.metrics.backend,
-    tracesBackend: settings.traces.backend,
-    thresholds: settings.alerting.thresholds,
-    contactPoint: { kind: "none" },
-  };
-  return { dash, alerts };
-}
-
-/**
- * The metrics backend from its plan. Prometheus is started here rather than by startBackend:
- * stack.ts's `materialize` rewrites paths one after the other, so its volume `/prometheus` is
- * rewritten again inside the already rewritten `/etc/prometheus/prometheus.yml` and Prometheus
- * cannot find its config. This rewrites every container path in one pass.
- */
-async function startMetricsBackend(stack: LoopbackStack): Promise<void> {
-  const chosen = stack.plan.backends.metrics;
-  if (chosen.backend.kind !== "prometheus") {
-    await startBackend(stack, "metrics");
-    return;
-  }
-  const args = materializeOnePass(chosen.plan.service);
-  const proc = start("prometheus", binary(hasBinary("prometheus3") ? "prometheus3" : "prometheus"), args);
-  await waitHttpOk(`${stack.metricsUrl}/-/ready`, proc, 90_000);
-}
-
-function materializeOnePass(plan: ServicePlan): string[] {
-  const root = tempDir(plan.role);
-  const local = new Map<string, string>();
-  for (const volume of plan.volumes) {
-    const dir = path.join(root, "volumes", volume.name);
-    fs.mkdirSync(dir, { recursive: true });
-    local.set(volume.containerPath, dir);
-  }
-  for (const file of plan.files) local.set(file.path, path.join(root, "files", file.path));
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  // Longest first, so /a/b wins over /a; a single pass never rewrites its own output.
-  const pattern = new RegExp([...local.keys()].sort((a, b) => b.length - a.length).map(escape).join("|"), "g");
-  const rewrite = (text: string) => text.replace(pattern, (match) => local.get(match)!);
-  for (const file of plan.files) {
-    const target = local.get(file.path)!;
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, rewrite(file.content));
-  }
-  return (plan.command ?? []).map(rewrite);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The application: every catalog instrument, with its kind, unit and attributes.
@@ -237,7 +173,7 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
 
   beforeAll(async () => {
     stack = await loopbackStack({ appName: APP, metrics: { backend }, traces: { backend: "jaeger", storage: "memory" } });
-    await startMetricsBackend(stack);
+    await startBackend(stack, "metrics");
     await startBackend(stack, "traces");
     await startCollector(stack);
     client = new OtelClient({
@@ -284,7 +220,7 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
   });
 
   it("GIVEN every dashboard, alert and seed expression WHEN evaluated against the real backend THEN each returns at least one series with a value", async () => {
-    const { dash, alerts } = rendererInputs(stack);
+    const { dashboards: dash, alerts } = rendererInputs(stack.settings, stack.plan.backends.logs !== undefined);
     expect(dash).toMatchObject({ appName: APP, metricsBackend: backend, tracesBackend: "jaeger" });
     const exprs = allPromQL(dash, alerts);
     // The seed's examples are part of the set, exactly as written there.
