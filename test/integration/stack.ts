@@ -89,12 +89,14 @@ const BINARIES: Record<string, () => string> = {
   victoriametrics: () => "victoria-metrics",
   prometheus: () => (hasBinary("prometheus3") ? "prometheus3" : "prometheus"),
   jaeger: () => "jaeger",
+  loki: () => "loki",
 };
 
 const HEALTH: Record<string, (ports: Record<string, number>) => string> = {
   victoriametrics: (p) => `http://127.0.0.1:${p.http}/health`,
   prometheus: (p) => `http://127.0.0.1:${p.http}/-/ready`,
   jaeger: (p) => `http://127.0.0.1:${p.health}/status`,
+  loki: (p) => `http://127.0.0.1:${p.http}/ready`,
 };
 
 export interface RunningBackend {
@@ -105,8 +107,9 @@ export interface RunningBackend {
 }
 
 /** Start a chosen backend from its plan, wait until healthy. */
-export async function startBackend(stack: LoopbackStack, signal: "metrics" | "traces"): Promise<RunningBackend> {
+export async function startBackend(stack: LoopbackStack, signal: "metrics" | "traces" | "logs"): Promise<RunningBackend> {
   const chosen = stack.plan.backends[signal];
+  if (!chosen) throw new Error(`the stack has no ${signal} backend`);
   const kind = chosen.backend.kind;
   const bin = BINARIES[kind]?.();
   if (!bin) throw new Error(`no local binary for ${kind}`);
