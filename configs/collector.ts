@@ -288,7 +288,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
       telemetry: {
         // Scraped back by our own prometheus receiver, whose resource then comes from this
         // target_info: naming it after the scrape job keeps `job="otel-collector"` in the backend.
-        resource: { "service.name": SELF_SCRAPE_JOB },
+        resource: { attributes: [{ name: "service.name", value: SELF_SCRAPE_JOB }] },
         logs: { level: "info", encoding: "json" },
         metrics: {
           level: "detailed",

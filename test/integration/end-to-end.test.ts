@@ -145,4 +145,13 @@ describe("self-monitoring", () => {
   it("GIVEN the collector WHEN its health endpoint is probed from outside THEN it answers", async () => {
     await waitHttpOk(`http://127.0.0.1:${stack.collectorPorts.health}/`);
   });
+
+  it("GIVEN the rendered config WHEN the collector runs it THEN it logs no deprecation or legacy-format warning (names match the pinned version)", () => {
+    const collector = procs[2]!;
+    const warnings = collector
+      .output()
+      .split("\n")
+      .filter((line) => /"level":"(warn|error)"/.test(line) && /deprecat|legacy|alias/i.test(line));
+    expect(warnings).toEqual([]);
+  });
 });
