@@ -18,6 +18,7 @@ import * as path from "node:path";
 import { OtelClient } from "../test/integration/client";
 import { binary, cgroupPeakMb, memoryCgroup, peakRssMb, rssMb, sleep, start, stopAll, TOOLS_BIN, waitHttpOk } from "../test/integration/harness";
 import { LoopbackStack, loopbackStack, RunningBackend, startBackend, startCollector } from "../test/integration/stack";
+import { TIERS } from "../settings";
 
 const ROOT = path.resolve(__dirname, "..");
 const DOC = path.join(ROOT, "docs", "BENCHMARKS.md");
@@ -502,7 +503,7 @@ ${delayRow("span → Jaeger `/api/traces/<id>`", r.spanDelays, r.spanDelays.leng
 |---|---:|---:|---:|---:|
 | collector | ${fmt(collectorPeak)} MB ${r.peak.collectorCgroup !== undefined ? `(cgroup max usage; VmHWM ${fmt(r.peak.collector)} MB)` : "(VmHWM)"} | ${r.collectorIdleCgroupMb !== undefined ? `${fmt(r.collectorIdleCgroupMb)} MB cgroup usage; ` : ""}${fmt(r.collectorIdleAnonMb)} MB anon RSS; ${fmt(r.collectorIdleRssMb)} MB VmRSS | 30–50 MB | ${r.collectorLimitMb} MB (GOMEMLIMIT 102 MiB, memory_limiter 102 MiB) |
 | VictoriaMetrics | ${fmt(r.peak.victoriametrics)} MB (VmHWM) | | 50–100 MB | 256 MB (\`-memory.allowedBytes=153MB\`) |
-| Jaeger (in-memory store) | ${fmt(r.peak.jaeger)} MB (VmHWM) | | 200–300 MB | 256 MB (\`max_traces: 20000\`) |
+| Jaeger (in-memory store) | ${fmt(r.peak.jaeger)} MB (VmHWM) | | 200–300 MB | 256 MB (\`max_traces: ${TIERS.small.maxTraces}\`; the run stored traces of 200 spans, far above the ~10 spans per trace the bound assumes) |
 
 Collector OOM kills in the cgroup during the run: ${r.oomKills}.${collectorEvents.length ? `\n\n**Collector restarts:** ${collectorEvents.join("; ")}.` : ""}
 

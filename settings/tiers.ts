@@ -4,9 +4,10 @@
  * VictoriaMetrics / Collector / Grafana come from the seed's production table
  * (small 256/128/256, medium 512/256/512, large 1024/512/512).
  * The rest are our choices:
- * - Jaeger: the seed measured 200–300 MB for an in-memory Jaeger; we give it 256 MB on small and bound
- *   its in-memory store by `maxTraces` so the limit is never reached by data alone. With badger
- *   storage most data lives on disk and 256 MB leaves room for the block cache.
+ * - Jaeger: the seed measured 200–300 MB for an in-memory Jaeger; we give it 256 MB on small. Its
+ *   memory store is bounded in traces, not bytes: the benchmark measured ~1.4 KB per stored span
+ *   (402 MB peak with ~280k spans), so `maxTraces` assumes traces of ~10 spans and keeps the store
+ *   near 140 MB on small (docs/BENCHMARKS.md). With badger most data lives on disk.
  * - Traefik: a router with a handful of routes sits at 30–50 MB RSS; 64 MB is headroom on small.
  * - Prometheus holds ~2 h of head block in memory, so it needs about twice VictoriaMetrics.
  */
@@ -24,7 +25,7 @@ export const TIERS = {
       traefik: 64,
     },
     /** in-memory trace store bound (Jaeger memory storage). */
-    maxTraces: 20_000,
+    maxTraces: 10_000,
     /** Persistent queue length (batches) per exporter. */
     queueSize: 1_000,
     batch: { sendBatchSize: 1_024, sendBatchMaxSize: 2_048, timeout: "1s" },
@@ -41,7 +42,7 @@ export const TIERS = {
       grafana: 512,
       traefik: 128,
     },
-    maxTraces: 50_000,
+    maxTraces: 25_000,
     queueSize: 2_500,
     batch: { sendBatchSize: 2_048, sendBatchMaxSize: 4_096, timeout: "1s" },
   },
@@ -57,7 +58,7 @@ export const TIERS = {
       grafana: 512,
       traefik: 128,
     },
-    maxTraces: 100_000,
+    maxTraces: 50_000,
     queueSize: 5_000,
     batch: { sendBatchSize: 4_096, sendBatchMaxSize: 8_192, timeout: "1s" },
   },
