@@ -453,7 +453,7 @@ JavaScript) competes with the components for CPU.
 - **Span throughput**: ${SPAN_CLIENTS} clients, each export one trace of ${SPANS_PER_EXPORT} spans (a root and children),
   paced for ${SPANS_WINDOW_S} s per step; every acknowledged span id must be returned by Jaeger's
   \`/api/traces?service=…\` (each client/step has its own service; far below the in-memory
-  \`max_traces\` of 20 000), and \`otelcol_receiver_refused_spans\` must not grow.
+  \`max_traces\` of ${TIERS.small.maxTraces}), and \`otelcol_receiver_refused_spans\` must not grow.
 - **Delay to queryable**: ${d5.probes} metric probes (one gauge sample with a unique label every 200 ms) while
   a poller queries VictoriaMetrics every 100 ms both with \`nocache=1\` ("raw": stored and searchable)
   and without it (what Grafana sees: VictoriaMetrics answers "now" as *now − \`-search.latencyOffset\`*).
