@@ -1,7 +1,7 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ObservabilityStack } from "./components/stack";
+import { readUserDashboards } from "./dashboards/custom";
 import { decodeConfigValue, parseSettings } from "./settings";
 
 /**
@@ -23,29 +23,6 @@ for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
   if (isConfigSecret(key)) secretKeys.add(name);
 }
 const settings = parseSettings(raw, project, secretKeys);
-
-/** dashboards/custom/**.json: users' own dashboards, provisioned next to the generated ones. */
-function readUserDashboards(root: string): { path: string; json: string }[] {
-  if (!fs.existsSync(root)) return [];
-  const found: { path: string; json: string }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".json")) {
-        const json = fs.readFileSync(full, "utf8");
-        try {
-          JSON.parse(json);
-        } catch (error) {
-          throw new Error(`dashboards/custom: ${path.relative(root, full)} is not valid JSON: ${(error as Error).message}`);
-        }
-        found.push({ path: path.relative(root, full).split(path.sep).join("/"), json });
-      }
-    }
-  };
-  walk(root);
-  return found;
-}
 
 const stack = new ObservabilityStack(settings.environment, {
   settings,
