@@ -10,6 +10,7 @@ import { decodeConfigValue, parseSettings } from "./settings";
  */
 // Exported by the SDK's runtime but missing from its typings; only used to keep secret values out
 // of validation messages.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped SDK-internal module
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
 const project = pulumi.getProject();
