@@ -166,10 +166,8 @@ async function metricsStep(stack: LoopbackStack, offered: number, step: number):
   });
   const acked = ackedTimes.reduce((s, set) => s + set.size * SERIES, 0);
   // Zero drops: every (series, acked timestamp) is stored in VictoriaMetrics.
-  const settleStart = Date.now();
-  let stored = 0;
-  for (;;) {
-    stored = 0;
+  return settleAndScore({ offered, acked, failed, elapsed, clients, collectorMetrics, refusedMetric: "otelcol_receiver_refused_metric_points", refusedBefore, countStored: async () => {
+    let stored = 0;
     for (let c = 0; c < METRIC_CLIENTS; c++) {
       const perSeries = await vmExport(stack.metricsUrl, `bench_dp_total{job="bench-${tag}-c${c}"}`);
       for (const timestamps of perSeries.values()) {
@@ -177,12 +175,33 @@ async function metricsStep(stack: LoopbackStack, offered: number, step: number):
         for (const t of ackedTimes[c]!) if (have.has(t)) stored += 1;
       }
     }
+    return stored;
+  } });
+}
+
+/** Wait until every acknowledged item is stored (or the settle time runs out), then score the step. */
+async function settleAndScore(input: {
+  offered: number;
+  acked: number;
+  failed: number;
+  elapsed: number;
+  clients: OtelClient[];
+  collectorMetrics: string;
+  refusedMetric: string;
+  refusedBefore: number;
+  countStored: () => Promise<number>;
+}): Promise<StepResult> {
+  const { offered, acked, failed, elapsed } = input;
+  const settleStart = Date.now();
+  let stored = 0;
+  for (;;) {
+    stored = await input.countStored();
     if (stored >= acked || Date.now() - settleStart > SETTLE_TIMEOUT_MS) break;
     await sleep(1_000);
   }
   const settleMs = Date.now() - settleStart;
-  const refusedDelta = (await scrapeSum(collectorMetrics, "otelcol_receiver_refused_metric_points")) - refusedBefore;
-  await Promise.all(clients.map((c) => c.shutdown()));
+  const refusedDelta = (await scrapeSum(input.collectorMetrics, input.refusedMetric)) - input.refusedBefore;
+  await Promise.all(input.clients.map((c) => c.shutdown()));
   const missing = acked - stored;
   return {
     offered,
@@ -196,6 +215,7 @@ async function metricsStep(stack: LoopbackStack, offered: number, step: number):
     zeroDrops: missing === 0 && refusedDelta === 0 && failed === 0 && collectorAlive(),
   };
 }
+
 
 async function spansStep(stack: LoopbackStack, offered: number, step: number): Promise<StepResult> {
   const tag = `s${step}-${Date.now() % 100_000}`;
@@ -224,33 +244,16 @@ async function spansStep(stack: LoopbackStack, offered: number, step: number): P
     } else failed += 1;
   });
   const acked = ackedIds.reduce((s, set) => s + set.size, 0);
-  const settleStart = Date.now();
-  let stored = 0;
-  for (;;) {
-    stored = 0;
+  return settleAndScore({ offered, acked, failed, elapsed, clients, collectorMetrics, refusedMetric: "otelcol_receiver_refused_spans", refusedBefore, countStored: async () => {
+    let stored = 0;
     for (let c = 0; c < SPAN_CLIENTS; c++) {
       const have = await jaegerSpanIds(stack.tracesUrl, `bench-${tag}-c${c}`, ackedTraces[c]! + 10);
       for (const id of ackedIds[c]!) if (have.has(id)) stored += 1;
     }
-    if (stored >= acked || Date.now() - settleStart > SETTLE_TIMEOUT_MS) break;
-    await sleep(1_000);
-  }
-  const settleMs = Date.now() - settleStart;
-  const refusedDelta = (await scrapeSum(collectorMetrics, "otelcol_receiver_refused_spans")) - refusedBefore;
-  await Promise.all(clients.map((c) => c.shutdown()));
-  const missing = acked - stored;
-  return {
-    offered,
-    acked,
-    ackedPerSec: Math.round(acked / (elapsed / 1000)),
-    failedExports: failed,
-    stored,
-    missing,
-    refusedDelta,
-    settleMs,
-    zeroDrops: missing === 0 && refusedDelta === 0 && failed === 0 && collectorAlive(),
-  };
+    return stored;
+  } });
 }
+
 
 interface Delays {
   /** New series (unique label per probe), nocache=1: stored and searchable, including the new-series index. */
