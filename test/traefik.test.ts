@@ -1,8 +1,9 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { byType, CONTAINER, runProgram, uploadsOf } from "./helpers/program";
+import { byType, CONTAINER, Recorded, runProgram, uploadsOf } from "./helpers/program";
 
-const labelsOf = (c: { inputs: { labels: { label: string; value: string }[] } }) => Object.fromEntries(c.inputs.labels.map((l) => [l.label, l.value]));
+const labelsOf = (c: Recorded): Record<string, string> =>
+  Object.fromEntries((c.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
 
 describe("Traefik modes under mocks", () => {
   it("GIVEN TLS from files and the dashboard WHEN registered THEN cert and key are secret uploads, the file provider serves them, and the dashboard sits behind basic auth", async () => {
