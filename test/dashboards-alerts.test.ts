@@ -74,8 +74,9 @@ describe("renderAlerting", () => {
       expect(c).toMatchObject({ refId: "C", datasourceUid: "__expr__", model: { type: "threshold", expression: "B" } });
       expect(["critical", "warning"]).toContain(rule.labels.severity);
       expect(rule.labels.environment).toBe("production");
-      expect(rule.annotations.summary).toBeTruthy();
-      expect(rule.annotations.description).toBeTruthy();
+      // A human-readable text, not a placeholder: at least a few words each.
+      expect(rule.annotations.summary, rule.uid).toMatch(/\w+(\s+\S+){2,}/);
+      expect(rule.annotations.description, rule.uid).toMatch(/\w+(\s+\S+){3,}/);
     }
   });
 

@@ -189,7 +189,12 @@ describe("renderDashboards", () => {
 });
 
 describe("buildDashboard (shared defaults)", () => {
-  const spec = (collapsedRows: boolean) =>
+  type Sections = Parameters<typeof buildDashboard>[0]["sections"];
+  const TWO_ROWS: Sections = [
+    { title: "One", panels: [{ kind: "stat", title: "a", unit: "short", queries: [{ expr: "up", legendFormat: "" }] }] },
+    { title: "Two", panels: [{ kind: "timeseries", title: "b", unit: "short", queries: [{ expr: "up", legendFormat: "" }] }] },
+  ];
+  const build = (collapsedRows: boolean, sections: Sections = TWO_ROWS) =>
     buildDashboard({
       uid: "t",
       title: "T",
@@ -199,11 +204,9 @@ describe("buildDashboard (shared defaults)", () => {
       time: { from: "now-1h", to: "now" },
       datasource: prometheusDatasource("ds"),
       collapsedRows,
-      sections: [
-        { title: "One", panels: [{ kind: "stat", title: "a", unit: "short", queries: [{ expr: "up", legendFormat: "" }] }] },
-        { title: "Two", panels: [{ kind: "timeseries", title: "b", unit: "short", queries: [{ expr: "up", legendFormat: "" }] }] },
-      ],
-    }) as unknown as Dashboard;
+      sections,
+    });
+  const spec = (collapsedRows: boolean) => build(collapsedRows) as unknown as Dashboard;
 
   it("GIVEN folded rows WHEN built THEN the top level holds only rows and each row carries its panels", () => {
     const dash = spec(true);
@@ -225,17 +228,7 @@ describe("buildDashboard (shared defaults)", () => {
 
   it("GIVEN a panel wider than the grid WHEN built THEN building must fail", () => {
     expect(() =>
-      buildDashboard({
-        uid: "t",
-        title: "T",
-        description: "",
-        tags: [],
-        refresh: "5s",
-        time: { from: "now-1h", to: "now" },
-        datasource: prometheusDatasource("ds"),
-        collapsedRows: false,
-        sections: [{ title: "One", panels: [{ kind: "stat", title: "wide", unit: "short", width: 30, queries: [] }] }],
-      }),
+      build(false, [{ title: "One", panels: [{ kind: "stat", title: "wide", unit: "short", width: 30, queries: [] }] }]),
     ).toThrow(/width 30/);
   });
 });
