@@ -51,11 +51,16 @@ export function routerLabels(input: RoutingInput, role: string, route: RoutePlan
 export interface TraefikStaticInput extends RoutingInput {
   acmeEmail?: string;
   dashboard: boolean;
+  /** Entrypoint addresses; tests run the real Traefik on free loopback ports. */
+  addresses?: { web: string; websecure: string; ping: string };
 }
+
+export const TRAEFIK_ADDRESSES = { web: ":80", websecure: ":443", ping: "127.0.0.1:8082" } as const;
 
 /** Traefik's static config when the program runs Traefik itself. */
 export function renderTraefikStatic(input: TraefikStaticInput): string {
   const tls = input.tls !== "none";
+  const addresses = input.addresses ?? TRAEFIK_ADDRESSES;
   return toYaml({
     global: { checkNewVersion: false, sendAnonymousUsage: false },
     log: { level: "INFO", format: "json" },
@@ -64,12 +69,12 @@ export function renderTraefikStatic(input: TraefikStaticInput): string {
     api: { dashboard: input.dashboard, insecure: false },
     entryPoints: {
       web: {
-        address: ":80",
+        address: addresses.web,
         ...(tls ? { http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } } : {}),
       },
-      ...(tls ? { websecure: { address: ":443", http: { tls: {} } } } : {}),
+      ...(tls ? { websecure: { address: addresses.websecure, http: { tls: {} } } } : {}),
       // Health probe only; never published.
-      ping: { address: "127.0.0.1:8082" },
+      ping: { address: addresses.ping },
     },
     providers: {
       docker: {
@@ -134,7 +139,7 @@ export function traefikServicePlan(input: { image: string; memoryMb: number; con
     // Binds :80/:443 as root inside the container; needs nothing else.
     capabilities: ["NET_BIND_SERVICE"],
     healthcheck: {
-      test: ["CMD", "traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", "--entryPoints.ping.address=127.0.0.1:8082"],
+      test: ["CMD", "traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", `--entryPoints.ping.address=${TRAEFIK_ADDRESSES.ping}`],
       interval: "10s",
       timeout: "3s",
       retries: 6,
