@@ -16,8 +16,9 @@ export interface StackPlan {
   grafana: ServicePlan;
   /** Routing for Traefik (managed or external); undefined when traefik.mode is none. */
   routing?: RoutingInput;
-  /** The program's own Traefik (traefik.mode managed). */
+  /** The program's own Traefik (traefik.mode managed) and its static-config input. */
   traefik?: ServicePlan;
+  traefikConfig?: TraefikStaticInput;
   /** Every container of the stack, backends first. */
   services: ServicePlan[];
   /** Public URLs of the UIs (through Traefik), or undefined when not routed. */
@@ -127,6 +128,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     grafana,
     routing,
     traefik,
+    traefikConfig,
     services: [...chosen.map((c) => c.plan.service), collectorPlan, grafana, ...(traefik ? [traefik] : [])],
     urls: {
       grafana: urlOf(grafanaRoute),

@@ -58,6 +58,10 @@ PROM3_TIMEOUT="${PROM3_TIMEOUT:-900}"            # seconds; slower builds are sk
 LOKI_MODULE="github.com/grafana/loki/v3"
 LOKI_VERSION="v3.7.8"
 LOKI_RELEASE="3.7.8"                             # stamped into `loki --version`
+# Traefik v3 from Go (optional; BUILD_TRAEFIK=0 skips it): same version as the pinned image;
+# its go.mod has replace directives, so it is built from its module tree (~4.5 min).
+TRAEFIK_MODULE="github.com/traefik/traefik/v3"
+TRAEFIK_VERSION="v3.5.3"
 # Debian packages (bookworm: victoria-metrics 1.79.5, prometheus 2.42.0); whatever
 # version apt installs is recorded in the stamp.
 DEB_PACKAGES=(victoria-metrics prometheus)
@@ -282,10 +286,27 @@ install_loki() {
   say loki "built in $(elapsed $t0) via $how ($stamp)"
 }
 
+install_traefik() {
+  local stamp="$TRAEFIK_MODULE/cmd/traefik@$TRAEFIK_VERSION" log="$LOG_DIR/traefik.log" t0=$SECONDS why
+  if cached traefik "$stamp"; then say traefik "cached ($stamp)"; return; fi
+  if why="$(failed_before traefik "$stamp")"; then say traefik "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
+  if [[ "${BUILD_TRAEFIK:-1}" == 0 ]]; then say traefik "skipped (BUILD_TRAEFIK=0)"; return; fi
+  : >"$log"
+  local out="$WORK_DIR/traefik-out"
+  if ! build_in_module "$TRAEFIK_MODULE" "$TRAEFIK_VERSION" "$out" "$log" \
+       "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v}" cmd/traefik; then
+    why="$(go_error "$log")"
+    record_failure traefik "$stamp" "$why"
+    say traefik "skipped after $(elapsed $t0): $why (log: $log)"; return
+  fi
+  put_bin "$out/traefik" traefik "$stamp"
+  say traefik "built in $(elapsed $t0) via module build ($stamp)"
+}
+
 # --- main -----------------------------------------------------------------
 SELECTED=("$@")
 for c in "${SELECTED[@]}"; do
-  case "$c" in otelcol|jaeger|debs|prometheus3|loki) ;; *) echo "unknown component: $c (otelcol jaeger debs prometheus3 loki)" >&2; exit 2;; esac
+  case "$c" in otelcol|jaeger|debs|prometheus3|loki|traefik) ;; *) echo "unknown component: $c (otelcol jaeger debs prometheus3 loki traefik)" >&2; exit 2;; esac
 done
 if ! command -v go >/dev/null; then echo "go not found in PATH" >&2; exit 1; fi
 echo "install-components: TOOLS_DIR=$TOOLS_DIR ($(go version | cut -d' ' -f3))"
@@ -295,6 +316,7 @@ want jaeger && install_jaeger
 want debs && install_debs
 want prometheus3 && install_prometheus3
 want loki && install_loki
+want traefik && install_traefik
 
 if [[ "${TOOLS_PRUNE:-0}" == 1 && ${#FAILED[@]} -eq 0 ]]; then
   [[ "$GOMODCACHE" == "$TOOLS_DIR"/* ]] && go clean -modcache >/dev/null 2>&1 || true

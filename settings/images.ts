@@ -7,7 +7,8 @@
  * - collector 0.160.0: built with the OpenTelemetry Collector Builder at the SAME version;
  * - jaeger 2.13.0: `go install …/cmd/jaeger@v1.76.0` is the same release (v1 tag = v2.13.0);
  * - prometheus v3.15.0: Go module tag v0.315.0 (v0.316.0 needs a module the proxy refuses);
- * - victoria-metrics: Debian ships 1.79.5; the image is newer — the flags we render exist in both.
+ * - victoria-metrics: Debian ships 1.79.5; the image is newer — the flags we render exist in both;
+ * - traefik v3.5.3: built from its Go module at the same version (static config, TLS, routers).
  */
 export const DEFAULT_IMAGES = {
   collector: "otel/opentelemetry-collector-contrib:0.160.0",

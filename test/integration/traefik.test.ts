@@ -1,0 +1,159 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as path from "node:path";
+import * as tls from "node:tls";
+import * as yaml from "js-yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planStack } from "../../configs/stack";
+import { basicAuthUsersLabel, renderTraefikStatic, routerLabels, TRAEFIK_CERT_PATH, TRAEFIK_DYNAMIC_TLS_PATH, TRAEFIK_KEY_PATH } from "../../configs/traefik";
+import { parseSettings } from "../../settings";
+import { binary, freePorts, hasBinary, Proc, start, stopAll, tempDir, waitFor } from "./harness";
+
+/**
+ * The real Traefik (built at the pinned image's version) runs the rendered static config: TLS from
+ * files, the HTTP→HTTPS redirect, ping. There is no Docker daemon here, so the routers the program
+ * puts in Docker labels are loaded through Traefik's file provider instead: Docker labels and the
+ * file provider share one dynamic-configuration model, so the translation is mechanical
+ * (`labelsToDynamic`), and rule syntax, TLS, middleware wiring and basic auth are Traefik's own.
+ */
+const DOMAIN = "obs.example.test";
+let proc: Proc;
+let ports: { web: number; websecure: number; ping: number; upstream: number };
+let upstream: http.Server;
+let certPem: string;
+const PASSWORD = "correct horse battery staple";
+
+/** Docker labels → the same routers/services/middlewares as file-provider YAML. */
+function labelsToDynamic(labels: Record<string, string>, upstreamUrl: string): Record<string, any> {
+  const dynamic: Record<string, any> = {};
+  for (const [label, value] of Object.entries(labels)) {
+    if (!label.startsWith("traefik.http.")) continue;
+    const [kind, name, ...rest] = label.slice("traefik.http.".length).split(".");
+    const key = rest.join(".");
+    const node = ((dynamic[kind!] ??= {})[name!] ??= {});
+    if (kind === "services" && key === "loadbalancer.server.port") node.loadBalancer = { servers: [{ url: upstreamUrl }] };
+    else if (kind === "middlewares" && key === "basicauth.users") node.basicAuth = { users: value.split(",") };
+    else if (key === "entrypoints") node.entryPoints = value.split(",");
+    else if (key === "middlewares") node.middlewares = value.split(",").map((m) => m.replace(/@docker$/, "@file"));
+    else if (key === "tls") node.tls = {};
+    else if (key === "tls.certresolver") node.tls = { certResolver: value };
+    else node[key] = value;
+  }
+  return dynamic;
+}
+
+function get(url: string, options: { host: string; auth?: string }): Promise<{ status: number; location?: string; body: string; certFingerprint?: string }> {
+  const target = new URL(url);
+  const client = target.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request(
+      {
+        hostname: "127.0.0.1",
+        port: target.port,
+        path: target.pathname,
+        headers: { Host: options.host, ...(options.auth ? { Authorization: `Basic ${Buffer.from(options.auth).toString("base64")}` } : {}) },
+        servername: options.host,
+        rejectUnauthorized: false,
+      },
+      (response) => {
+        const socket = response.socket as tls.TLSSocket | null;
+        const certFingerprint = socket && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate().fingerprint256 : undefined;
+        let body = "";
+        response.on("data", (c) => (body += c));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, location: response.headers.location, body, certFingerprint }));
+      },
+    );
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static config", () => {
+  beforeAll(async () => {
+    ports = await freePorts(["web", "websecure", "ping", "upstream"] as const);
+    const settings = parseSettings({
+      environment: "prod",
+      domain: DOMAIN,
+      exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, http: 80, https: 443 } },
+      traefik: { tls: { mode: "files", certificate: "(from the test)", key: "(from the test)" }, basicAuth: true },
+    });
+    const plan = planStack(settings);
+    const root = tempDir("traefik");
+    const local = (p: string) => path.join(root, p);
+    // A self-signed certificate for the stack's domain, as a user would provide (traefik.tls.files).
+    fs.mkdirSync(path.dirname(local(TRAEFIK_CERT_PATH)), { recursive: true });
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=*.${DOMAIN}`, "-keyout", local(TRAEFIK_KEY_PATH), "-out", local(TRAEFIK_CERT_PATH)], { stdio: "ignore" });
+    certPem = fs.readFileSync(local(TRAEFIK_CERT_PATH), "utf8");
+
+    upstream = http.createServer((req, res) => res.end(`upstream saw ${req.headers.host}`)).listen(ports.upstream, "127.0.0.1");
+    const upstreamUrl = `http://127.0.0.1:${ports.upstream}`;
+
+    // The program's labels for Grafana (own login) and Jaeger (behind basic auth).
+    const labels: Record<string, string> = {};
+    for (const service of [plan.grafana, plan.backends.traces.plan.service]) {
+      Object.assign(labels, routerLabels(plan.routing!, service.role, service.route!, settings.traefik.basicAuth));
+    }
+    // The program fills this label with `admin:<bcrypt>`; Traefik accepts {SHA} hashes the same way.
+    labels[basicAuthUsersLabel("prod")] = `admin:{SHA}${createHash("sha1").update(PASSWORD).digest("base64")}`;
+
+    const renderedTls = yaml.load(plan.traefik!.files.find((f) => f.path === TRAEFIK_DYNAMIC_TLS_PATH)!.content) as Record<string, any>;
+    const dynamicText = yaml.dump({ ...renderedTls, http: labelsToDynamic(labels, upstreamUrl) }).split(TRAEFIK_CERT_PATH).join(local(TRAEFIK_CERT_PATH)).split(TRAEFIK_KEY_PATH).join(local(TRAEFIK_KEY_PATH));
+    fs.mkdirSync(path.dirname(local(TRAEFIK_DYNAMIC_TLS_PATH)), { recursive: true });
+    fs.writeFileSync(local(TRAEFIK_DYNAMIC_TLS_PATH), dynamicText);
+    const staticText = renderTraefikStatic({
+      ...plan.traefikConfig!,
+      addresses: { web: `127.0.0.1:${ports.web}`, websecure: `127.0.0.1:${ports.websecure}`, ping: `127.0.0.1:${ports.ping}` },
+    }).split(TRAEFIK_DYNAMIC_TLS_PATH).join(local(TRAEFIK_DYNAMIC_TLS_PATH));
+    // Only the addresses differ from what the container gets.
+    expect(staticText.replace(/127\.0\.0\.1:\d+/g, "X")).toEqual(
+      plan.traefik!.files.find((f) => f.path === "/etc/traefik/traefik.yml")!.content.replace(/(:80|:443|127\.0\.0\.1:8082)\b/g, "X").split(TRAEFIK_DYNAMIC_TLS_PATH).join(local(TRAEFIK_DYNAMIC_TLS_PATH)),
+    );
+    fs.writeFileSync(local("traefik.yml"), staticText);
+    proc = start("traefik", binary("traefik"), [`--configFile=${local("traefik.yml")}`]);
+    await waitFor("Traefik ping", async () => ((await fetch(`http://127.0.0.1:${ports.ping}/ping`)).ok ? true : undefined), 60_000);
+    // Routers come up once the file provider is read.
+    await waitFor("the grafana router", async () => ((await get(`https://127.0.0.1:${ports.websecure}/`, { host: `grafana.${DOMAIN}` })).status === 200 ? true : undefined), 30_000);
+  });
+
+  afterAll(async () => {
+    upstream?.close();
+    await stopAll();
+  });
+
+  it("GIVEN plain HTTP WHEN a UI is requested THEN Traefik redirects to HTTPS permanently", async () => {
+    const response = await get(`http://127.0.0.1:${ports.web}/login`, { host: `grafana.${DOMAIN}` });
+    expect([301, 308]).toContain(response.status);
+    // Traefik redirects to the websecure entrypoint's port: here a test port, :443 in the container.
+    expect(response.location).toBe(`https://grafana.${DOMAIN}:${ports.websecure}/login`);
+  });
+
+  it("GIVEN the certificate from traefik.tls WHEN HTTPS is served THEN it is that certificate", async () => {
+    const response = await get(`https://127.0.0.1:${ports.websecure}/`, { host: `grafana.${DOMAIN}` });
+    const expected = new (require("node:crypto").X509Certificate)(certPem).fingerprint256;
+    expect(response.certFingerprint).toBe(expected);
+    expect(response.body).toBe(`upstream saw grafana.${DOMAIN}`);
+  });
+
+  it("GIVEN Jaeger's router WHEN requested without credentials THEN 401, with the basic-auth password THEN it reaches Jaeger", async () => {
+    expect((await get(`https://127.0.0.1:${ports.websecure}/`, { host: `jaeger.${DOMAIN}` })).status).toBe(401);
+    expect((await get(`https://127.0.0.1:${ports.websecure}/`, { host: `jaeger.${DOMAIN}`, auth: "admin:wrong" })).status).toBe(401);
+    const ok = await get(`https://127.0.0.1:${ports.websecure}/`, { host: `jaeger.${DOMAIN}`, auth: `admin:${PASSWORD}` });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toBe(`upstream saw jaeger.${DOMAIN}`);
+  });
+
+  it("GIVEN a host the stack does not route WHEN requested THEN 404", async () => {
+    expect((await get(`https://127.0.0.1:${ports.websecure}/`, { host: `unknown.${DOMAIN}` })).status).toBe(404);
+  });
+
+  it("GIVEN the rendered config WHEN Traefik runs it THEN it logged no configuration error", () => {
+    const errors = proc
+      .output()
+      .split("\n")
+      .filter((line) => /"level":"error"/.test(line) && !/docker/i.test(line));
+    expect(errors).toEqual([]);
+  });
+});
