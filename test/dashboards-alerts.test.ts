@@ -1,17 +1,10 @@
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
+import { alertInput } from "./fixtures/seed";
 import { AlertInput, renderAlerting } from "../dashboards";
 import { FileReference, escapeProvisioning } from "../dashboards/alerts";
 
-const BASE: AlertInput = {
-  appName: "scotty",
-  environment: "production",
-  metricsUid: "metrics-ds",
-  metricsBackend: "victoriametrics",
-  tracesBackend: "jaeger",
-  thresholds: { http5xxPerSecond: 0.1, memoryGrowthBytesPerSecond: 1_000_000, websocketAuthFailuresPerSecond: 1, taskFailuresPerSecond: 0.5, queueFillRatio: 0.8 },
-  contactPoint: { kind: "none" },
-};
+const BASE: AlertInput = alertInput({ environment: "production" });
 
 const URL_FILE = "/run/secrets/alert_webhook_url";
 

@@ -1,3 +1,4 @@
+import { SEED_SECTIONS } from "./fixtures/seed";
 import { describe, expect, it } from "vitest";
 import { SECTIONS, catalogFor, seedExamples } from "../dashboards/catalog";
 import { InstrumentKind } from "../dashboards/naming";
@@ -91,15 +92,7 @@ describe("metrics catalog for appName scotty", () => {
   });
 
   it("GIVEN the seven sections WHEN listed THEN they follow the seed's order", () => {
-    expect(SECTIONS.map((s) => s.title)).toEqual([
-      "Log Streaming",
-      "Shell Sessions",
-      "WebSocket & Tasks",
-      "Memory Usage",
-      "HTTP Server",
-      "Tokio Runtime",
-      "Application Metrics",
-    ]);
+    expect(SECTIONS.map((s) => s.title)).toEqual(SEED_SECTIONS);
   });
 });
 

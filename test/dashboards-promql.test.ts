@@ -1,5 +1,6 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
+import { alertInput } from "./fixtures/seed";
 import { AlertInput, DashboardInput, allPromQL, catalogFor, renderDashboards } from "../dashboards";
 import { SECTIONS } from "../dashboards/catalog";
 import { seriesNames } from "../dashboards/naming";
@@ -13,15 +14,7 @@ const DASH: DashboardInput = {
   tracesBackend: "jaeger",
 };
 
-const ALERTS: AlertInput = {
-  appName: "scotty",
-  environment: "dev",
-  metricsUid: "metrics-ds",
-  metricsBackend: "victoriametrics",
-  tracesBackend: "jaeger",
-  thresholds: { http5xxPerSecond: 0.1, memoryGrowthBytesPerSecond: 1_000_000, websocketAuthFailuresPerSecond: 1, taskFailuresPerSecond: 0.5, queueFillRatio: 0.8 },
-  contactPoint: { kind: "none" },
-};
+const ALERTS: AlertInput = alertInput();
 
 const BACKENDS = [
   ["victoriametrics", "jaeger"],

@@ -1,3 +1,4 @@
+import { SEED_SECTIONS } from "./fixtures/seed";
 import { describe, expect, it } from "vitest";
 import { DashboardInput, renderDashboards } from "../dashboards";
 import { buildDashboard, prometheusDatasource } from "../dashboards/common";
@@ -64,15 +65,7 @@ describe("renderDashboards", () => {
   });
 
   it("GIVEN the app dashboard WHEN its rows are listed THEN there are seven, in the seed's order", () => {
-    expect(rowsOf(render()["scotty/scotty-metrics.json"]!).map((r) => r.title)).toEqual([
-      "Log Streaming",
-      "Shell Sessions",
-      "WebSocket & Tasks",
-      "Memory Usage",
-      "HTTP Server",
-      "Tokio Runtime",
-      "Application Metrics",
-    ]);
+    expect(rowsOf(render()["scotty/scotty-metrics.json"]!).map((r) => r.title)).toEqual(SEED_SECTIONS);
   });
 
   it("GIVEN any generated dashboard WHEN its targets are read THEN every one (and every panel) references the metrics datasource by the input uid", () => {
