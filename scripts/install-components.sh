@@ -264,11 +264,25 @@ install_prometheus3() {
 }
 
 # --- 5. Loki via go install (optional; expected to be skipped) -----------------
+# Optional components (Loki, Traefik): skip when cached, when they failed before at this version
+# (RETRY_FAILED=1 retries), or when their BUILD_<NAME>=0 switch is set. Returns 0 to skip.
+optional_skipped() { # optional_skipped NAME STAMP SWITCH_VALUE
+  local why
+  if cached "$1" "$2"; then say "$1" "cached ($2)"; return 0; fi
+  if why="$(failed_before "$1" "$2")"; then say "$1" "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return 0; fi
+  if [[ "$3" == 0 ]]; then say "$1" "skipped (BUILD_${1^^}=0)"; return 0; fi
+  return 1
+}
+# Remember an optional component's failure; never fails the script.
+optional_failed() { # optional_failed NAME STAMP T0 LOG
+  local why; why="$(go_error "$4")"
+  record_failure "$1" "$2" "$why"
+  say "$1" "skipped after $(elapsed "$3"): $why (log: $4)"
+}
+
 install_loki() {
-  local stamp="$LOKI_MODULE/cmd/loki@$LOKI_VERSION" log="$LOG_DIR/loki.log" t0=$SECONDS why
-  if cached loki "$stamp"; then say loki "cached ($stamp)"; return; fi
-  if why="$(failed_before loki "$stamp")"; then say loki "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
-  if [[ "${BUILD_LOKI:-1}" == 0 ]]; then say loki "skipped (BUILD_LOKI=0)"; return; fi
+  local stamp="$LOKI_MODULE/cmd/loki@$LOKI_VERSION" log="$LOG_DIR/loki.log" t0=$SECONDS
+  optional_skipped loki "$stamp" "${BUILD_LOKI:-1}" && return
   : >"$log"
   local out="$WORK_DIR/loki-out" how="go install" ver="$LOKI_MODULE/pkg/util/build"
   if go install "$stamp" >>"$log" 2>&1; then
@@ -278,26 +292,20 @@ install_loki() {
          "-X $ver.Version=$LOKI_RELEASE -X $ver.Branch=release-${LOKI_RELEASE%.*}.x -X $ver.Revision=$LOKI_VERSION" cmd/loki; then
     how="module build (go install refused: replace directives)"
   else
-    why="$(go_error "$log")"
-    record_failure loki "$stamp" "$why"
-    say loki "skipped after $(elapsed $t0): $why (log: $log)"; return
+    optional_failed loki "$stamp" "$t0" "$log"; return
   fi
   put_bin "$out/loki" loki "$stamp"
   say loki "built in $(elapsed $t0) via $how ($stamp)"
 }
 
 install_traefik() {
-  local stamp="$TRAEFIK_MODULE/cmd/traefik@$TRAEFIK_VERSION" log="$LOG_DIR/traefik.log" t0=$SECONDS why
-  if cached traefik "$stamp"; then say traefik "cached ($stamp)"; return; fi
-  if why="$(failed_before traefik "$stamp")"; then say traefik "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
-  if [[ "${BUILD_TRAEFIK:-1}" == 0 ]]; then say traefik "skipped (BUILD_TRAEFIK=0)"; return; fi
+  local stamp="$TRAEFIK_MODULE/cmd/traefik@$TRAEFIK_VERSION" log="$LOG_DIR/traefik.log" t0=$SECONDS
+  optional_skipped traefik "$stamp" "${BUILD_TRAEFIK:-1}" && return
   : >"$log"
   local out="$WORK_DIR/traefik-out"
   if ! build_in_module "$TRAEFIK_MODULE" "$TRAEFIK_VERSION" "$out" "$log" \
        "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v}" cmd/traefik; then
-    why="$(go_error "$log")"
-    record_failure traefik "$stamp" "$why"
-    say traefik "skipped after $(elapsed $t0): $why (log: $log)"; return
+    optional_failed traefik "$stamp" "$t0" "$log"; return
   fi
   put_bin "$out/traefik" traefik "$stamp"
   say traefik "built in $(elapsed $t0) via module build ($stamp)"
