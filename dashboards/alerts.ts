@@ -157,7 +157,8 @@ function appRules(input: AlertInput): RuleDef[] {
       for: "15m",
       severity: "warning",
       summary: `${app} RSS grows faster than ${t.memoryGrowthBytesPerSecond} bytes per second over 30 minutes`,
-      description: "Possible memory leak on instance {{ .Labels.instance }}: RSS slope over 30 minutes stays above the threshold. See the Memory Usage row.",
+      // Scotty sets no service.instance.id, so its series carry `job` but no `instance` label.
+      description: "Possible memory leak in job {{ .Labels.job }}{{ with .Labels.instance }} (instance {{ . }}){{ end }}: RSS slope over 30 minutes stays above the threshold. See the Memory Usage row.",
       noDataState: "OK",
       execErrState: "Error",
       lookbackSeconds: 2400,

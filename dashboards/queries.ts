@@ -17,7 +17,10 @@ export interface PromQuery {
   instant?: boolean;
 }
 
-/** Labels every series carries besides the instrument's attributes (set by the exporter). */
+/**
+ * Labels the exporter adds besides the instrument's attributes: `job` from service.name, `instance`
+ * only when the app sets service.instance.id (Scotty does not, so never group Scotty's series by it).
+ */
 const RESOURCE_LABELS = ["job", "instance"] as const;
 
 function requireKind(metric: CatalogMetric, allowed: readonly InstrumentKind[], what: string): void {
@@ -68,13 +71,20 @@ export function counterRate(metric: CatalogMetric, options: RateOptions = {}): P
   return { expr: sumBy(labels, inner), legendFormat: options.legend ?? legendFor(labels, metric.description) };
 }
 
-/** Share of a counter's rate matching `matchers` (e.g. 5xx of all requests), 0..1. */
-export function counterRatio(metric: CatalogMetric, matchers: Matchers, legend: string): PromQuery {
+/** Share of a counter's rate matching `matchers` (e.g. 5xx of all requests), 0..1, optionally per `by`. */
+export function counterRatio(metric: CatalogMetric, matchers: Matchers, legend?: string, by: readonly string[] = []): PromQuery {
   requireKind(metric, ["counter"], "counterRatio");
-  const part = counterRate(metric, { matchers }).expr;
-  const whole = counterRate(metric).expr;
-  // `clamp_min` keeps an idle service at 0 instead of a division by zero (NaN) gap.
-  return { expr: `${part} / clamp_min(${whole}, 1e-9)`, legendFormat: legend };
+  return ratioOf(counterRate(metric, { matchers, by }), [counterRate(metric, { by })], legend);
+}
+
+/**
+ * `part / (whole1 + whole2 ...)`, 0..1 (e.g. failed flows of all device and web flows). All terms
+ * must share their grouping labels. `clamp_min` keeps an idle service at 0 instead of a division by
+ * zero (NaN) gap.
+ */
+export function ratioOf(part: PromQuery, wholes: readonly PromQuery[], legend?: string): PromQuery {
+  if (wholes.length === 0) throw new Error("ratioOf: at least one whole is needed");
+  return { expr: `${part.expr} / clamp_min(${wholes.map((w) => w.expr).join(" + ")}, 1e-9)`, legendFormat: legend ?? part.legendFormat };
 }
 
 export const DEFAULT_QUANTILES = [0.5, 0.95, 0.99] as const;
@@ -129,7 +139,7 @@ export function currentValue(metric: CatalogMetric, options: ValueOptions = {}):
   requireKind(metric, ["gauge", "updowncounter"], "currentValue");
   const labels = labelsFor(metric, options.by ?? []);
   const expr = options.aggregate === "none" ? metric.promName : sumBy(labels, metric.promName);
-  const fallback = options.aggregate === "none" ? "{{instance}}" : metric.description;
+  const fallback = options.aggregate === "none" ? "{{job}} {{instance}}" : metric.description;
   return {
     expr,
     legendFormat: options.legend ?? legendFor(labels, fallback),
@@ -138,7 +148,7 @@ export function currentValue(metric: CatalogMetric, options: ValueOptions = {}):
 }
 
 /** Slope per second of a gauge (memory growth), per instance. */
-export function gaugeDerivative(metric: CatalogMetric, window: string, legend = "{{instance}}"): PromQuery {
+export function gaugeDerivative(metric: CatalogMetric, window: string, legend = "{{job}} {{instance}}"): PromQuery {
   requireKind(metric, ["gauge", "updowncounter"], "gaugeDerivative");
   return { expr: `deriv(${metric.promName}[${window}])`, legendFormat: legend };
 }
@@ -150,7 +160,9 @@ export function valueUnit(metric: CatalogMetric): string {
       return "s";
     case "ms":
       return "ms";
+    // Scotty declares its memory gauges in `bytes`, not UCUM `By`: both are bytes.
     case "By":
+    case "bytes":
       return "bytes";
     case "1":
       return "percentunit";
@@ -161,7 +173,7 @@ export function valueUnit(metric: CatalogMetric): string {
 
 /** Grafana unit for the per-second rate of a counter. */
 export function rateUnit(metric: CatalogMetric): string {
-  if (metric.unit === "{request}") return "reqps";
-  if (metric.unit === "By") return "Bps";
+  if (metric.rateUnit) return metric.rateUnit;
+  if (metric.unit === "By" || metric.unit === "bytes") return "Bps";
   return "cps";
 }

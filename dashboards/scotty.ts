@@ -1,6 +1,6 @@
 /**
  * The application dashboard ("Scotty Metrics" for appName `scotty`): one collapsible row per
- * seed section, panels built from catalog entries. A catalog metric that no curated panel of its
+ * catalog section (the seed's seven plus the application's task output streams, OAuth and rate limiting), panels built from catalog entries. A catalog metric that no curated panel of its
  * section shows gets a default panel, so adding an instrument to the catalog is enough to see it.
  */
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
@@ -15,6 +15,7 @@ import {
   histogramMean,
   histogramQuantiles,
   rateUnit,
+  ratioOf,
   valueUnit,
 } from "./queries";
 
@@ -71,26 +72,35 @@ const SECTION_PANELS: Record<SectionId, (m: Metrics) => PanelSpec[]> = {
   ],
   websocketTasks: (m) => [
     stat(m.websocketConnectionsActive, "Active WebSocket connections"),
-    stat(m.tasksActive, "Active task output streams"),
-    rateOf(m.websocketConnectionsOpened, "WebSocket connections opened / s (churn)"),
     {
       kind: "timeseries",
       title: "WebSocket messages / s",
       description: `${m.websocketMessagesSent.description}; ${m.websocketMessagesReceived.description}`,
       unit: "cps",
+      width: 9,
       queries: [counterRate(m.websocketMessagesSent, { legend: "sent" }), counterRate(m.websocketMessagesReceived, { legend: "received" })],
     },
-    rateOf(m.websocketAuthFailures, "WebSocket auth failures / s"),
+    rateOf(m.websocketAuthFailures, "WebSocket auth failures / s", 9),
     {
       kind: "timeseries",
       title: "Tasks executed & failed / s",
       description: `${m.tasksExecuted.description}; ${m.taskFailures.description}`,
       unit: "cps",
-      width: 8,
       queries: [counterRate(m.tasksExecuted, { legend: "executed" }), counterRate(m.taskFailures, { legend: "failed" })],
     },
-    percentiles(m.taskDuration, "Task duration", 8),
-    rateOf(m.taskOutputLines, "Task output lines / s", 8),
+    percentiles(m.taskDuration, "Task duration"),
+  ],
+  taskOutputStreams: (m) => [
+    stat(m.tasksActive, "Active task output streams"),
+    {
+      kind: "timeseries",
+      title: "Task output streams over time",
+      description: m.tasksActive.description,
+      unit: valueUnit(m.tasksActive),
+      width: 9,
+      queries: [currentValue(m.tasksActive, { legend: "active" })],
+    },
+    rateOf(m.taskOutputLines, "Task output lines / s", 9),
   ],
   memory: (m) => [
     {
@@ -98,14 +108,14 @@ const SECTION_PANELS: Record<SectionId, (m: Metrics) => PanelSpec[]> = {
       title: "Resident memory (RSS)",
       description: m.memoryRss.description,
       unit: valueUnit(m.memoryRss),
-      queries: [currentValue(m.memoryRss, { aggregate: "none" })],
+      queries: [currentValue(m.memoryRss, { aggregate: "none", legend: "RSS {{job}} {{instance}}" })],
     },
     {
       kind: "timeseries",
       title: "Virtual memory",
       description: m.memoryVirtual.description,
       unit: valueUnit(m.memoryVirtual),
-      queries: [currentValue(m.memoryVirtual, { aggregate: "none" })],
+      queries: [currentValue(m.memoryVirtual, { aggregate: "none", legend: "virtual {{job}} {{instance}}" })],
     },
     {
       kind: "timeseries",
@@ -141,17 +151,17 @@ const SECTION_PANELS: Record<SectionId, (m: Metrics) => PanelSpec[]> = {
     },
     {
       kind: "timeseries",
-      title: "Request rate by method & path",
+      title: "Request rate by method & route",
       description: m.httpRequests.description,
       unit: rateUnit(m.httpRequests),
-      queries: [counterRate(m.httpRequests, { by: ["method", "path"] })],
+      queries: [counterRate(m.httpRequests, { by: ["method", "route"] })],
     },
     {
       kind: "timeseries",
-      title: "Active requests by method & path",
-      description: m.httpRequestsActive.description,
+      title: "Requests in flight",
+      description: `${m.httpRequestsActive.description} (the application sets no attributes on it)`,
       unit: "short",
-      queries: [currentValue(m.httpRequestsActive, { by: ["method", "path"] })],
+      queries: [currentValue(m.httpRequestsActive, { legend: "in flight" })],
     },
     {
       kind: "timeseries",
@@ -162,10 +172,10 @@ const SECTION_PANELS: Record<SectionId, (m: Metrics) => PanelSpec[]> = {
     },
     {
       kind: "timeseries",
-      title: "P95 latency by path",
-      description: `${m.httpRequestDuration.description}, 95th percentile per path; exemplars link to traces`,
+      title: "P95 latency by route",
+      description: `${m.httpRequestDuration.description}, 95th percentile per route; exemplars link to traces`,
       unit: valueUnit(m.httpRequestDuration),
-      queries: histogramQuantiles(m.httpRequestDuration, { quantiles: [0.95], by: ["path"], exemplar: true }),
+      queries: histogramQuantiles(m.httpRequestDuration, { quantiles: [0.95], by: ["route"], exemplar: true }),
     },
   ],
   tokio: (m) => [
@@ -207,6 +217,59 @@ const SECTION_PANELS: Record<SectionId, (m: Metrics) => PanelSpec[]> = {
       queries: [histogramMean(m.appServicesCount), ...histogramQuantiles(m.appServicesCount, { quantiles: [0.95] })],
     },
     percentiles(m.appLastCheckAge, "Time since last health check"),
+  ],
+  oauth: (m) => [
+    stat(m.oauthSessionsActive, "Active OAuth sessions", 8),
+    stat(m.oauthDeviceFlowSessionsActive, "Active device flow sessions", 8),
+    stat(m.oauthWebFlowSessionsActive, "Active web flow sessions", 8),
+    {
+      kind: "timeseries",
+      title: "OAuth flows started & failed / s",
+      description: `${m.oauthDeviceFlows.description}; ${m.oauthWebFlows.description}; ${m.oauthFlowFailures.description}`,
+      unit: "cps",
+      queries: [
+        counterRate(m.oauthDeviceFlows, { legend: "device flows" }),
+        counterRate(m.oauthWebFlows, { legend: "web flows" }),
+        counterRate(m.oauthFlowFailures, { legend: "failed" }),
+      ],
+    },
+    {
+      kind: "timeseries",
+      title: "OAuth failure ratios",
+      description: "Failed flows of all device and web flows started; failed token validations of all validations",
+      unit: "percentunit",
+      queries: [
+        ratioOf(counterRate(m.oauthFlowFailures), [counterRate(m.oauthDeviceFlows), counterRate(m.oauthWebFlows)], "flows failed"),
+        ratioOf(counterRate(m.oauthTokenValidationFailures), [counterRate(m.oauthTokenValidations)], "token validations failed"),
+      ],
+    },
+    {
+      kind: "timeseries",
+      title: "Token validations & failures / s",
+      description: `${m.oauthTokenValidations.description}; ${m.oauthTokenValidationFailures.description}`,
+      unit: "cps",
+      width: 8,
+      queries: [counterRate(m.oauthTokenValidations, { legend: "validations" }), counterRate(m.oauthTokenValidationFailures, { legend: "failed" })],
+    },
+    percentiles(m.oauthTokenValidationDuration, "Token validation duration", 8),
+    rateOf(m.oauthSessionsExpiredCleaned, "Expired sessions cleaned up / s", 8),
+  ],
+  rateLimiting: (m) => [
+    {
+      kind: "timeseries",
+      title: "Rate-limit decisions / s by tier & decision",
+      description: m.rateLimitRequests.description,
+      unit: rateUnit(m.rateLimitRequests),
+      queries: [counterRate(m.rateLimitRequests, { by: ["tier", "decision"] })],
+    },
+    {
+      kind: "timeseries",
+      title: "Denied share by tier",
+      description: "Share of rate-limited requests denied, per tier",
+      unit: "percentunit",
+      queries: [counterRatio(m.rateLimitRequests, { decision: { op: "=", value: "denied" } }, "{{tier}}", ["tier"])],
+    },
+    rateOf(m.rateLimitExtractorErrors, "Rate-limit key extraction errors / s", 24),
   ],
 };
 

@@ -1,9 +1,9 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
-import { alertInput } from "./fixtures/seed";
+import { alertInput, groupingLabels } from "./fixtures/seed";
 import { AlertInput, DashboardInput, allPromQL, catalogFor, renderDashboards } from "../dashboards";
 import { SECTIONS } from "../dashboards/catalog";
-import { seriesNames } from "../dashboards/naming";
+import { prometheusLabel, seriesNames } from "../dashboards/naming";
 import { substituteGrafanaVariables } from "../dashboards/promql";
 
 const DASH: DashboardInput = {
@@ -79,6 +79,36 @@ describe("PromQL validity (lezer-promql, the parser of Prometheus' own UI)", () 
     expect(new Set(sources).size).toBe(sources.length);
     expect(sources.filter((s) => s.startsWith("seed example"))).toHaveLength(5);
     expect(sources.filter((s) => s.startsWith("alert "))).toHaveLength(11);
+  });
+});
+
+describe("grouping labels (what the integration tier checks on every result)", () => {
+  it.each([
+    ["sum by (status) (rate(x_total[5m]))", ["status"]],
+    ["histogram_quantile(0.95, sum by (le, route) (rate(x_bucket[1m])))", ["route"]],
+    ["histogram_quantile(0.95, rate(x_bucket[5m]))", []],
+    ['sum by (tier) (rate(x{decision="denied"}[1m])) / clamp_min(sum by (tier) (rate(x[1m])), 1e-9)', ["tier"]],
+    ["sum by (exporter) (rate(a[5m])) or (sum by (exporter) (rate(b[5m])) * 0)", ["exporter"]],
+    ["sum by (exporter) (rate(a[5m])) or on() vector(0)", []],
+    ["deriv(x[10m])", []],
+  ])("GIVEN %s WHEN its grouping labels are derived THEN they are %j", (expr, labels) => {
+    expect(groupingLabels(expr)).toEqual(labels);
+  });
+
+  it("GIVEN every app dashboard, alert and seed expression WHEN its grouping labels are derived THEN each is an attribute the application sets on every metric it selects (or job)", () => {
+    const catalog = catalogFor("scotty");
+    const byName = new Map(catalog.list.flatMap((m) => seriesNames({ name: m.otelName, kind: m.kind, unit: m.unit }).map((n) => [n, m] as const)));
+    const problems: string[] = [];
+    for (const e of exprsFor("victoriametrics", "jaeger")) {
+      const metrics = selectedMetrics(e.expr).flatMap((n) => byName.get(n) ?? []);
+      if (metrics.length === 0) continue;
+      for (const label of groupingLabels(e.expr)) {
+        for (const m of metrics) {
+          if (label !== "job" && !m.attributes.map(prometheusLabel).includes(label)) problems.push(`${e.source}: groups by ${label}, which ${m.promName} does not carry`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
 

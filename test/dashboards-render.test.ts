@@ -1,6 +1,7 @@
 import { SEED_SECTIONS } from "./fixtures/seed";
 import { describe, expect, it } from "vitest";
 import { DashboardInput, renderDashboards } from "../dashboards";
+import { SECTIONS } from "../dashboards/catalog";
 import { buildDashboard, prometheusDatasource } from "../dashboards/common";
 
 const INPUT: DashboardInput = {
@@ -16,6 +17,7 @@ interface Target {
   expr?: string;
   datasource?: { type?: string; uid?: string };
   exemplar?: boolean;
+  legendFormat?: string;
 }
 interface Panel {
   id?: number;
@@ -64,8 +66,23 @@ describe("renderDashboards", () => {
     expect(dash.time).toEqual({ from: "now-1h", to: "now" });
   });
 
-  it("GIVEN the app dashboard WHEN its rows are listed THEN there are seven, in the seed's order", () => {
-    expect(rowsOf(render()["scotty/scotty-metrics.json"]!).map((r) => r.title)).toEqual(SEED_SECTIONS);
+  it("GIVEN the app dashboard WHEN its rows are listed THEN there is one per catalog section: the seed's seven in its order plus the application's own subsystems", () => {
+    const titles = rowsOf(render()["scotty/scotty-metrics.json"]!).map((r) => r.title);
+    expect(titles).toEqual(SECTIONS.map((s) => s.title));
+    expect(titles.filter((t) => SEED_SECTIONS.includes(t))).toEqual(SEED_SECTIONS);
+    expect(titles).toEqual(expect.arrayContaining(["Task Output Streams", "OAuth", "Rate Limiting"]));
+  });
+
+  it("GIVEN the app dashboard WHEN every breakdown is read THEN it groups by attributes the application sets (route, never path) and legends name them", () => {
+    const targets = allPanels(render()["scotty/scotty-metrics.json"]!).flatMap((p) => p.targets ?? []);
+    const exprs = targets.map((t) => t.expr ?? "");
+    expect(exprs.filter((e) => /\bpath\b/.test(e))).toEqual([]);
+    expect(exprs).toContain("sum by (method, route) (rate(scotty_http_requests_total[$__rate_interval]))");
+    expect(exprs).toContain("sum by (tier, decision) (rate(scotty_rate_limit_requests_total[$__rate_interval]))");
+    for (const t of targets) {
+      const grouped = /^sum by \(([^)]*)\)/.exec(t.expr ?? "")?.[1]?.split(", ") ?? [];
+      for (const label of grouped) expect(t.legendFormat, t.expr).toContain(`{{${label}}}`);
+    }
   });
 
   it("GIVEN any generated dashboard WHEN its targets are read THEN every one (and every panel) references the metrics datasource by the input uid", () => {
