@@ -117,7 +117,7 @@ export async function runProgram(
   let error: Error | undefined;
   const outputs: ProgramRun["outputs"] = {};
   try {
-    const program = await import("../../index");
+    const program = await import("../../index.js");
     for (const [name, out] of Object.entries(program)) {
       if (!pulumi.Output.isInstance(out)) continue;
       const value = await new Promise((resolve) => (out as any).apply(resolve));

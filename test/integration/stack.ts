@@ -27,7 +27,7 @@ export async function loopbackStack(raw: Partial<SettingsInput> & Record<string,
   const settings = parseSettings({ environment: "it", ...raw });
   const backendPorts = new Map<string, Record<string, number>>();
   // Reserve every backend's ports up front so the plan can be computed synchronously.
-  const { METRICS_BACKENDS, TRACES_BACKENDS, LOGS_BACKENDS } = await import("../../configs/backends");
+  const { METRICS_BACKENDS, TRACES_BACKENDS, LOGS_BACKENDS } = await import("../../configs/backends/index.js");
   for (const backend of [...Object.values(METRICS_BACKENDS), ...Object.values(TRACES_BACKENDS), ...Object.values(LOGS_BACKENDS)] as Backend[]) {
     backendPorts.set(backend.kind, await freePorts(Object.keys(backend.defaultPorts)));
   }
