@@ -13,6 +13,7 @@ import { catalogFor } from "./catalog";
 import { AlertInput, ContactPointInput } from "./input";
 import { displayName, grafanaUid } from "./naming";
 import { PromQuery, counterRate, gaugeDerivative } from "./queries";
+import { appDashboard } from "./scotty";
 import { STACK_FOLDER } from "./stack-health";
 import {
   SCRAPE_JOBS,
@@ -50,6 +51,8 @@ interface RuleDef {
   execErrState: ExecErrState;
   /** Relative time range of the query in seconds (must cover its longest range selector). */
   lookbackSeconds: number;
+  /** Title of the app dashboard panel that shows the measurement: Grafana marks the rule's state changes on it. */
+  panel?: string;
 }
 
 export interface ProvisionedQuery {
@@ -92,7 +95,8 @@ export interface ProvisionedRule {
   execErrState: ExecErrState;
   for: string;
   labels: Record<string, string>;
-  annotations: { summary: string; description: string };
+  /** `__dashboardUid__` / `__panelId__` link the rule to a panel (state changes drawn on it, "View panel" in the alert). */
+  annotations: { summary: string; description: string; __dashboardUid__?: string; __panelId__?: string };
   isPaused: false;
 }
 
@@ -136,6 +140,7 @@ function appRules(input: AlertInput): RuleDef[] {
   return [
     {
       key: "http-5xx",
+      panel: "Request rate by status",
       title: `${app}: high HTTP 5xx rate`,
       // Seed: status="500"; every 5xx is a server failure, so the whole class counts.
       query: counterRate(m.httpRequests, { by: ["job"], matchers: { status: { op: "=~", value: "5.." } }, window: "5m" }),
@@ -151,6 +156,7 @@ function appRules(input: AlertInput): RuleDef[] {
     },
     {
       key: "memory-growth",
+      panel: "RSS growth rate",
       title: `${app}: memory keeps growing`,
       query: gaugeDerivative(m.memoryRss, "30m"),
       evaluator: { type: "gt", value: t.memoryGrowthBytesPerSecond },
@@ -165,6 +171,7 @@ function appRules(input: AlertInput): RuleDef[] {
     },
     {
       key: "ws-auth-failures",
+      panel: "WebSocket auth failures / s",
       title: `${app}: WebSocket authentication failures`,
       query: counterRate(m.websocketAuthFailures, { by: ["job"], window: "5m" }),
       evaluator: { type: "gt", value: t.websocketAuthFailuresPerSecond },
@@ -178,6 +185,7 @@ function appRules(input: AlertInput): RuleDef[] {
     },
     {
       key: "task-failures",
+      panel: "Tasks executed & failed / s",
       title: `${app}: task failures`,
       query: counterRate(m.taskFailures, { by: ["job"], window: "5m" }),
       evaluator: { type: "gt", value: t.taskFailuresPerSecond },
@@ -265,7 +273,24 @@ function stackRules(input: AlertInput): RuleDef[] {
   ];
 }
 
-function provisionedRule(def: RuleDef, uid: string, metricsUid: string, labels: Record<string, string>): ProvisionedRule {
+interface PanelLink {
+  dashboardUid: string;
+  panelId: number;
+}
+
+/** Finds the panels rules point at on the app dashboard; a renamed panel fails here, not silently in Grafana. */
+function appPanelLinks(input: AlertInput): (title: string | undefined) => PanelLink | undefined {
+  const dash = appDashboard({ appName: input.appName, metricsUid: input.metricsUid });
+  const panels = (dash.panels ?? []).flatMap((p) => ("panels" in p && p.type === "row" ? p.panels : [p]));
+  return (title) => {
+    if (title === undefined) return undefined;
+    const panel = panels.find((p) => p.title === title);
+    if (panel?.id === undefined) throw new Error(`alert rules: no panel ${JSON.stringify(title)} on dashboard ${dash.uid}`);
+    return { dashboardUid: dash.uid!, panelId: panel.id };
+  };
+}
+
+function provisionedRule(def: RuleDef, uid: string, metricsUid: string, labels: Record<string, string>, link?: PanelLink): ProvisionedRule {
   return {
     uid,
     title: def.title,
@@ -308,7 +333,11 @@ function provisionedRule(def: RuleDef, uid: string, metricsUid: string, labels: 
     execErrState: def.execErrState,
     for: def.for,
     labels: { severity: def.severity, ...labels },
-    annotations: { summary: def.summary, description: def.description },
+    annotations: {
+      summary: def.summary,
+      description: def.description,
+      ...(link ? { __dashboardUid__: link.dashboardUid, __panelId__: String(link.panelId) } : {}),
+    },
     isPaused: false,
   };
 }
@@ -336,12 +365,13 @@ function receiver(input: AlertInput, contact: Exclude<ContactPointInput, { kind:
 /** The provisioning document as plain data (input must already be validated). */
 export function alertingProvisioning(input: AlertInput): AlertingProvisioning {
   const common = { environment: input.environment };
+  const linkOf = appPanelLinks(input);
   const group = (name: string, folder: string, defs: RuleDef[], labels: Record<string, string>, uidPrefix: string[]): ProvisionedGroup => ({
     orgId: 1,
     name,
     folder,
     interval: EVALUATION_INTERVAL,
-    rules: defs.map((d) => provisionedRule(d, grafanaUid(...uidPrefix, d.key), input.metricsUid, { ...common, ...labels })),
+    rules: defs.map((d) => provisionedRule(d, grafanaUid(...uidPrefix, d.key), input.metricsUid, { ...common, ...labels }, linkOf(d.panel))),
   });
   const doc: AlertingProvisioning = {
     apiVersion: 1,

@@ -1,7 +1,7 @@
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { alertInput } from "./fixtures/seed";
-import { AlertInput, renderAlerting } from "../dashboards";
+import { AlertInput, renderAlerting, renderDashboards } from "../dashboards";
 import { FileReference, escapeProvisioning } from "../dashboards/alerts";
 
 const BASE: AlertInput = alertInput({ environment: "production" });
@@ -40,6 +40,24 @@ describe("renderAlerting", () => {
       ["scotty", "scotty", 4],
       ["observability-stack", "stack", 7],
     ]);
+  });
+
+  it("GIVEN the app rules WHEN their annotations are read THEN each links to the app dashboard panel that shows its measurement (alert states on the panel)", () => {
+    const dash = JSON.parse(renderDashboards({ appName: "scotty", metricsUid: BASE.metricsUid, tracesUid: "t", metricsBackend: "victoriametrics", tracesBackend: "jaeger" })[0]!.json) as {
+      uid: string;
+      panels: { id: number; title: string; targets?: { expr: string }[] }[];
+    };
+    const app = rendered().doc.groups.find((g) => g.name === "scotty")!.rules;
+    for (const rule of app) {
+      expect(rule.annotations.__dashboardUid__, rule.uid).toBe(dash.uid);
+      const panel = dash.panels.find((p) => String(p.id) === rule.annotations.__panelId__);
+      expect(panel, rule.uid).toBeDefined();
+      // The panel shows the metric the rule measures.
+      const metric = /scotty_[a-z_]+/.exec(exprOf(rule))![0];
+      expect(panel!.targets!.some((t) => t.expr.includes(metric)), `${rule.uid} -> ${panel!.title}`).toBe(true);
+    }
+    const stack = rendered().doc.groups.find((g) => g.name === "observability-stack")!.rules;
+    expect(stack.every((r) => r.annotations.__panelId__ === undefined)).toBe(true);
   });
 
   it("GIVEN any rendering WHEN rule uids are read THEN they are unique, stable and at most 40 characters", () => {
