@@ -22,16 +22,11 @@ export interface ObservabilityStackArgs {
 /** The whole stack on one Docker network: collector, backends, Grafana and (optionally) Traefik. */
 export class ObservabilityStack extends pulumi.ComponentResource {
   readonly plan: StackPlan;
-  readonly networkName: pulumi.Output<string>;
-  readonly grafanaUrl: pulumi.Output<string | undefined>;
-  readonly tracesUrl: pulumi.Output<string | undefined>;
-  readonly metricsUrl: pulumi.Output<string | undefined>;
-  readonly logsUrl: pulumi.Output<string | undefined>;
-  readonly otlpGrpcEndpoint: pulumi.Output<string | undefined>;
-  readonly otlpHttpEndpoint: pulumi.Output<string | undefined>;
-  readonly grafanaAdminUser: pulumi.Output<string>;
-  readonly grafanaAdminPassword: pulumi.Output<string>;
-  readonly basicAuthPassword: pulumi.Output<string | undefined>;
+  /**
+   * The stack outputs. A key is present only when it has a value (no logs backend: no `logsUrl`;
+   * no basic auth: no `basicAuthPassword`), so `pulumi up` never warns about undefined outputs.
+   */
+  readonly outputs: StackOutputs;
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:ObservabilityStack", name, {}, opts);
@@ -138,29 +133,42 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     const endpoint = (port: number | undefined, scheme: string) =>
       port === undefined ? undefined : `${scheme}${settings.exposure.bindAddress}:${port}`;
-    this.networkName = network.name;
-    this.grafanaUrl = pulumi.output(plan.urls.grafana);
-    this.tracesUrl = pulumi.output(plan.urls.traces);
-    this.metricsUrl = pulumi.output(plan.urls.metrics);
-    this.logsUrl = pulumi.output(plan.urls.logs);
-    this.otlpGrpcEndpoint = pulumi.output(endpoint(settings.exposure.ports.otlpGrpc, ""));
-    this.otlpHttpEndpoint = pulumi.output(endpoint(settings.exposure.ports.otlpHttp, "http://"));
-    this.grafanaAdminUser = pulumi.output(settings.grafana.adminUser);
-    this.grafanaAdminPassword = pulumi.secret(adminPassword);
-    this.basicAuthPassword = basicAuth ? pulumi.secret(basicAuth.result) : pulumi.output(undefined);
-    this.registerOutputs({
-      networkName: this.networkName,
-      grafanaUrl: this.grafanaUrl,
-      tracesUrl: this.tracesUrl,
-      metricsUrl: this.metricsUrl,
-      logsUrl: this.logsUrl,
-      otlpGrpcEndpoint: this.otlpGrpcEndpoint,
-      otlpHttpEndpoint: this.otlpHttpEndpoint,
-      grafanaAdminUser: this.grafanaAdminUser,
-      grafanaAdminPassword: this.grafanaAdminPassword,
-      basicAuthPassword: this.basicAuthPassword,
+    this.outputs = definedOutputs({
+      networkName: network.name,
+      grafanaUrl: plan.urls.grafana,
+      tracesUrl: plan.urls.traces,
+      metricsUrl: plan.urls.metrics,
+      logsUrl: plan.urls.logs,
+      otlpGrpcEndpoint: endpoint(settings.exposure.ports.otlpGrpc, ""),
+      otlpHttpEndpoint: endpoint(settings.exposure.ports.otlpHttp, "http://"),
+      grafanaAdminUser: settings.grafana.adminUser,
+      grafanaAdminPassword: pulumi.secret(adminPassword),
+      basicAuthPassword: basicAuth ? pulumi.secret(basicAuth.result) : undefined,
     });
+    this.registerOutputs(this.outputs);
   }
+}
+
+/** What the stack exports; optional keys are left out when they have no value. */
+export interface StackOutputs {
+  networkName: pulumi.Output<string>;
+  grafanaUrl?: pulumi.Output<string>;
+  tracesUrl?: pulumi.Output<string>;
+  metricsUrl?: pulumi.Output<string>;
+  logsUrl?: pulumi.Output<string>;
+  otlpGrpcEndpoint?: pulumi.Output<string>;
+  otlpHttpEndpoint?: pulumi.Output<string>;
+  grafanaAdminUser: pulumi.Output<string>;
+  grafanaAdminPassword: pulumi.Output<string>;
+  basicAuthPassword?: pulumi.Output<string>;
+}
+
+type OutputInputs = Record<keyof StackOutputs, pulumi.Input<string> | undefined>;
+
+function definedOutputs(values: OutputInputs): StackOutputs {
+  const outputs: Record<string, pulumi.Output<string>> = {};
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) outputs[key] = pulumi.output(value);
+  return outputs as unknown as StackOutputs;
 }
 
 /** Traefik's own dashboard at traefik.<domain>, only ever behind basic auth. */

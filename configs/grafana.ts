@@ -12,14 +12,25 @@ export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_SECRETS_DIR}/admin-passwor
 export const CONTACT_POINT_URL_FILE = `${GRAFANA_SECRETS_DIR}/contact-point-url`;
 export const GRAFANA_PORT = 3000;
 
-export function renderDatasources(datasources: DatasourcePlan[]): string {
+/**
+ * @param retired names of datasources other backends of the same signals would have provisioned.
+ * Grafana matches provisioned datasources by NAME: after a backend swap the new one (same uid per
+ * signal, new name) would be inserted next to the old and fail with "data source with the same uid
+ * already exists", leaving Grafana unhealthy. Deleting the retired names first makes every swap,
+ * and every swap back, an in-place change.
+ */
+export function renderDatasources(datasources: DatasourcePlan[], retired: string[] = []): string {
   const uids = datasources.map((d) => d.uid);
   const duplicate = uids.find((uid, i) => uids.indexOf(uid) !== i);
   if (duplicate) throw new Error(`two datasources share the uid ${duplicate}`);
   if (datasources.filter((d) => d.isDefault).length !== 1) throw new Error("exactly one datasource must be the default");
+  const names = new Set(datasources.map((d) => d.name));
+  const deleted = [...new Set(retired)].filter((name) => !names.has(name)).sort();
   return toYaml({
     apiVersion: 1,
-    // A datasource dropped from config (e.g. after a backend swap) is deleted, not left dangling.
+    ...(deleted.length > 0 ? { deleteDatasources: deleted.map((name) => ({ name, orgId: 1 })) } : {}),
+    // A datasource dropped from config (e.g. after a backend swap) is deleted, not left dangling
+    // (Grafana >= 11.1; deleteDatasources above covers the backends this program knows).
     prune: true,
     datasources,
   });
@@ -77,6 +88,8 @@ export interface GrafanaPlanInput {
   memoryMb: number;
   env: Record<string, string>;
   datasources: DatasourcePlan[];
+  /** Datasource names of the backends not chosen (deleted before provisioning; see renderDatasources). */
+  retiredDatasources?: string[];
   /** Dashboard JSON files by path relative to the dashboards folder (folder = first path segment). */
   dashboards: { path: string; json: string }[];
   /** Alerting provisioning YAML (rules, contact point, policy). */
@@ -90,7 +103,7 @@ export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
   const clash = paths.find((p, i) => paths.indexOf(p) !== i);
   if (clash) throw new Error(`two dashboards would be written to ${clash}`);
   const files: FilePlan[] = [
-    { path: `${GRAFANA_PROVISIONING}/datasources/datasources.yaml`, content: renderDatasources(input.datasources) },
+    { path: `${GRAFANA_PROVISIONING}/datasources/datasources.yaml`, content: renderDatasources(input.datasources, input.retiredDatasources) },
     { path: `${GRAFANA_PROVISIONING}/dashboards/provider.yaml`, content: renderDashboardProvider() },
     { path: `${GRAFANA_PROVISIONING}/alerting/alerting.yaml`, content: input.alerting },
     ...input.dashboards.map((d) => ({ path: `${GRAFANA_DASHBOARDS_DIR}/${d.path}`, content: d.json })),

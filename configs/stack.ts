@@ -1,6 +1,6 @@
 import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
 import { GRAFANA_PLUGINS, Settings, TIERS } from "../settings";
-import { BackendAddressing, BackendPlans, planBackends } from "./backends";
+import { BackendAddressing, BackendPlans, LOGS_BACKENDS, METRICS_BACKENDS, planBackends, TRACES_BACKENDS } from "./backends";
 import { CollectorConfigInput, collectorInputFromSettings, collectorServicePlan, extraExporterPlans } from "./collector";
 import { CONTACT_POINT_URL_FILE, GRAFANA_PORT, grafanaEnv, grafanaServicePlan } from "./grafana";
 import { publicUrl, RoutingInput, TraefikStaticInput, traefikServicePlan } from "./traefik";
@@ -100,6 +100,9 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       plugins,
     }),
     datasources: chosen.map((c) => c.plan.datasource),
+    retiredDatasources: [...Object.values(METRICS_BACKENDS), ...Object.values(TRACES_BACKENDS), ...Object.values(LOGS_BACKENDS)]
+      .filter((backend) => !chosen.some((c) => c.backend === backend))
+      .map((backend) => backend.displayName),
     dashboards: [
       ...renderDashboards(inputs.dashboards),
       ...(options.userDashboards ?? []).map((d) => ({ path: `custom/${d.path}`, json: d.json })),

@@ -2,6 +2,7 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { LOGS_BACKENDS, METRICS_BACKENDS, planBackends, TRACES_BACKENDS } from "../configs/backends";
 import { renderDatasources } from "../configs/grafana";
+import { planStack } from "../configs/stack";
 import { DATASOURCE_UIDS } from "../configs/types";
 import { parseSettings, TIERS } from "../settings";
 
@@ -101,5 +102,33 @@ describe("Grafana provisioning escapes literal $", () => {
     const text = renderDatasources([traces.plan.datasource, { ...traces.plan.datasource, uid: "x", isDefault: true }]);
     expect(text).toContain("{$$__tags}");
     expect(text).not.toMatch(/[^$]\$__tags/);
+  });
+});
+
+describe("Grafana datasources across a backend swap", () => {
+  const provisioned = (raw: Record<string, unknown>) => {
+    const plan = planStack(parseSettings({ environment: "dev", ...raw }));
+    const file = plan.grafana.files.find((f) => f.path.endsWith("/datasources/datasources.yaml"))!;
+    return yaml.load(file.content) as { deleteDatasources?: { name: string; orgId: number }[]; datasources: { name: string; uid: string }[] };
+  };
+
+  // Grafana matches provisioned datasources by name: a new name with the signal's old uid is an
+  // insert that fails ("data source with the same uid already exists") and Grafana never gets healthy.
+  it.each([
+    [{ metrics: { backend: "prometheus" } }, ["Jaeger", "Prometheus"], ["Loki", "Tempo", "VictoriaLogs", "VictoriaMetrics"]],
+    [{ metrics: { backend: "victoriametrics" }, logs: { backend: "loki" } }, ["Jaeger", "Loki", "VictoriaMetrics"], ["Prometheus", "Tempo", "VictoriaLogs"]],
+    [{ traces: { backend: "tempo" } }, ["Tempo", "VictoriaMetrics"], ["Jaeger", "Loki", "Prometheus", "VictoriaLogs"]],
+  ])("GIVEN %j WHEN Grafana is provisioned THEN every other backend's datasource is deleted by name first", (raw, kept, deleted) => {
+    const file = provisioned(raw);
+    expect(file.datasources.map((d) => d.name).sort()).toEqual(kept);
+    expect(file.deleteDatasources).toEqual(deleted.map((name) => ({ name, orgId: 1 })));
+  });
+
+  it("GIVEN every backend WHEN planned THEN its datasource carries its display name (what the deletions name)", () => {
+    for (const backend of [...Object.values(METRICS_BACKENDS), ...Object.values(TRACES_BACKENDS), ...Object.values(LOGS_BACKENDS)]) {
+      const settings = parseSettings({ environment: "dev", logs: { backend: backend.signal === "logs" ? backend.kind : "none" } });
+      const plan = backend.plan({ settings, tier: TIERS.small, host: backend.role, metricsRemoteWriteUrl: "", logsEnabled: false });
+      expect(plan.datasource.name).toBe(backend.displayName);
+    }
   });
 });

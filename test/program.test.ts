@@ -126,6 +126,15 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     expect(String(outputs.grafanaAdminPassword!.value)).toMatch(/^generated-/);
   });
 
+  // `pulumi up` printed "warning: Undefined value (logsUrl) will not show as a stack output" on
+  // every run: an output is exported only when it has a value.
+  it("GIVEN no logs backend WHEN the outputs are read THEN every exported output has a value and logsUrl is not exported", () => {
+    const outputs = run().outputs;
+    expect(Object.entries(outputs).filter(([, o]) => o.value === undefined || o.value === null).map(([k]) => k)).toEqual([]);
+    expect(Object.keys(outputs)).not.toContain("logsUrl");
+    expect(Object.keys(outputs).includes("basicAuthPassword")).toBe(settings().traefik.basicAuth);
+  });
+
   it("GIVEN generated secrets WHEN registered THEN they only travel as Pulumi secrets", () => {
     const password = String(run().outputs.grafanaAdminPassword!.value);
     const grafana = container("grafana");

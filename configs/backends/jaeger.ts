@@ -39,7 +39,7 @@ export const jaeger: Backend<"jaeger"> = {
       exporter: otlpTracesExporter(ctx.host, ports["otlp-grpc"]!),
       queryUrl: `http://${ctx.host}:${ports.query}`,
       datasource: tracesDatasource({
-        name: "Jaeger",
+        name: this.displayName,
         type: "jaeger",
         url: `http://${ctx.host}:${ports.query}`,
         appName: ctx.settings.appName,

@@ -46,7 +46,7 @@ export const loki: Backend<"loki"> = {
         secretFiles: [],
       },
       queryUrl: base,
-      datasource: logsDatasource("Loki", "loki", base),
+      datasource: logsDatasource(this.displayName, "loki", base),
       scrape: [{ job: "loki", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },

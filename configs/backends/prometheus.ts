@@ -39,7 +39,7 @@ export const prometheus: Backend<"prometheus"> = {
         healthcheck: httpHealthcheck(ports.http!, "/-/healthy"),
         route: { subdomain: "prometheus", port: ports.http!, protectWithBasicAuth: true },
       },
-      ...promqlBackend({ name: "Prometheus", job: SCRAPE_JOBS.prometheus, host: ctx.host, port: ports.http! }),
+      ...promqlBackend({ name: this.displayName, job: SCRAPE_JOBS.prometheus, host: ctx.host, port: ports.http! }),
     };
   },
 };

@@ -49,7 +49,7 @@ export const tempo: Backend<"tempo"> = {
       exporter: otlpTracesExporter(ctx.host, ports["otlp-grpc"]!),
       queryUrl: url,
       datasource: tracesDatasource({
-        name: "Tempo",
+        name: this.displayName,
         type: "tempo",
         url,
         appName: ctx.settings.appName,

@@ -40,7 +40,7 @@ export const victoriaLogs: Backend<"victorialogs"> = {
         secretFiles: [],
       },
       queryUrl: base,
-      datasource: logsDatasource("VictoriaLogs", "victoriametrics-logs-datasource", base),
+      datasource: logsDatasource(this.displayName, "victoriametrics-logs-datasource", base),
       scrape: [{ job: "victorialogs", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },

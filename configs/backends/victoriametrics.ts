@@ -32,7 +32,7 @@ export const victoriaMetrics: Backend<"victoriametrics"> = {
         healthcheck: httpHealthcheck(ports.http!, "/health"),
         route: { subdomain: "vm", port: ports.http!, protectWithBasicAuth: true },
       },
-      ...promqlBackend({ name: "VictoriaMetrics", job: SCRAPE_JOBS.victoriametrics, host: ctx.host, port: ports.http! }),
+      ...promqlBackend({ name: this.displayName, job: SCRAPE_JOBS.victoriametrics, host: ctx.host, port: ports.http! }),
     };
   },
 };
