@@ -16,6 +16,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The real Pulumi engine, provider plugins and Docker engine (npm run test:deploy).
+          name: "deploy",
+          include: ["test/deploy/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           // Real processes on loopback ports: one file at a time keeps a 2-core machine honest.
