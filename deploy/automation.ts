@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, type ConfigMap, type ProjectSettings } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
+import { decodeConfigValue, parseSettings, type Settings } from "../settings";
 import { defineStack } from "./program";
 
 export const PROJECT = "obs-stack";
@@ -176,4 +177,13 @@ export function temporaryWorkspace(prefix = "obs-stack-"): { workDir: string; pr
     workDir,
     projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: `file://${path.join(workDir, "state")}` } },
   };
+}
+
+/** The validated settings of a stack as its config stands in the workspace (secrets decrypted). */
+export async function stackSettings(stack: Stack): Promise<Settings> {
+  const raw: Record<string, unknown> = {};
+  for (const [key, { value }] of Object.entries(await stack.getAllConfig())) {
+    if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = decodeConfigValue(value);
+  }
+  return parseSettings(raw, PROJECT);
 }

@@ -11,8 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { decodeConfigValue, parseSettings } from "../settings";
-import { checkDocker, findToolchain, listStackFiles, openStack, PrerequisiteError, PROJECT, readStackFile, toolsDir } from "./automation";
+import { checkDocker, findToolchain, listStackFiles, openStack, stackSettings, PrerequisiteError, PROJECT, readStackFile, toolsDir } from "./automation";
 import { formatReport, verifyStack } from "./verify";
 import { verifyTargetFor } from "./verify-target";
 
@@ -59,13 +58,6 @@ async function useLocalImages(stack: Stack, stackName: string): Promise<void> {
   console.log(`--local-images: set ${Object.keys(images).map((r) => `images.${r}`).join(", ")} in Pulumi.${stackName}.yaml`);
 }
 
-async function settingsOf(stack: Stack) {
-  const all = await stack.getAllConfig();
-  const raw: Record<string, unknown> = {};
-  for (const [key, { value }] of Object.entries(all)) if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = decodeConfigValue(value);
-  return parseSettings(raw, PROJECT);
-}
-
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   readStackFile(args.stack); // a clear line for a stack without a file
@@ -99,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "verify": {
       const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, o]) => [k, o.value]));
-      const target = verifyTargetFor(await settingsOf(stack), outputs, { caPem: args.ca ? fs.readFileSync(args.ca, "utf8") : undefined });
+      const target = verifyTargetFor(await stackSettings(stack), outputs, { caPem: args.ca ? fs.readFileSync(args.ca, "utf8") : undefined });
       const report = await verifyStack(target);
       process.stdout.write(formatReport(report));
       return report.ok ? 0 : 1;

@@ -4,7 +4,8 @@
  * step starts from what the previous one left, as it would for a user.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseSettings, TIERS } from "../../settings";
+import { TIERS } from "../../settings";
+import { stackSettings } from "../../deploy/automation";
 import { verifyTargetFor } from "../../deploy/verify-target";
 import { formatReport, verifyStack } from "../../deploy/verify";
 import { OtelClient } from "../integration/client";
@@ -120,7 +121,8 @@ describe("dev stack on the real engine", () => {
 
   it("GIVEN the deployed stack WHEN verify runs against its outputs THEN every check passes", async () => {
     const values = Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.value]));
-    const report = await timed("verify", () => verifyStack(verifyTargetFor(parseSettings(deployed.config), values)));
+    const target = verifyTargetFor(await stackSettings(deployed.stack), values);
+    const report = await timed("verify", () => verifyStack(target));
     expect(report.ok, formatReport(report)).toBe(true);
   });
 
