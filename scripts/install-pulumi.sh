@@ -9,9 +9,11 @@
 #
 # Results:
 #   $TOOLS_DIR/bin/pulumi                     Pulumi CLI v3.259.0
-#   $TOOLS_DIR/bin/pulumi-resource-docker     provider plugin docker 5.2.0
-#   $TOOLS_DIR/bin/pulumi-resource-random     provider plugin random 4.21.2
+#   $TOOLS_DIR/pulumi-plugins/pulumi-resource-docker   provider plugin docker 5.2.0
+#   $TOOLS_DIR/pulumi-plugins/pulumi-resource-random   provider plugin random 4.21.2
 #   $TOOLS_DIR/pulumi-home                    PULUMI_HOME with both plugins installed
+# (The built plugins are kept out of bin/ on purpose: the engine prefers a pulumi-resource-*
+# found on $PATH over PULUMI_HOME, with a warning per plugin and run.)
 # Use them with:  export PATH="$TOOLS_DIR/bin:$PATH" PULUMI_HOME="$TOOLS_DIR/pulumi-home"
 # (the Automation API: PulumiCommand.get({ root: TOOLS_DIR }) and envVars { PULUMI_HOME }).
 #
@@ -60,11 +62,12 @@ TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
 mkdir -p "$TOOLS_DIR"
 TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
 BIN_DIR="$TOOLS_DIR/bin"
+PLUGIN_DIR="$TOOLS_DIR/pulumi-plugins"
 LOG_DIR="$TOOLS_DIR/logs"
 WORK_DIR="$TOOLS_DIR/work"
 PULUMI_HOME_DIR="$TOOLS_DIR/pulumi-home"
 WRAPPERS_DIR="$REPO_ROOT/tools/pulumi-providers"
-mkdir -p "$BIN_DIR" "$LOG_DIR" "$WORK_DIR" "$PULUMI_HOME_DIR" "$TOOLS_DIR/go/tmp"
+mkdir -p "$BIN_DIR" "$PLUGIN_DIR" "$LOG_DIR" "$WORK_DIR" "$PULUMI_HOME_DIR" "$TOOLS_DIR/go/tmp"
 
 export GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
 export GOCACHE="${GOCACHE:-$TOOLS_DIR/go/cache}"
@@ -80,11 +83,12 @@ START_ALL=$SECONDS
 # --- helpers ----------------------------------------------------------------
 say() { printf '%-17s %s\n' "$1:" "$2"; }
 elapsed() { local s=$(( SECONDS - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
-stamp_of() { cat "$BIN_DIR/$1.version" 2>/dev/null || true; }
-cached() { [[ -x "$BIN_DIR/$1" && "$(stamp_of "$1")" == "$2" ]]; }
-put_bin() { # put_bin SRC NAME STAMP
-  install -m 0755 "$1" "$BIN_DIR/$2.tmp" && mv -f "$BIN_DIR/$2.tmp" "$BIN_DIR/$2"
-  printf '%s\n' "$3" > "$BIN_DIR/$2.version"
+# binaries are given by path; each has a stamp <path>.version
+stamp_of() { cat "$1.version" 2>/dev/null || true; }
+cached() { [[ -x "$1" && "$(stamp_of "$1")" == "$2" ]]; }
+put_bin() { # put_bin SRC DEST STAMP
+  install -m 0755 "$1" "$2.tmp" && mv -f "$2.tmp" "$2"
+  printf '%s\n' "$3" > "$2.version"
 }
 # first line of a go error worth showing
 go_error() {
@@ -110,7 +114,7 @@ want() {
 # --- 1. Pulumi CLI --------------------------------------------------------------
 install_cli() {
   local stamp="$PULUMI_MODULE/cmd/pulumi@$PULUMI_VERSION" log="$LOG_DIR/pulumi-cli.log" t0=$SECONDS src dir
-  if cached pulumi "$stamp"; then say pulumi "cached ($stamp)"; return; fi
+  if cached "$BIN_DIR/pulumi" "$stamp"; then say pulumi "cached ($stamp)"; return; fi
   : >"$log"
   dir="$WORK_DIR/pulumi-pkg-$PULUMI_VERSION"
   if ! { src="$(mod_dir "$PULUMI_MODULE@$PULUMI_VERSION" "$log")" &&
@@ -123,7 +127,7 @@ install_cli() {
             -o "$WORK_DIR/pulumi-out/pulumi" ./cmd/pulumi) >>"$log" 2>&1; }; then
     say pulumi "FAILED after $(elapsed $t0): $(go_error "$log") (log: $log)"; FAILED+=(pulumi); return
   fi
-  put_bin "$WORK_DIR/pulumi-out/pulumi" pulumi "$stamp"
+  put_bin "$WORK_DIR/pulumi-out/pulumi" "$BIN_DIR/pulumi" "$stamp"
   say pulumi "built in $(elapsed $t0) ($stamp)"
 }
 
@@ -140,7 +144,7 @@ build_plugin() {
   [[ -f "$wrapper/go.mod" ]] || { say "resource-$name" "FAILED: wrapper $wrapper missing"; FAILED+=("$bin"); return; }
   hash="$(cd "$wrapper" && find . -type f ! -name schema.json -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
   stamp="$name $pver $tfmod@$tfver bridge-wrapper-sha256:$hash"
-  if cached "$bin" "$stamp"; then say "resource-$name" "cached ($stamp)"; return; fi
+  if cached "$PLUGIN_DIR/$bin" "$stamp"; then say "resource-$name" "cached ($stamp)"; return; fi
   : >"$log"
   local ldflags="-s -w -X main.version=$pver"
   if ! { src="$(mod_dir "$tfmod@$tfver" "$log")" &&
@@ -155,7 +159,7 @@ build_plugin() {
           nice -n 10 go build -trimpath -ldflags="$ldflags" -o "$dir/out/$bin" .) >>"$log" 2>&1; }; then
     say "resource-$name" "FAILED after $(elapsed $t0): $(go_error "$log") (log: $log)"; FAILED+=("$bin"); return
   fi
-  put_bin "$dir/out/$bin" "$bin" "$stamp"
+  put_bin "$dir/out/$bin" "$PLUGIN_DIR/$bin" "$stamp"
   say "resource-$name" "built in $(elapsed $t0) ($stamp)"
 }
 
@@ -163,13 +167,13 @@ build_plugin() {
 install_plugin() {
   local name=$1 ver=$2 bin="pulumi-resource-$1" t0=$SECONDS log="$LOG_DIR/plugin-install-$1.log"
   local mark="$PULUMI_HOME_DIR/plugins/resource-$name-v$ver/.obs-stack-installed" want
-  [[ -x "$BIN_DIR/$bin" && -x "$BIN_DIR/pulumi" ]] || { say "plugin $name" "FAILED: $bin or pulumi not built"; FAILED+=("plugin-$name"); return; }
-  want="$(stamp_of "$bin")"
+  [[ -x "$PLUGIN_DIR/$bin" && -x "$BIN_DIR/pulumi" ]] || { say "plugin $name" "FAILED: $bin or pulumi not built"; FAILED+=("plugin-$name"); return; }
+  want="$(stamp_of "$PLUGIN_DIR/$bin")"
   if [[ -x "$PULUMI_HOME_DIR/plugins/resource-$name-v$ver/$bin" && "$(cat "$mark" 2>/dev/null)" == "$want" ]]; then
     say "plugin $name" "cached (resource-$name-v$ver in $PULUMI_HOME_DIR)"; return
   fi
   if ! PULUMI_HOME="$PULUMI_HOME_DIR" PULUMI_SKIP_UPDATE_CHECK=1 \
-       "$BIN_DIR/pulumi" plugin install resource "$name" "$ver" --file "$BIN_DIR/$bin" --reinstall >"$log" 2>&1; then
+       "$BIN_DIR/pulumi" plugin install resource "$name" "$ver" --file "$PLUGIN_DIR/$bin" --reinstall >"$log" 2>&1; then
     say "plugin $name" "FAILED: pulumi plugin install: $(tail -n1 "$log") (log: $log)"; FAILED+=("plugin-$name"); return
   fi
   printf '%s\n' "$want" >"$mark"
