@@ -4,7 +4,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".tools/**", "rendered/**", "dashboards/grafana-sdk.d.ts", "eslint.config.mjs", "vitest.config.ts"] },
+  { ignores: ["node_modules/**", ".tools/**", "rendered/**", "eslint.config.mjs", "vitest.config.ts"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // Tests poke at untyped resource inputs recorded from the engine.
-    files: ["test/**/*.ts", "bench/**/*.ts"],
+    files: ["test/**/*.ts", "test/**/*.cjs", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-require-imports": "off" },
   },
 );

@@ -1,3 +1,4 @@
+import { httpHealthcheck } from "./backends/contract";
 import { toYaml } from "./serialize";
 import type { RoutePlan, ServicePlan } from "./types";
 
@@ -138,13 +139,10 @@ export function traefikServicePlan(input: { image: string; memoryMb: number; con
         : [],
     // Binds :80/:443 as root inside the container; needs nothing else.
     capabilities: ["NET_BIND_SERVICE"],
-    healthcheck: {
-      test: ["CMD", "traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", `--entryPoints.ping.address=${TRAEFIK_ADDRESSES.ping}`],
-      interval: "10s",
-      timeout: "3s",
-      retries: 6,
-      startPeriod: "10s",
-    },
+    // busybox wget against the ping entrypoint, not `traefik healthcheck`: that starts a second
+    // ~100 MB Traefik process inside the container's own memory limit (64 MB in the small tier) every
+    // interval; under memory pressure on a busy host it outlived the timeout until Pulumi's wait gave up.
+    healthcheck: httpHealthcheck(Number(TRAEFIK_ADDRESSES.ping.split(":")[1]), "/ping"),
   };
 }
 
