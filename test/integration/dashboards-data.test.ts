@@ -3,16 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rendererInputs } from "../../configs/stack";
 import { SourcedExpr, allPromQL, catalogFor, prometheusName, seedExamples } from "../../dashboards";
 import type { CatalogMetric } from "../../dashboards/catalog";
+import { groupingLabels } from "../fixtures/seed";
 import { OtelClient } from "./client";
 import { promQuery, sleep, stopAll, waitFor } from "./harness";
 import { LoopbackStack, loopbackStack, startBackend, startCollector } from "./stack";
 
 /**
  * Every PromQL expression the program ships (both dashboards, every alert rule, the seed's
- * examples) evaluated against REAL data: the real OpenTelemetry JS SDK emits every catalog
- * instrument through the real collector into the real metrics backend, the collector scrapes
- * itself, the metrics backend and Jaeger, and each expression must come back with at least one
- * series holding a number. One stack per metrics backend, one after the other.
+ * examples) evaluated against REAL data: the real OpenTelemetry JS SDK emits what Scotty emits
+ * (every catalog instrument with the application's names, kinds, units and attribute sets, SDK
+ * default histogram buckets, no service.instance.id) through the real collector into the real
+ * metrics backend; the collector scrapes itself, the metrics backend and Jaeger. Each expression
+ * must come back with at least one series holding a number, and every series must carry the
+ * labels the expression groups by. One stack per metrics backend, one after the other.
  *
  * Not covered: the Tempo variants of the traces-backend panels (no Tempo binary here).
  */
@@ -26,30 +29,27 @@ const EMIT_EVERY_MS = 2_000;
 const DATA_DEADLINE_MS = 150_000;
 
 // ---------------------------------------------------------------------------------------------
-// The application: every catalog instrument, with its kind, unit and attributes.
+// The application: every catalog instrument, with its kind, unit and attributes, as Scotty sets them.
 
-const METHODS = ["GET", "POST"] as const;
-const PATHS = ["/api/apps", "/api/apps/{name}/logs"] as const;
-const STATUSES = ["200", "500"] as const;
+/** Realistic values per attribute key (`status` is the HTTP status, except on apps.by_status). */
+const ATTRIBUTE_VALUES: Readonly<Record<string, readonly string[]>> = {
+  method: ["GET", "POST"],
+  // Scotty records the request path as `route`.
+  route: ["/api/v1/apps/list", "/api/v1/apps/info/demo"],
+  status: ["200", "500"],
+  tier: ["authenticated", "public_auth", "oauth"],
+  decision: ["allowed", "denied"],
+};
 const APP_STATUSES = ["running", "stopped"] as const;
 
 /** Attribute sets per catalog attribute list: every combination of realistic values. */
 function attributeSets(metric: CatalogMetric): Attributes[] {
-  const values: Record<string, readonly string[]> = {
-    method: METHODS,
-    path: PATHS,
-    // `status` is the HTTP status on HTTP instruments and the app's status on apps.by_status.
-    status: metric.key === "appsByStatus" ? APP_STATUSES : STATUSES,
-  };
   return metric.attributes.reduce<Attributes[]>((sets, key) => {
-    const options = values[key];
+    const options = metric.key === "appsByStatus" && key === "status" ? APP_STATUSES : ATTRIBUTE_VALUES[key];
     if (!options) throw new Error(`no test values for attribute ${key} of ${metric.otelName}`);
     return sets.flatMap((set) => options.map((v) => ({ ...set, [key]: v })));
   }, [{}]);
 }
-
-/** Second-valued histograms get latency-like buckets, like an application would configure. */
-const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 interface Emitter {
   rounds(): number;
@@ -86,10 +86,9 @@ function startEmitting(client: OtelClient, metrics: readonly CatalogMetric[]): E
         return (round) => sets.forEach((attrs, i) => gauge.record(1 + ((round + i) % 5), attrs));
       }
       case "histogram": {
-        const histogram = meter.createHistogram(m.otelName, {
-          ...options,
-          ...(m.unit === "s" ? { advice: { explicitBucketBoundaries: SECONDS_BUCKETS } } : {}),
-        });
+        // No bucket advice: Scotty keeps the SDK default boundaries (0, 5, 10, 25 ... 10000), as
+        // does the JS SDK, so sub-5 s latencies share one bucket, exactly as in production.
+        const histogram = meter.createHistogram(m.otelName, options);
         const samples = m.unit === "s" ? [0.004, 0.03, 0.12, 0.4, 1.5, 7] : [1, 2, 3, 5, 8];
         // Every sample each round, scaled a little differently from round to round.
         return (round) => sets.forEach((attrs) => samples.forEach((v) => histogram.record(v * (1 + (round % 3) / 10), attrs)));
@@ -140,6 +139,9 @@ interface Evaluation {
   /** Series returned, and how many of them hold a number (not NaN/Inf). */
   series: number;
   numeric: number;
+  /** Labels the expression groups by, and those of them some returned series lacks (or has empty). */
+  grouping: string[];
+  missingLabels: string[];
   error?: string;
 }
 
@@ -147,22 +149,29 @@ async function evaluate(base: string, exprs: readonly SourcedExpr[]): Promise<Ev
   return Promise.all(
     exprs.map(async ({ source, expr }): Promise<Evaluation> => {
       try {
+        const grouping = groupingLabels(expr);
         const result = await promQuery(base, expr);
         const numeric = result.filter((r) => Number.isFinite(Number(r.value[1]))).length;
-        return { source, expr, series: result.length, numeric };
+        const missingLabels = grouping.filter((label) => result.some((r) => !r.metric[label]));
+        return { source, expr, series: result.length, numeric, grouping, missingLabels };
       } catch (error) {
-        return { source, expr, series: 0, numeric: 0, error: String(error) };
+        return { source, expr, series: 0, numeric: 0, grouping: [], missingLabels: [], error: String(error) };
       }
     }),
   );
 }
 
-const hasData = (e: Evaluation) => e.error === undefined && e.numeric > 0;
+const hasData = (e: Evaluation) => e.error === undefined && e.numeric > 0 && e.missingLabels.length === 0;
+
+function problemOf(e: Evaluation): string {
+  if (e.error) return e.error;
+  if (e.series === 0) return "no series";
+  if (e.numeric === 0) return `${e.series} series, none with a number (NaN/Inf)`;
+  return `a series lacks grouping label(s) ${e.missingLabels.join(", ")}`;
+}
 
 function describeFailures(failed: readonly Evaluation[]): string {
-  return failed
-    .map((e) => `  - ${e.source}\n      ${e.expr}\n      ${e.error ?? (e.series === 0 ? "no series" : `${e.series} series, none with a number (NaN/Inf)`)}`)
-    .join("\n");
+  return failed.map((e) => `  - ${e.source}\n      ${e.expr}\n      ${problemOf(e)}`).join("\n");
 }
 
 describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backend: MetricsBackend) => {
@@ -180,8 +189,10 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
       protocol: "grpc",
       grpcPort: stack.collectorPorts.otlpGrpc,
       httpPort: stack.collectorPorts.otlpHttp,
-      // service.name becomes job="scotty", as for the real app.
+      // service.name becomes job="scotty", as for the real app. Scotty sets service.version but no
+      // service.instance.id (so its series have no `instance` label): drop the client's default.
       serviceName: APP,
+      attributes: { "service.version": "0.3.2", "service.instance.id": undefined as unknown as string },
     });
     emitter = startEmitting(client, catalog.list);
   });
@@ -196,9 +207,22 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
     const expected = catalog.list
       .flatMap((m) => (m.kind === "histogram" ? ["_bucket", "_sum", "_count"].map((s) => `${m.promName}${s}`) : [m.promName]))
       .sort();
-    // The catalog's names come from the naming rules; a few are pinned here as an oracle.
-    expect(expected).toEqual(expect.arrayContaining(["scotty_http_requests_total", "scotty_memory_rss_bytes", "scotty_apps_total", "scotty_http_request_duration_seconds_bucket"]));
-    expect(prometheusName({ name: `${APP}.http.requests.active`, kind: "updowncounter", unit: "{request}" })).toBe("scotty_http_requests_active");
+    // The catalog's names come from the naming rules; a few are pinned here as an oracle (the
+    // names Scotty's own dashboards query).
+    expect(expected).toEqual(
+      expect.arrayContaining([
+        "scotty_http_requests_total",
+        "scotty_memory_rss_bytes",
+        "scotty_apps_total",
+        "scotty_http_request_duration_seconds_bucket",
+        "scotty_websocket_connections",
+        "scotty_tokio_poll_slow_count_total",
+        "scotty_oauth_token_validations_failures_total",
+        "scotty_rate_limit_requests_total",
+      ]),
+    );
+    expect(prometheusName({ name: `${APP}.http.requests.active`, kind: "updowncounter", unit: "" })).toBe("scotty_http_requests_active");
+    expect(prometheusName({ name: `${APP}.memory.rss_bytes`, kind: "gauge", unit: "bytes" })).toBe("scotty_memory_rss_bytes");
     const missing = await waitFor(
       `every catalog series of job ${APP} in ${backend}`,
       async () => {
@@ -217,9 +241,13 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
     expect(statuses.map((s) => s.metric.status).sort()).toEqual(["200", "500"]);
     const byStatus = await promQuery(stack.metricsUrl, `count by (status) (scotty_apps_by_status{job="${APP}"})`);
     expect(byStatus.map((s) => s.metric.status).sort()).toEqual(["running", "stopped"]);
+    const routes = await promQuery(stack.metricsUrl, `count by (route, path) (scotty_http_requests_total{job="${APP}"})`);
+    expect(routes.map((s) => [s.metric.route, s.metric.path]).sort()).toEqual([...ATTRIBUTE_VALUES.route!].sort().map((r) => [r, undefined]));
+    const decisions = await promQuery(stack.metricsUrl, `count by (tier, decision) (scotty_rate_limit_requests_total{job="${APP}"})`);
+    expect(decisions).toHaveLength(ATTRIBUTE_VALUES.tier!.length * ATTRIBUTE_VALUES.decision!.length);
   });
 
-  it("GIVEN every dashboard, alert and seed expression WHEN evaluated against the real backend THEN each returns at least one series with a value", async () => {
+  it("GIVEN every dashboard, alert and seed expression WHEN evaluated against the real backend THEN each returns at least one series with a value, carrying every label it groups by", async () => {
     const { dashboards: dash, alerts } = rendererInputs(stack.settings, stack.plan.backends.logs !== undefined);
     expect(dash).toMatchObject({ appName: APP, metricsBackend: backend, tracesBackend: "jaeger" });
     const exprs = allPromQL(dash, alerts);
@@ -238,8 +266,15 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
       evaluations = await evaluate(stack.metricsUrl, exprs);
     }
     const failed = evaluations.filter((e) => !hasData(e));
-    console.log(`${backend}: ${evaluations.length} expressions, ${evaluations.length - failed.length} returned data, ${failed.length} empty`);
-    expect(failed, `${failed.length} of ${evaluations.length} expressions returned no data from ${backend}:\n${describeFailures(failed)}`).toHaveLength(0);
+    const grouped = evaluations.filter((e) => e.grouping.length > 0);
+    const app = evaluations.filter((e) => /^(dashboard scotty-metrics|alert scotty-|seed example)/.test(e.source));
+    console.log(
+      `${backend}: ${evaluations.length} expressions (${app.length} app dashboard/alert/seed), ${evaluations.length - failed.length} returned data with their grouping labels ` +
+        `(${grouped.length} group by labels), ${failed.length} failed`,
+    );
+    expect(failed, `${failed.length} of ${evaluations.length} expressions failed on ${backend}:\n${describeFailures(failed)}`).toHaveLength(0);
+    // The label check is not vacuous: the breakdowns by route, tier & decision and status are among them.
+    expect(grouped.map((e) => e.grouping.join(","))).toEqual(expect.arrayContaining(["method,route", "decision,tier", "status", "route"]));
 
     // Not only "some series": the values reflect what happened. The down rules end in
     // `or vector(0)`, so "has data" alone proves nothing for them: on this healthy stack each is 1.
