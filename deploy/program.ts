@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ObservabilityStack, StackOutputs } from "../components/stack";
 import { readUserDashboards } from "../dashboards/custom";
-import { decodeConfigValue, parseSettings } from "../settings";
+import { ConfigError, decodeConfigValue, parseSettings } from "../settings";
 
 /** Repository root: user dashboards are found relative to the code, not the working directory. */
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -34,7 +34,15 @@ export function readStackConfig(): { project: string; raw: Record<string, unknow
  */
 export function defineStack(): StackOutputs {
   const { project, raw, secretKeys } = readStackConfig();
-  const settings = parseSettings(raw, project, secretKeys);
+  let settings;
+  try {
+    settings = parseSettings(raw, project, secretKeys);
+  } catch (error) {
+    // The message lists every problem; a stack trace into the validator would only hide it.
+    // RunError is printed without one; it keeps the ConfigError's name and problem list.
+    if (error instanceof ConfigError) throw Object.assign(new pulumi.RunError(error.message), { name: error.name, problems: error.problems });
+    throw error;
+  }
   const stack = new ObservabilityStack(settings.environment, {
     settings,
     userDashboards: readUserDashboards(path.join(REPO_ROOT, "dashboards", "custom")),
