@@ -1,15 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { BackendPlan } from "../configs/backends";
+import type { ChosenBackend } from "../configs/backends";
+import type { ServiceWiring } from "../configs/types";
 import { createService, ServiceCommon } from "./service";
 
 export interface BackendArgs {
-  /** Human name of the backend; the component's type token is `obs:backend:<displayName>`. */
-  displayName: string;
-  plan: BackendPlan;
+  /** The chosen backend and its plan (configs/backends); the type token is `obs:backend:<displayName>`. */
+  chosen: ChosenBackend;
+  wiring: ServiceWiring;
   common: ServiceCommon;
-  /** Traefik labels for its UI, when routed. */
-  labels?: Record<string, pulumi.Input<string>>;
-  extraNetworks?: pulumi.Input<string>[];
 }
 
 /**
@@ -23,15 +21,10 @@ export class Backend extends pulumi.ComponentResource {
   readonly queryUrl: pulumi.Output<string>;
 
   constructor(name: string, args: BackendArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`obs:backend:${args.displayName}`, name, {}, opts);
-    const service = createService(this, name, {
-      plan: args.plan.service,
-      common: args.common,
-      labels: args.labels,
-      extraNetworks: args.extraNetworks,
-    });
+    super(`obs:backend:${args.chosen.backend.displayName}`, name, {}, opts);
+    const service = createService(this, name, { plan: args.chosen.plan.service, wiring: args.wiring, common: args.common });
     this.containerName = service.container.name;
-    this.queryUrl = pulumi.output(args.plan.queryUrl);
+    this.queryUrl = pulumi.output(args.chosen.plan.queryUrl);
     this.registerOutputs({ containerName: this.containerName, queryUrl: this.queryUrl });
   }
 }

@@ -1,16 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ServicePlan } from "../configs/types";
+import type { ServicePlan, ServiceWiring } from "../configs/types";
 import { createService, ServiceCommon } from "./service";
 
-
 export interface GrafanaArgs {
-  /** The container with its provisioning files (configs/grafana.ts). */
+  /** The container with its provisioning files and secret files (configs/grafana.ts). */
   plan: ServicePlan;
+  wiring: ServiceWiring;
   common: ServiceCommon;
-  adminPassword: pulumi.Input<string>;
-  contactPointUrl?: pulumi.Input<string>;
-  labels?: Record<string, pulumi.Input<string>>;
-  extraNetworks?: pulumi.Input<string>[];
 }
 
 /** Grafana with provisioned datasources, dashboards and alerting; admin password from a secret file. */
@@ -19,16 +15,7 @@ export class Grafana extends pulumi.ComponentResource {
 
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:Grafana", name, {}, opts);
-    const service = createService(this, name, {
-      plan: args.plan,
-      common: args.common,
-      labels: args.labels,
-      extraNetworks: args.extraNetworks,
-      secrets: {
-        adminPassword: args.adminPassword,
-        ...(args.contactPointUrl !== undefined ? { contactPointUrl: args.contactPointUrl } : {}),
-      },
-    });
+    const service = createService(this, name, args);
     this.containerName = service.container.name;
     this.registerOutputs({ containerName: this.containerName });
   }

@@ -1,6 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServicePlan } from "../configs/types";
+import { CONTAINER_POLICY, volumeInitCommand } from "../configs/container";
+import type { SecretSource, ServicePlan, ServiceWiring } from "../configs/types";
+import { STACK_LABEL } from "../settings/names";
+
+/** Turns a plan's SecretSource into a Pulumi secret (config value, or the stack's generated one). */
+export type RevealSecret = (source: SecretSource) => pulumi.Output<string>;
 
 /** What every service container of one stack shares. */
 export interface ServiceCommon {
@@ -11,19 +16,15 @@ export interface ServiceCommon {
   initImageId: pulumi.Input<string>;
   /** Host address published ports bind to. */
   bindAddress: string;
+  reveal: RevealSecret;
+  /** The basic-auth users label (`key` → secret value), for wiring.basicAuthUsers. */
+  basicAuthUsers?: { label: string; value: pulumi.Input<string> };
 }
 
 export interface ServiceArgs {
   plan: ServicePlan;
+  wiring: ServiceWiring;
   common: ServiceCommon;
-  /** Extra labels (Traefik routing); values may be secret Outputs (basic-auth users). */
-  labels?: Record<string, pulumi.Input<string>>;
-  /** Networks beyond the stack's (an external Traefik's). */
-  extraNetworks?: pulumi.Input<string>[];
-  /** Host ports to publish, by the plan's port name. */
-  publish?: Record<string, number>;
-  /** Values for the plan's secret files, by secret name. */
-  secrets?: Record<string, pulumi.Input<string>>;
 }
 
 export interface ServiceResources {
@@ -32,14 +33,12 @@ export interface ServiceResources {
   container: docker.Container;
 }
 
-export const STACK_LABEL = "obs.stack";
-
 /**
  * Create a service's image, volumes and container as children of `parent` named
  * `${name}-<role>`. A function, not a component: each component stays the one node users see.
  */
 export function createService(parent: pulumi.ComponentResource, name: string, args: ServiceArgs): ServiceResources {
-  const { plan, common } = args;
+  const { plan, wiring, common } = args;
   const opts = { parent };
   const containerName = `${common.environment}-${plan.role}`;
   const stackLabel = { label: STACK_LABEL, value: common.environment };
@@ -47,11 +46,7 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
   const image = new docker.RemoteImage(`${name}-image`, { name: plan.image, keepLocally: true }, opts);
 
   const volumes = plan.volumes.map((volume) => {
-    const created = new docker.Volume(
-      `${name}-${volume.name}`,
-      { name: `${containerName}-${volume.name}`, labels: [stackLabel] },
-      opts,
-    );
+    const created = new docker.Volume(`${name}-${volume.name}`, { name: `${containerName}-${volume.name}`, labels: [stackLabel] }, opts);
     return { plan: volume, created };
   });
 
@@ -64,29 +59,26 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
           {
             name: `${containerName}-${v.plan.name}-init`,
             image: common.initImageId,
-            command: ["chown", "-R", `${v.plan.ownerUid}:${v.plan.ownerUid}`, v.plan.containerPath],
+            command: volumeInitCommand(v.plan.ownerUid!, v.plan.containerPath),
             volumes: [{ volumeName: v.created.name, containerPath: v.plan.containerPath }],
-            // Runs once to completion before the service starts.
-            mustRun: false,
-            attach: true,
-            restart: "no",
-            networkMode: "none",
+            ...CONTAINER_POLICY.init,
             labels: [stackLabel],
           },
           opts,
         ),
     );
 
-  const missing = plan.secretFiles.filter((f) => args.secrets?.[f.secret] === undefined).map((f) => f.secret);
-  if (missing.length > 0) {
-    throw new pulumi.ResourceError(`service ${plan.role}: no value for secret file(s) ${missing.join(", ")}`, parent);
-  }
-  const unknownPorts = Object.keys(args.publish ?? {}).filter((p) => !plan.ports.some((port) => port.name === p));
+  const unknownPorts = Object.keys(wiring.publish).filter((p) => !plan.ports.some((port) => port.name === p));
   if (unknownPorts.length > 0) {
     throw new pulumi.ResourceError(
       `service ${plan.role}: cannot publish ${unknownPorts.join(", ")}; it has ${plan.ports.map((p) => p.name).join(", ")}`,
       parent,
     );
+  }
+  const labels: Record<string, pulumi.Input<string>> = { ...wiring.labels };
+  if (wiring.basicAuthUsers) {
+    if (!common.basicAuthUsers) throw new pulumi.ResourceError(`service ${plan.role}: basic auth wanted but the stack has none`, parent);
+    labels[common.basicAuthUsers.label] = common.basicAuthUsers.value;
   }
 
   const container = new docker.Container(
@@ -100,23 +92,20 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
       memory: plan.memoryMb,
       // Same as memory: no swap beyond the limit, so the tier's number is the real ceiling.
       memorySwap: plan.memoryMb,
-      restart: "unless-stopped",
-      networksAdvanced: [
-        { name: common.networkName, aliases: [plan.role] },
-        ...(args.extraNetworks ?? []).map((network) => ({ name: network })),
-      ],
+      restart: CONTAINER_POLICY.restart,
+      networksAdvanced: [{ name: common.networkName, aliases: [plan.role] }, ...wiring.extraNetworks.map((network) => ({ name: network }))],
       ports: plan.ports
-        .filter((port) => args.publish?.[port.name] !== undefined)
-        .map((port) => ({ internal: port.internal, external: args.publish![port.name]!, ip: common.bindAddress, protocol: "tcp" })),
+        .filter((port) => wiring.publish[port.name] !== undefined)
+        .map((port) => ({ internal: port.internal, external: wiring.publish[port.name]!, ip: common.bindAddress, protocol: CONTAINER_POLICY.protocol })),
       volumes: [
         ...volumes.map((v) => ({ volumeName: v.created.name, containerPath: v.plan.containerPath })),
         ...plan.hostMounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath, readOnly: true })),
       ],
       uploads: [
         ...plan.files.map((file) => ({ file: file.path, content: file.content })),
-        ...plan.secretFiles.map((file) => ({ file: file.path, content: pulumi.secret(args.secrets![file.secret]!) })),
+        ...plan.secretFiles.map((file) => ({ file: file.path, content: common.reveal(file.value) })),
       ],
-      labels: [stackLabel, ...Object.entries(args.labels ?? {}).map(([label, value]) => ({ label, value }))],
+      labels: [stackLabel, ...Object.entries(labels).map(([label, value]) => ({ label, value }))],
       healthcheck: plan.healthcheck
         ? {
             tests: plan.healthcheck.test,
@@ -126,14 +115,13 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
             startPeriod: plan.healthcheck.startPeriod,
           }
         : undefined,
-      // `pulumi up` waits for healthy where a probe exists, so a broken config fails the update.
       wait: plan.healthcheck !== undefined,
-      waitTimeout: 180,
-      logDriver: "json-file",
-      logOpts: { "max-size": "10m", "max-file": "3" },
-      securityOpts: ["no-new-privileges:true"],
-      capabilities: { drops: ["ALL"], adds: plan.capabilities ?? [] },
-      destroyGraceSeconds: 30,
+      waitTimeout: CONTAINER_POLICY.waitTimeoutSeconds,
+      logDriver: CONTAINER_POLICY.logDriver,
+      logOpts: { ...CONTAINER_POLICY.logOpts },
+      securityOpts: [...CONTAINER_POLICY.securityOpts],
+      capabilities: { drops: [...CONTAINER_POLICY.dropCapabilities], adds: plan.capabilities ?? [] },
+      destroyGraceSeconds: CONTAINER_POLICY.destroyGraceSeconds,
     },
     { ...opts, dependsOn: inits },
   );

@@ -2,10 +2,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ChosenBackend } from "../configs/backends";
-import { StackPlan, planStack } from "../configs/stack";
-import { basicAuthUsersLabel, routerLabels } from "../configs/traefik";
-import type { ServicePlan } from "../configs/types";
-import { Settings } from "../settings";
+import type { StackPlan } from "../configs/stack";
+import type { GeneratedSecret, SecretSource } from "../configs/types";
+import { Secret } from "../settings";
 import { Backend } from "./backend";
 import { Grafana } from "./grafana";
 import { OtelCollector } from "./otel-collector";
@@ -13,13 +12,14 @@ import { ServiceCommon } from "./service";
 import { Traefik } from "./traefik";
 
 export interface ObservabilityStackArgs {
-  /** Validated settings (parse once, in index.ts). */
-  settings: Settings;
-  /** JSON dashboards from dashboards/custom, read by index.ts. */
-  userDashboards?: { path: string; json: string }[];
+  /** The whole stack as data (configs/stack.ts `planStack`): every decision is already in it. */
+  plan: StackPlan;
 }
 
-/** The whole stack on one Docker network: collector, backends, Grafana and (optionally) Traefik. */
+/**
+ * The whole stack on one Docker network: collector, backends, Grafana and (optionally) Traefik.
+ * It walks the plan and creates what it says (as pulumi-eks hands its constructor off to functions).
+ */
 export class ObservabilityStack extends pulumi.ComponentResource {
   readonly plan: StackPlan;
   /**
@@ -30,119 +30,68 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:ObservabilityStack", name, {}, opts);
-    const { settings } = args;
-    const plan = planStack(settings, { userDashboards: args.userDashboards });
+    const { plan } = args;
     this.plan = plan;
     const child = { parent: this };
+
+    // One RandomPassword per generated secret name, however many files or outputs use it.
+    const generated = new Map<string, random.RandomPassword>();
+    const password = ({ generate }: GeneratedSecret) => {
+      let created = generated.get(generate.name);
+      if (!created) {
+        created = new random.RandomPassword(`${name}-${generate.name}`, { length: generate.length, special: false }, child);
+        generated.set(generate.name, created);
+      }
+      return created;
+    };
+    const reveal = (source: SecretSource) =>
+      pulumi.secret(source instanceof Secret ? pulumi.output(source.reveal()) : password(source).result);
 
     const network = new docker.Network(
       `${name}-network`,
       {
-        name: plan.networkName,
-        driver: "bridge",
-        ipamConfigs: settings.network.subnet ? [{ subnet: settings.network.subnet }] : undefined,
-        labels: [{ label: "obs.stack", value: settings.environment }],
+        name: plan.network.name,
+        driver: plan.network.driver,
+        ipamConfigs: plan.network.subnet ? [{ subnet: plan.network.subnet }] : undefined,
+        labels: Object.entries(plan.network.labels).map(([label, value]) => ({ label, value })),
       },
       child,
     );
-    const initImage = new docker.RemoteImage(`${name}-init-image`, { name: settings.images.init, keepLocally: true }, child);
+    const initImage = new docker.RemoteImage(`${name}-init-image`, { name: plan.initImage, keepLocally: true }, child);
+    const basicAuth = plan.basicAuth ? password(plan.basicAuth.password) : undefined;
     const common: ServiceCommon = {
-      environment: settings.environment,
+      ...plan.common,
       networkName: network.name,
       initImageId: initImage.imageId,
-      bindAddress: settings.exposure.bindAddress,
+      reveal,
+      basicAuthUsers:
+        plan.basicAuth && basicAuth
+          ? { label: plan.basicAuth.usersLabel, value: pulumi.secret(pulumi.interpolate`${plan.basicAuth.user}:${basicAuth.bcryptHash}`) }
+          : undefined,
     };
 
-    // Basic auth for UIs without a login of their own: one generated password, bcrypt in labels.
-    const basicAuth =
-      plan.routing && settings.traefik.basicAuth
-        ? new random.RandomPassword(`${name}-basic-auth-password`, { length: 24, special: false }, child)
-        : undefined;
-    const basicAuthUsers = basicAuth ? pulumi.secret(pulumi.interpolate`admin:${basicAuth.bcryptHash}`) : undefined;
-    const extraNetworks = settings.traefik.mode === "external" ? [settings.traefik.network!] : undefined;
-    const labelsFor = (service: Pick<ServicePlan, "role" | "route">): Record<string, pulumi.Input<string>> | undefined => {
-      if (!plan.routing || !service.route) return undefined;
-      const labels: Record<string, pulumi.Input<string>> = routerLabels(plan.routing, service.role, service.route, settings.traefik.basicAuth);
-      if (service.route.protectWithBasicAuth && basicAuthUsers) labels[basicAuthUsersLabel(settings.environment)] = basicAuthUsers;
-      return labels;
-    };
+    const backend = (signal: string, chosen: ChosenBackend) =>
+      new Backend(`${name}-${signal}`, { chosen, wiring: plan.wiring[chosen.plan.service.role]!, common }, child);
+    const backends = [
+      backend("metrics", plan.backends.metrics),
+      backend("traces", plan.backends.traces),
+      ...(plan.backends.logs ? [backend("logs", plan.backends.logs)] : []),
+    ];
+    const afterBackends = { ...child, dependsOn: backends };
+    new OtelCollector(`${name}-collector`, { plan: plan.collector, wiring: plan.wiring[plan.collector.role]!, common }, afterBackends);
+    new Grafana(`${name}-grafana`, { plan: plan.grafana, wiring: plan.wiring[plan.grafana.role]!, common }, afterBackends);
+    if (plan.traefik) new Traefik(`${name}-traefik`, { plan: plan.traefik, wiring: plan.wiring[plan.traefik.role]!, common }, child);
 
-    const backend = (role: string, chosen: ChosenBackend) =>
-      new Backend(
-        `${name}-${role}`,
-        {
-          displayName: chosen.backend.displayName,
-          plan: chosen.plan,
-          common,
-          labels: labelsFor(chosen.plan.service),
-          extraNetworks: chosen.plan.service.route ? extraNetworks : undefined,
-        },
-        child,
-      );
-    const metrics = backend("metrics", plan.backends.metrics);
-    const traces = backend("traces", plan.backends.traces);
-    const logs = plan.backends.logs ? backend("logs", plan.backends.logs) : undefined;
-
-    const secretValues: Record<string, pulumi.Input<string>> = {};
-    for (const extra of settings.exporters) {
-      for (const [header, value] of Object.entries(extra.headers)) secretValues[`exporters.${extra.name}.${header}`] = pulumi.secret(value.reveal());
-      if (extra.basicAuth) secretValues[`exporters.${extra.name}.basicAuth.password`] = pulumi.secret(extra.basicAuth.password.reveal());
-    }
-    new OtelCollector(
-      `${name}-collector`,
-      {
-        plan: plan.collector,
-        common,
-        publish: { otlpGrpc: settings.exposure.ports.otlpGrpc, otlpHttp: settings.exposure.ports.otlpHttp },
-        secrets: secretValues,
-      },
-      { ...child, dependsOn: [metrics, traces, ...(logs ? [logs] : [])] },
-    );
-
-    const adminPassword = settings.grafana.adminPassword
-      ? pulumi.secret(settings.grafana.adminPassword.reveal())
-      : new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, child).result;
-    const contact = settings.alerting.contactPoint;
-    new Grafana(
-      `${name}-grafana`,
-      {
-        plan: plan.grafana,
-        common,
-        adminPassword: pulumi.secret(adminPassword),
-        contactPointUrl: contact.kind === "webhook" || contact.kind === "slack" ? pulumi.secret(contact.url.reveal()) : undefined,
-        labels: labelsFor(plan.grafana),
-        extraNetworks,
-      },
-      { ...child, dependsOn: [metrics, traces, ...(logs ? [logs] : [])] },
-    );
-
-    if (plan.traefik) {
-      const tls = settings.traefik.tls;
-      new Traefik(
-        `${name}-traefik`,
-        {
-          plan: plan.traefik,
-          common,
-          publish: { http: settings.exposure.ports.http, https: settings.exposure.ports.https },
-          tls: tls.mode === "files" ? { certificate: pulumi.secret(tls.certificate.reveal()), key: pulumi.secret(tls.key.reveal()) } : undefined,
-          labels: settings.traefik.dashboard && basicAuthUsers ? traefikDashboardLabels(settings.environment, plan, basicAuthUsers) : undefined,
-        },
-        child,
-      );
-    }
-
-    const endpoint = (port: number | undefined, scheme: string) =>
-      port === undefined ? undefined : `${scheme}${settings.exposure.bindAddress}:${port}`;
     this.outputs = definedOutputs({
       networkName: network.name,
       grafanaUrl: plan.urls.grafana,
       tracesUrl: plan.urls.traces,
       metricsUrl: plan.urls.metrics,
       logsUrl: plan.urls.logs,
-      otlpGrpcEndpoint: endpoint(settings.exposure.ports.otlpGrpc, ""),
-      otlpHttpEndpoint: endpoint(settings.exposure.ports.otlpHttp, "http://"),
-      grafanaAdminUser: settings.grafana.adminUser,
-      grafanaAdminPassword: pulumi.secret(adminPassword),
+      otlpGrpcEndpoint: plan.outputs.otlpGrpcEndpoint,
+      otlpHttpEndpoint: plan.outputs.otlpHttpEndpoint,
+      grafanaAdminUser: plan.outputs.grafanaAdminUser,
+      grafanaAdminPassword: reveal(plan.outputs.grafanaAdminPassword),
       basicAuthPassword: basicAuth ? pulumi.secret(basicAuth.result) : undefined,
     });
     this.registerOutputs(this.outputs);
@@ -169,18 +118,4 @@ function definedOutputs(values: OutputInputs): StackOutputs {
   const outputs: Record<string, pulumi.Output<string>> = {};
   for (const [key, value] of Object.entries(values)) if (value !== undefined) outputs[key] = pulumi.output(value);
   return outputs as unknown as StackOutputs;
-}
-
-/** Traefik's own dashboard at traefik.<domain>, only ever behind basic auth. */
-function traefikDashboardLabels(
-  environment: string,
-  plan: StackPlan,
-  users: pulumi.Input<string>,
-): Record<string, pulumi.Input<string>> {
-  const labels: Record<string, pulumi.Input<string>> = routerLabels(plan.routing!, "traefik", { subdomain: "traefik", port: 8080, protectWithBasicAuth: true }, true);
-  const router = `traefik.http.routers.${environment}-traefik`;
-  labels[`${router}.service`] = "api@internal";
-  delete labels[`traefik.http.services.${environment}-traefik.loadbalancer.server.port`];
-  labels[basicAuthUsersLabel(environment)] = users;
-  return labels;
 }

@@ -1,13 +1,12 @@
-import { SCRAPE_JOBS } from "../dashboards";
-import type { ExtraExporter, Settings, Tier } from "../settings";
+import type { ExtraExporter, Secret, Settings, Tier } from "../settings";
+import { COLLECTOR_SCRAPE_JOB, NON_ROOT_UID, SECRET_NAMES } from "../settings/names";
 import { toYaml } from "./serialize";
 import type { ExporterPlan, ScrapeTarget, SecretFilePlan, ServicePlan, Signal } from "./types";
 
 export const COLLECTOR_CONFIG_PATH = "/etc/otelcol-contrib/config.yaml";
 export const COLLECTOR_SECRETS_DIR = "/etc/otelcol-contrib/secrets";
 export const COLLECTOR_DATA_DIR = "/var/lib/otelcol";
-export const COLLECTOR_UID = 10001;
-export const SELF_SCRAPE_JOB = SCRAPE_JOBS.collector;
+export const SELF_SCRAPE_JOB = COLLECTOR_SCRAPE_JOB;
 
 export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888 } as const;
 export type CollectorPorts = { [K in keyof typeof COLLECTOR_PORTS]: number };
@@ -30,6 +29,11 @@ export interface CollectorConfigInput {
   debug: boolean;
   /** Read Docker's json-file logs of every container on the host. */
   dockerLogs?: { include: string };
+}
+
+/** Where apps inside the stack network send OTLP (the collector's DNS alias is its role). */
+export function collectorInternalEndpoints(role: string): { otlpGrpc: string; otlpHttp: string } {
+  return { otlpGrpc: `${role}:${COLLECTOR_PORTS.otlpGrpc}`, otlpHttp: `http://${role}:${COLLECTOR_PORTS.otlpHttp}` };
 }
 
 /** memory_limiter numbers from the container limit (REFERENCE: spike ≈ 20 % of the limit). */
@@ -65,13 +69,13 @@ export function collectorInputFromSettings(
 export function extraExporterPlans(extras: ExtraExporter[], logsEnabled: boolean): ExporterPlan[] {
   return extras.map((extra) => {
     const secretFiles: SecretFilePlan[] = [];
-    const secretRef = (name: string) => {
+    const secretRef = (name: string, value: Secret) => {
       const path = `${COLLECTOR_SECRETS_DIR}/${extra.name}-${name.toLowerCase()}`;
-      secretFiles.push({ path, secret: `exporters.${extra.name}.${name}` });
+      secretFiles.push({ path, secret: SECRET_NAMES.exporter(extra.name, name), value });
       return `\${file:${path}}`;
     };
     const headers: Record<string, string> = {};
-    for (const header of Object.keys(extra.headers).sort()) headers[header] = secretRef(header);
+    for (const header of Object.keys(extra.headers).sort()) headers[header] = secretRef(header, extra.headers[header]!);
     const optional = {
       ...(Object.keys(headers).length > 0 ? { headers } : {}),
       ...(extra.basicAuth ? { auth: { authenticator: `basicauth/${extra.name}` } } : {}),
@@ -109,7 +113,7 @@ function basicAuthExtensions(extras: ExtraExporter[]): { extensions: Record<stri
   for (const extra of extras) {
     if (!extra.basicAuth) continue;
     const path = `${COLLECTOR_SECRETS_DIR}/${extra.name}-basic-auth-password`;
-    secretFiles.push({ path, secret: `exporters.${extra.name}.basicAuth.password` });
+    secretFiles.push({ path, secret: SECRET_NAMES.exporter(extra.name, "basicAuth.password"), value: extra.basicAuth.password });
     extensions[`basicauth/${extra.name}`] = {
       client_auth: { username: extra.basicAuth.username, password: `\${file:${path}}` },
     };
@@ -324,7 +328,7 @@ export function collectorServicePlan(args: { image: string; config: CollectorCon
       { name: "otlp-grpc", internal: COLLECTOR_PORTS.otlpGrpc },
       { name: "otlp-http", internal: COLLECTOR_PORTS.otlpHttp },
     ],
-    volumes: config.queueDirectory ? [{ name: "queue", containerPath: COLLECTOR_DATA_DIR, ownerUid: COLLECTOR_UID }] : [],
+    volumes: config.queueDirectory ? [{ name: "queue", containerPath: COLLECTOR_DATA_DIR, ownerUid: NON_ROOT_UID }] : [],
     hostMounts: config.dockerLogs ? [{ hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers" }] : [],
     files: [{ path: COLLECTOR_CONFIG_PATH, content: renderCollectorYaml(config, args.extras) }],
     secretFiles: collectorSecretFiles(config.exporters, args.extras),

@@ -1,7 +1,9 @@
 import type { Settings } from "../settings";
 import { toYaml } from "./serialize";
 import { httpHealthcheck } from "./backends/contract";
-import type { DatasourcePlan, FilePlan, ServicePlan } from "./types";
+import type { Secret } from "../settings";
+import { SECRET_NAMES } from "../settings/names";
+import type { DatasourcePlan, FilePlan, SecretSource, ServicePlan } from "./types";
 
 export const GRAFANA_PROVISIONING = "/etc/grafana/provisioning";
 /** Dashboards live outside the data volume: uploads there are re-done on every container change. */
@@ -94,8 +96,10 @@ export interface GrafanaPlanInput {
   dashboards: { path: string; json: string }[];
   /** Alerting provisioning YAML (rules, contact point, policy). */
   alerting: string;
-  /** The contact point's URL is a secret file. */
-  contactPointUrl: boolean;
+  /** The admin password: from config, or generated. */
+  adminPassword: SecretSource;
+  /** The contact point's URL (webhook / Slack): a secret file. */
+  contactPointUrl?: Secret;
 }
 
 export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
@@ -119,8 +123,8 @@ export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
     hostMounts: [],
     files,
     secretFiles: [
-      { path: GRAFANA_ADMIN_PASSWORD_FILE, secret: "adminPassword" },
-      ...(input.contactPointUrl ? [{ path: CONTACT_POINT_URL_FILE, secret: "contactPointUrl" }] : []),
+      { path: GRAFANA_ADMIN_PASSWORD_FILE, secret: SECRET_NAMES.grafanaAdminPassword, value: input.adminPassword },
+      ...(input.contactPointUrl ? [{ path: CONTACT_POINT_URL_FILE, secret: SECRET_NAMES.contactPointUrl, value: input.contactPointUrl }] : []),
     ],
     healthcheck: httpHealthcheck(GRAFANA_PORT, "/api/health"),
     route: { subdomain: "grafana", port: GRAFANA_PORT, protectWithBasicAuth: false },

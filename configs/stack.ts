@@ -1,10 +1,11 @@
 import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
 import { GRAFANA_PLUGINS, Settings, TIERS } from "../settings";
+import { STACK_LABEL } from "../settings/names";
 import { BackendAddressing, BackendPlans, LOGS_BACKENDS, METRICS_BACKENDS, planBackends, TRACES_BACKENDS } from "./backends";
 import { CollectorConfigInput, collectorInputFromSettings, collectorServicePlan, extraExporterPlans } from "./collector";
 import { CONTACT_POINT_URL_FILE, GRAFANA_PORT, grafanaEnv, grafanaServicePlan } from "./grafana";
-import { publicUrl, RoutingInput, TraefikStaticInput, traefikServicePlan } from "./traefik";
-import { DATASOURCE_UIDS, RoutePlan, ServicePlan } from "./types";
+import { basicAuthUsersLabel, publicUrl, routerLabels, RoutingInput, traefikDashboardLabels, TraefikStaticInput, traefikServicePlan } from "./traefik";
+import { DATASOURCE_UIDS, GeneratedSecret, RoutePlan, SecretSource, ServicePlan, ServiceWiring } from "./types";
 
 /** Everything the stack deploys, decided as data from settings. The component only creates it. */
 export interface StackPlan {
@@ -23,7 +24,32 @@ export interface StackPlan {
   services: ServicePlan[];
   /** Public URLs of the UIs (through Traefik), or undefined when not routed. */
   urls: { grafana?: string; traces?: string; metrics?: string; logs?: string };
+  /** The stack's Docker network. */
+  network: { name: string; driver: "bridge"; subnet?: string; labels: Record<string, string> };
+  /** What every container shares: name prefix and stack label value, and the host address ports bind to. */
+  common: { environment: string; bindAddress: string };
+  /** busybox, run once per data volume that a non-root image mounts. */
+  initImage: string;
+  /** Per role (ServicePlan.role): published ports, labels, extra networks. */
+  wiring: Record<string, ServiceWiring>;
+  /**
+   * Basic auth in front of the UIs without a login of their own: one generated password, whose
+   * bcrypt users list (`<user>:<hash>`) is the value of `usersLabel` on every protected container.
+   */
+  basicAuth?: { user: string; password: GeneratedSecret; usersLabel: string };
+  /** Stack outputs that are plain data (URLs above; passwords are SecretSources). */
+  outputs: {
+    otlpGrpcEndpoint?: string;
+    otlpHttpEndpoint?: string;
+    grafanaAdminUser: string;
+    grafanaAdminPassword: SecretSource;
+  };
 }
+
+/** Generated when config sets none; exported as a secret output. */
+const GRAFANA_ADMIN_PASSWORD: GeneratedSecret = { generate: { name: "grafana-admin-password", length: 32 } };
+const BASIC_AUTH_PASSWORD: GeneratedSecret = { generate: { name: "basic-auth-password", length: 24 } };
+const BASIC_AUTH_USER = "admin";
 
 export interface StackPlanOptions {
   /** Dashboards the user dropped into dashboards/custom (path relative to that folder → JSON). */
@@ -90,6 +116,8 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
   const alerting = renderAlerting(inputs.alerts);
   const plugins = backends.logs?.plan.datasource.type === "victoriametrics-logs-datasource" ? [GRAFANA_PLUGINS.victorialogs] : [];
 
+  const adminPassword: SecretSource = settings.grafana.adminPassword ?? GRAFANA_ADMIN_PASSWORD;
+  const contact = settings.alerting.contactPoint;
   const grafana = grafanaServicePlan({
     image: settings.images.grafana,
     memoryMb: tier.memoryMb.grafana,
@@ -108,7 +136,8 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       ...(options.userDashboards ?? []).map((d) => ({ path: `custom/${d.path}`, json: d.json })),
     ],
     alerting,
-    contactPointUrl: inputs.alerts.contactPoint.kind === "webhook" || inputs.alerts.contactPoint.kind === "slack",
+    adminPassword,
+    contactPointUrl: contact.kind === "webhook" || contact.kind === "slack" ? contact.url : undefined,
   });
   const traefikConfig: TraefikStaticInput | undefined =
     settings.traefik.mode === "managed" && routing
@@ -118,10 +147,47 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
           dashboard: settings.traefik.dashboard,
         }
       : undefined;
+  const tls = settings.traefik.tls;
   const traefik = traefikConfig
-    ? traefikServicePlan({ image: settings.images.traefik, memoryMb: tier.memoryMb.traefik, config: traefikConfig })
+    ? traefikServicePlan({
+        image: settings.images.traefik,
+        memoryMb: tier.memoryMb.traefik,
+        config: traefikConfig,
+        tlsFiles: tls.mode === "files" ? { certificate: tls.certificate, key: tls.key } : undefined,
+      })
     : undefined;
   const collectorPlan = collectorServicePlan({ image: settings.images.collector, config: collector, extras: settings.exporters });
+
+  const { ports, bindAddress } = settings.exposure;
+  const basicAuth = routing && settings.traefik.basicAuth
+    ? { user: BASIC_AUTH_USER, password: BASIC_AUTH_PASSWORD, usersLabel: basicAuthUsersLabel(settings.environment) }
+    : undefined;
+  const externalNetworks = settings.traefik.mode === "external" ? [settings.traefik.network!] : [];
+  const routed = (service: ServicePlan): ServiceWiring => ({
+    publish: {},
+    labels: routing && service.route ? routerLabels(routing, service.role, service.route, settings.traefik.basicAuth) : {},
+    basicAuthUsers: basicAuth !== undefined && service.route?.protectWithBasicAuth === true,
+    extraNetworks: service.route ? externalNetworks : [],
+  });
+  const published = (entries: Record<string, number | undefined>) =>
+    Object.fromEntries(Object.entries(entries).filter((e): e is [string, number] => e[1] !== undefined));
+  const wiring: Record<string, ServiceWiring> = {
+    ...Object.fromEntries(chosen.map((c) => [c.plan.service.role, routed(c.plan.service)])),
+    [collectorPlan.role]: { ...routed(collectorPlan), publish: published({ "otlp-grpc": ports.otlpGrpc, "otlp-http": ports.otlpHttp }) },
+    [grafana.role]: routed(grafana),
+    ...(traefik && routing
+      ? {
+          [traefik.role]: {
+            publish: published({ http: ports.http, https: ports.https }),
+            // The dashboard route needs basic auth (the schema insists), so it is labelled only with it.
+            labels: settings.traefik.dashboard && basicAuth ? traefikDashboardLabels(routing) : {},
+            basicAuthUsers: settings.traefik.dashboard && basicAuth !== undefined,
+            extraNetworks: [],
+          },
+        }
+      : {}),
+  };
+  const endpoint = (port: number | undefined, scheme: string) => (port === undefined ? undefined : `${scheme}${bindAddress}:${port}`);
 
   return {
     networkName,
@@ -138,6 +204,17 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       traces: urlOf(backends.traces.plan.service.route),
       metrics: urlOf(backends.metrics.plan.service.route),
       logs: urlOf(backends.logs?.plan.service.route),
+    },
+    network: { name: networkName, driver: "bridge", subnet: settings.network.subnet, labels: { [STACK_LABEL]: settings.environment } },
+    common: { environment: settings.environment, bindAddress },
+    initImage: settings.images.init,
+    wiring,
+    basicAuth,
+    outputs: {
+      otlpGrpcEndpoint: endpoint(ports.otlpGrpc, ""),
+      otlpHttpEndpoint: endpoint(ports.otlpHttp, "http://"),
+      grafanaAdminUser: settings.grafana.adminUser,
+      grafanaAdminPassword: adminPassword,
     },
   };
 }

@@ -1,5 +1,7 @@
 import { httpHealthcheck } from "./backends/contract";
 import { toYaml } from "./serialize";
+import type { Secret } from "../settings";
+import { SECRET_NAMES, STACK_LABEL } from "../settings/names";
 import type { RoutePlan, ServicePlan } from "./types";
 
 export const TRAEFIK_STATIC_PATH = "/etc/traefik/traefik.yml";
@@ -31,8 +33,16 @@ export function publicUrl(route: Pick<RoutePlan, "subdomain">, input: Pick<Routi
   return `${input.tls === "none" ? "http" : "https"}://${hostFor(route, input.domain)}`;
 }
 
-/** Docker labels that make Traefik route `<subdomain>.<domain>` to this container. */
-export function routerLabels(input: RoutingInput, role: string, route: RoutePlan, basicAuth: boolean): Record<string, string> {
+/**
+ * Docker labels that make Traefik route `<subdomain>.<domain>` to this container, or (a route
+ * without a port) to one of Traefik's internal services.
+ */
+export function routerLabels(
+  input: RoutingInput,
+  role: string,
+  route: Omit<RoutePlan, "port"> & ({ port: number } | { internalService: string }),
+  basicAuth: boolean,
+): Record<string, string> {
   const router = routerName(input.environment, role);
   const prefix = `traefik.http.routers.${router}`;
   const labels: Record<string, string> = {
@@ -40,13 +50,19 @@ export function routerLabels(input: RoutingInput, role: string, route: RoutePlan
     "traefik.docker.network": input.network,
     [`${prefix}.rule`]: `Host(\`${hostFor(route, input.domain)}\`)`,
     [`${prefix}.entrypoints`]: input.tls === "none" ? "web" : "websecure",
-    [`${prefix}.service`]: router,
-    [`traefik.http.services.${router}.loadbalancer.server.port`]: String(route.port),
+    ...("port" in route
+      ? { [`${prefix}.service`]: router, [`traefik.http.services.${router}.loadbalancer.server.port`]: String(route.port) }
+      : { [`${prefix}.service`]: route.internalService }),
   };
   if (input.tls !== "none") labels[`${prefix}.tls`] = "true";
   if (input.tls === "acme") labels[`${prefix}.tls.certresolver`] = CERT_RESOLVER;
   if (route.protectWithBasicAuth && basicAuth) labels[`${prefix}.middlewares`] = `${basicAuthMiddleware(input.environment)}@docker`;
   return labels;
+}
+
+/** Traefik's own dashboard at traefik.<domain> (its `api@internal` service), only ever behind basic auth. */
+export function traefikDashboardLabels(input: RoutingInput): Record<string, string> {
+  return routerLabels(input, "traefik", { subdomain: "traefik", internalService: "api@internal", protectWithBasicAuth: true }, true);
 }
 
 export interface TraefikStaticInput extends RoutingInput {
@@ -83,7 +99,7 @@ export function renderTraefikStatic(input: TraefikStaticInput): string {
         exposedByDefault: false,
         network: input.network,
         // Only containers of this stack, even if others on the host carry traefik labels.
-        constraints: `Label(\`obs.stack\`, \`${input.environment}\`)`,
+        constraints: `Label(\`${STACK_LABEL}\`, \`${input.environment}\`)`,
       },
       ...(input.tls === "files" ? { file: { filename: TRAEFIK_DYNAMIC_TLS_PATH, watch: false } } : {}),
     },
@@ -110,7 +126,14 @@ export function renderTraefikTlsDynamic(): string {
   });
 }
 
-export function traefikServicePlan(input: { image: string; memoryMb: number; config: TraefikStaticInput }): ServicePlan {
+export function traefikServicePlan(input: {
+  image: string;
+  memoryMb: number;
+  config: TraefikStaticInput;
+  /** files mode: the certificate and key from config. */
+  tlsFiles?: { certificate: Secret; key: Secret };
+}): ServicePlan {
+  if ((input.config.tls === "files") !== (input.tlsFiles !== undefined)) throw new Error("TLS files are given exactly in files mode");
   const { config } = input;
   return {
     role: "traefik",
@@ -131,10 +154,10 @@ export function traefikServicePlan(input: { image: string; memoryMb: number; con
       ...(config.tls === "files" ? [{ path: TRAEFIK_DYNAMIC_TLS_PATH, content: renderTraefikTlsDynamic() }] : []),
     ],
     secretFiles:
-      config.tls === "files"
+      input.tlsFiles
         ? [
-            { path: TRAEFIK_CERT_PATH, secret: "tlsCertificate" },
-            { path: TRAEFIK_KEY_PATH, secret: "tlsKey" },
+            { path: TRAEFIK_CERT_PATH, secret: SECRET_NAMES.tlsCertificate, value: input.tlsFiles.certificate },
+            { path: TRAEFIK_KEY_PATH, secret: SECRET_NAMES.tlsKey, value: input.tlsFiles.key },
           ]
         : [],
     // Binds :80/:443 as root inside the container; needs nothing else.

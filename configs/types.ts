@@ -2,6 +2,7 @@
  * The plain-data contract between pure renderers and the thin Pulumi components.
  * Nothing here knows about Pulumi: a ServicePlan is what a container should be, as data.
  */
+import { Secret } from "../settings/secret";
 
 export type Signal = "metrics" | "traces" | "logs";
 
@@ -28,10 +29,23 @@ export interface FilePlan {
   content: string;
 }
 
-/** A file whose content is a secret: the component fills it from a Pulumi secret named `secret`. */
+/**
+ * A secret the stack component generates (a random password, named `${stack}-<name>`) because
+ * config did not set one. The same name always means the same value.
+ */
+export interface GeneratedSecret {
+  generate: { name: string; length: number };
+}
+
+/** Where a secret value comes from: stack config (wrapped) or generated at deploy time. */
+export type SecretSource = Secret | GeneratedSecret;
+
+/** A file whose content is a secret: the component uploads `value` as a Pulumi secret. */
 export interface SecretFilePlan {
   path: string;
+  /** Stable name of the secret (messages, tests). */
   secret: string;
+  value: SecretSource;
 }
 
 export interface HealthcheckPlan {
@@ -102,6 +116,18 @@ export interface DatasourcePlan {
   isDefault: boolean;
   editable: false;
   jsonData: Record<string, unknown>;
+}
+
+/** How the stack component wires one container beyond its ServicePlan: all decided as data. */
+export interface ServiceWiring {
+  /** Host ports to publish, by the plan's port name (bound to the stack's bind address). */
+  publish: Record<string, number>;
+  /** Docker labels beyond the stack label (Traefik routing). */
+  labels: Record<string, string>;
+  /** Also label it with the basic-auth users list (a secret the component derives; see StackPlan.basicAuth). */
+  basicAuthUsers: boolean;
+  /** Networks beyond the stack's own (an external Traefik's). */
+  extraNetworks: string[];
 }
 
 /** Stable datasource uids: links between signals never depend on which backend was picked. */

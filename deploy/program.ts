@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ObservabilityStack, StackOutputs } from "../components/stack";
+import { planStack } from "../configs/stack";
 import { readUserDashboards } from "../dashboards/custom";
 import { ConfigError, decodeConfigValue, parseSettings } from "../settings";
 
@@ -43,9 +44,7 @@ export function defineStack(): StackOutputs {
     if (error instanceof ConfigError) throw Object.assign(new pulumi.RunError(error.message), { name: error.name, problems: error.problems });
     throw error;
   }
-  const stack = new ObservabilityStack(settings.environment, {
-    settings,
-    userDashboards: readUserDashboards(path.join(REPO_ROOT, "dashboards", "custom")),
-  });
+  const plan = planStack(settings, { userDashboards: readUserDashboards(path.join(REPO_ROOT, "dashboards", "custom")) });
+  const stack = new ObservabilityStack(settings.environment, { plan });
   return stack.outputs;
 }

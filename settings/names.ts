@@ -1,0 +1,32 @@
+/**
+ * Names and constants more than one layer needs: the one place each is written. Plain values, no
+ * imports, so every module (settings, configs, dashboards, components) may read it.
+ */
+
+/** Docker label on every resource of a stack; Traefik's provider constraint matches on it. */
+export const STACK_LABEL = "obs.stack";
+
+/**
+ * The non-root uid the collector, Jaeger, Tempo and Loki images run as: a named volume they write
+ * is handed to it first (a one-shot init container).
+ */
+export const NON_ROOT_UID = 10001;
+
+/** The collector's scrape job for its own metrics; `up{job=…}` and the stack dashboard match it. */
+export const COLLECTOR_SCRAPE_JOB = "otel-collector";
+
+/** Environment name: container/network prefix, Traefik router prefix, `deployment.environment`. */
+export const ENVIRONMENT_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+
+/** Application (service.name): it prefixes Prometheus metric names and Grafana uids, so no `-`. */
+export const APP_NAME_PATTERN = /^[a-z][a-z0-9_]{0,40}$/;
+
+/** Names of the secret values a component fills secret files (and secret outputs) from. */
+export const SECRET_NAMES = {
+  grafanaAdminPassword: "adminPassword",
+  contactPointUrl: "contactPointUrl",
+  tlsCertificate: "tlsCertificate",
+  tlsKey: "tlsKey",
+  /** An extra exporter's header value or basic-auth password (`exporters.<name>.<key>`). */
+  exporter: (exporter: string, key: string) => `exporters.${exporter}.${key}`,
+} as const;
