@@ -12,6 +12,7 @@
  * Seed 001's "Available Metrics" table was the first source. Where the application differs, the
  * application wins and the entry says so in `seed` (see also SEED_ONLY for names it never emits).
  */
+import { APP_NAME_PATTERN } from "../settings/names";
 import { InstrumentKind, prometheusName } from "./naming";
 
 /**
@@ -198,9 +199,7 @@ export interface Catalog {
   list: readonly CatalogMetric[];
 }
 
-/** App names become the OTel prefix, a Prometheus name prefix and part of Grafana uids. */
-export const APP_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
-
+/** App names become the OTel prefix, a Prometheus name prefix and part of Grafana uids (APP_NAME_PATTERN). */
 export function catalogFor(appName: string): Catalog {
   if (!APP_NAME_PATTERN.test(appName)) {
     throw new Error(`catalogFor: appName ${JSON.stringify(appName)} must match ${APP_NAME_PATTERN}`);

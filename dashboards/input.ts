@@ -3,12 +3,10 @@
  * renderAlerting). Types are inferred from the schemas: one source of truth for each shape.
  */
 import { z } from "zod";
-import { APP_NAME_PATTERN } from "./catalog";
+import { alertThresholds, appNameSchema as appName, environmentSchema, metricsBackendKind as metricsBackend, tracesBackendKind as tracesBackend } from "../settings/schema";
 
-const appName = z.string().regex(APP_NAME_PATTERN, { error: `must match ${APP_NAME_PATTERN} (it prefixes metric names and uids)` });
+// Names, backends and thresholds use the settings schema's own rules: one source for each.
 const datasourceUid = z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, { error: "must be a Grafana uid (1-40 of a-z A-Z 0-9 _ -)" });
-const metricsBackend = z.enum(["victoriametrics", "prometheus"]);
-const tracesBackend = z.enum(["jaeger", "tempo"]);
 
 export const dashboardInputSchema = z.strictObject({
   appName,
@@ -34,21 +32,13 @@ const contactPoint = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("email"), addresses: z.array(z.email().refine((a) => !a.includes(";"))).min(1) }),
 ]);
 
-const perSecond = z.number().nonnegative().finite();
-
 export const alertInputSchema = z.strictObject({
   appName,
-  environment: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, { error: "must be a lower-case name (a-z, 0-9, -), at most 20 characters" }),
+  environment: environmentSchema,
   metricsUid: datasourceUid,
   metricsBackend,
   tracesBackend,
-  thresholds: z.strictObject({
-    http5xxPerSecond: perSecond,
-    memoryGrowthBytesPerSecond: z.number().positive().finite(),
-    websocketAuthFailuresPerSecond: perSecond,
-    taskFailuresPerSecond: perSecond,
-    queueFillRatio: z.number().gt(0).lte(1),
-  }),
+  thresholds: alertThresholds,
   contactPoint,
 });
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_IMAGES, ImageRole } from "./images";
 import { Secret } from "./secret";
+import { APP_NAME_PATTERN, ENVIRONMENT_PATTERN } from "./names";
 import { TIER_NAMES } from "./tiers";
 
 /**
@@ -67,6 +68,7 @@ const imagesShape = Object.fromEntries(
   (Object.keys(DEFAULT_IMAGES) as ImageRole[]).map((role) => [role, pinnedImage.default(DEFAULT_IMAGES[role])]),
 ) as { [K in ImageRole]: z.ZodDefault<typeof pinnedImage> };
 
+
 const duration = z.string().regex(/^[1-9][0-9]*(ms|s|m|h)$/, { error: 'must be a duration like "5s", "500ms", "1m"' });
 
 const extraExporter = z
@@ -92,18 +94,38 @@ const extraExporter = z
     }
   });
 
+/** The schema pieces the dashboards package validates its own input with: one rule each. */
+export const environmentSchema = z.string().regex(ENVIRONMENT_PATTERN, {
+  error: "must start with a letter, use a-z, 0-9, '-' and be at most 20 characters",
+});
+export const appNameSchema = z.string().regex(APP_NAME_PATTERN, { error: "must be a lower-case identifier (a-z, 0-9, _)" });
+
+/** Backend kinds per signal: the schema's enums, and what every other module's types derive from. */
+export const metricsBackendKind = z.enum(["victoriametrics", "prometheus"]);
+export const tracesBackendKind = z.enum(["jaeger", "tempo"]);
+
+/** What pages, with the seed's thresholds as defaults; the alert renderer takes exactly this shape. */
+export const alertThresholds = z.strictObject({
+  /** HTTP 5xx responses per second (seed: rate(..{status="500"}[5m]) > 0.1). */
+  http5xxPerSecond: z.number().nonnegative().finite().default(0.1),
+  /** RSS growth in bytes per second over 30 m (seed: deriv(...[30m]) > 1e6). */
+  memoryGrowthBytesPerSecond: z.number().positive().finite().default(1_000_000),
+  websocketAuthFailuresPerSecond: z.number().nonnegative().finite().default(1),
+  taskFailuresPerSecond: z.number().nonnegative().finite().default(0.5),
+  /** Exporter queue fill ratio that pages (1 would never fire: a full queue already drops data). */
+  queueFillRatio: z.number().gt(0).lt(1).default(0.8),
+});
+
 export const settingsSchema = z
   .strictObject({
     /** Environment name: container/network prefix and the `deployment.environment` attribute. */
-    environment: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, {
-      error: "must start with a letter, use a-z, 0-9, '-' and be at most 20 characters",
-    }),
+    environment: environmentSchema,
     /** Size tier: memory limits and queue/batch sizes (settings/tiers.ts). */
-    tier: z.enum(TIER_NAMES as [string, ...string[]]).default("small") as z.ZodDefault<z.ZodEnum<{ small: "small"; medium: "medium"; large: "large" }>>,
+    tier: z.enum(TIER_NAMES).default("small"),
     /** Base domain; UIs are served at grafana.<domain>, jaeger.<domain>, vm.<domain>, … */
     domain: domain.default("ddev.site"),
     /** Application (service.name) the Scotty dashboard and alerts are about. */
-    appName: z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, { error: "must be a lower-case identifier (a-z, 0-9, _)" }).default("scotty"),
+    appName: appNameSchema.default("scotty"),
     network: z
       .strictObject({
         /** @default obs-<environment> */
@@ -111,24 +133,24 @@ export const settingsSchema = z
         /** Optional fixed subnet; Docker picks one when unset. */
         subnet: cidr.optional(),
       })
-      .default({}),
-    images: z.strictObject(imagesShape).default(() => ({ ...DEFAULT_IMAGES })),
+      .prefault({}),
+    images: z.strictObject(imagesShape).prefault({}),
     metrics: z
       .strictObject({
-        backend: z.enum(["victoriametrics", "prometheus"]).default("victoriametrics"),
+        backend: metricsBackendKind.default("victoriametrics"),
         retention: retention("metrics.retention").default("30d"),
         /** Disk cap in GB where the backend supports one (Prometheus `retention.size`). */
         maxDiskGb: z.number().positive().optional(),
       })
-      .default({ backend: "victoriametrics", retention: "30d" }),
+      .prefault({}),
     traces: z
       .strictObject({
-        backend: z.enum(["jaeger", "tempo"]).default("jaeger"),
+        backend: tracesBackendKind.default("jaeger"),
         retention: retention("traces.retention").default("72h"),
         /** Jaeger storage: `badger` keeps traces on a volume for `retention`; `memory` is bounded by the tier's maxTraces. */
         storage: z.enum(["badger", "memory"]).default("badger"),
       })
-      .default({ backend: "jaeger", retention: "72h", storage: "badger" }),
+      .prefault({}),
     logs: z
       .strictObject({
         backend: z.enum(["none", "victorialogs", "loki"]).default("none"),
@@ -137,7 +159,7 @@ export const settingsSchema = z
         /** Also ship the Docker containers' own log files (filelog receiver on the host's container logs). */
         dockerLogs: z.boolean().default(false),
       })
-      .default({ backend: "none", retention: "7d", dockerLogs: false }),
+      .prefault({}),
     collector: z
       .strictObject({
         /** Persist the exporters' queues on a volume so a restart or crash loses nothing acknowledged. */
@@ -147,7 +169,7 @@ export const settingsSchema = z
         /** Also print every item with the debug exporter (noisy; for debugging). */
         debug: z.boolean().default(false),
       })
-      .default({ persistentQueue: true, retryMaxElapsed: "10m", debug: false }),
+      .prefault({}),
     /** Additional destinations (seed 001 "multi-backend export"). */
     exporters: z.array(extraExporter).default([]),
     grafana: z
@@ -156,7 +178,7 @@ export const settingsSchema = z
         /** @default generated with @pulumi/random (32 characters) and exported as a secret */
         adminPassword: secret.optional(),
       })
-      .default({ adminUser: "admin" }),
+      .prefault({}),
     alerting: z
       .strictObject({
         contactPoint: z
@@ -167,35 +189,9 @@ export const settingsSchema = z
             z.strictObject({ kind: z.literal("email"), addresses: z.array(z.email()).min(1) }),
           ])
           .default({ kind: "none" }),
-        thresholds: z
-          .strictObject({
-            /** HTTP 5xx responses per second (seed: rate(..{status="500"}[5m]) > 0.1). */
-            http5xxPerSecond: z.number().nonnegative().default(0.1),
-            /** RSS growth in bytes per second over 30 m (seed: deriv(...[30m]) > 1e6). */
-            memoryGrowthBytesPerSecond: z.number().positive().default(1_000_000),
-            websocketAuthFailuresPerSecond: z.number().nonnegative().default(1),
-            taskFailuresPerSecond: z.number().nonnegative().default(0.5),
-            /** Exporter queue fill ratio that pages. */
-            queueFillRatio: z.number().gt(0).lt(1).default(0.8),
-          })
-          .default({
-            http5xxPerSecond: 0.1,
-            memoryGrowthBytesPerSecond: 1_000_000,
-            websocketAuthFailuresPerSecond: 1,
-            taskFailuresPerSecond: 0.5,
-            queueFillRatio: 0.8,
-          }),
+        thresholds: alertThresholds.prefault({}),
       })
-      .default(() => ({
-        contactPoint: { kind: "none" as const },
-        thresholds: {
-          http5xxPerSecond: 0.1,
-          memoryGrowthBytesPerSecond: 1_000_000,
-          websocketAuthFailuresPerSecond: 1,
-          taskFailuresPerSecond: 0.5,
-          queueFillRatio: 0.8,
-        },
-      })),
+      .prefault({}),
     exposure: z
       .strictObject({
         /** Host address published ports bind to. dev: 127.0.0.1 (nothing reachable from the LAN). */
@@ -210,7 +206,7 @@ export const settingsSchema = z
           })
           .default({ otlpGrpc: 4317, otlpHttp: 4318, http: 80 }),
       })
-      .default({ bindAddress: "127.0.0.1", ports: { otlpGrpc: 4317, otlpHttp: 4318, http: 80 } }),
+      .prefault({}),
     traefik: z
       .strictObject({
         /**
@@ -232,7 +228,7 @@ export const settingsSchema = z
         /** Traefik's own dashboard (routed at traefik.<domain>, always behind basic auth). */
         dashboard: z.boolean().default(false),
       })
-      .default({ mode: "managed", tls: { mode: "none" }, basicAuth: false, dashboard: false }),
+      .prefault({}),
   })
   .superRefine((s, ctx) => {
     // Cross-field rules: each names the key to change and what would be accepted.

@@ -67,4 +67,4 @@ export const TIERS = {
 export type TierName = keyof typeof TIERS;
 export type Tier = (typeof TIERS)[TierName];
 export type ServiceRole = keyof Tier["memoryMb"];
-export const TIER_NAMES = Object.keys(TIERS) as TierName[];
+export const TIER_NAMES = Object.keys(TIERS) as [TierName, ...TierName[]];
