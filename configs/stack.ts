@@ -1,5 +1,5 @@
 import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
-import { GRAFANA_PLUGINS, Settings, TIERS } from "../settings";
+import { Settings, TIERS } from "../settings";
 import { STACK_LABEL } from "../settings/names";
 import { BackendAddressing, BackendPlans, LOGS_BACKENDS, METRICS_BACKENDS, planBackends, TRACES_BACKENDS } from "./backends";
 import { CollectorConfigInput, collectorInputFromSettings, collectorServicePlan, extraExporterPlans } from "./collector";
@@ -114,7 +114,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
 
   const inputs = rendererInputs(settings, backends.logs !== undefined);
   const alerting = renderAlerting(inputs.alerts);
-  const plugins = backends.logs?.plan.datasource.type === "victoriametrics-logs-datasource" ? [GRAFANA_PLUGINS.victorialogs] : [];
+  const plugins = chosen.flatMap((c) => c.backend.grafanaPlugins);
 
   const adminPassword: SecretSource = settings.grafana.adminPassword ?? GRAFANA_ADMIN_PASSWORD;
   const contact = settings.alerting.contactPoint;

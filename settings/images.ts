@@ -26,10 +26,5 @@ export const DEFAULT_IMAGES = {
 
 export type ImageRole = keyof typeof DEFAULT_IMAGES;
 
-/** Grafana plugins installed at start (GF_PLUGINS_PREINSTALL), pinned. */
-export const GRAFANA_PLUGINS = {
-  victorialogs: "victoriametrics-logs-datasource@0.21.0",
-} as const;
-
 /** Collector version the renderer targets: component type names depend on it (REFERENCE.md). */
 export const COLLECTOR_VERSION = "0.160.0";

@@ -42,6 +42,8 @@ export interface Backend<K extends string = string> {
   /** DNS alias / role; also the default host. */
   role: string;
   defaultPorts: Record<string, number>;
+  /** Grafana plugins its datasource needs (GF_PLUGINS_PREINSTALL), pinned; none for core datasources. */
+  grafanaPlugins: readonly string[];
   plan(ctx: BackendContext): BackendPlan;
 }
 

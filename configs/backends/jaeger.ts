@@ -1,11 +1,11 @@
 import { SCRAPE_JOBS } from "../../dashboards";
 import { retentionHours } from "../../settings";
+import { NON_ROOT_UID } from "../../settings/names";
 import { grafanaLiteral, toYaml } from "../serialize";
 import { DATASOURCE_UIDS, DatasourcePlan, ExporterPlan } from "../types";
 import { Backend, BackendContext, goHours, httpHealthcheck, portsOf } from "./contract";
 
 export const JAEGER_CONFIG_PATH = "/etc/jaeger/config.yaml";
-const JAEGER_UID = 10001;
 
 /**
  * Jaeger v2 (collector-based; v1 all-in-one is end-of-life). Takes OTLP from our collector.
@@ -18,6 +18,7 @@ export const jaeger: Backend<"jaeger"> = {
   signal: "traces",
   role: "jaeger",
   defaultPorts: { query: 16686, "query-grpc": 16685, "otlp-grpc": 4317, "otlp-http": 4318, health: 13133, metrics: 8888 },
+  grafanaPlugins: [],
   plan(ctx) {
     const ports = portsOf(this, ctx);
     const badger = ctx.settings.traces.storage === "badger";
@@ -29,7 +30,7 @@ export const jaeger: Backend<"jaeger"> = {
         env: {},
         memoryMb: ctx.tier.memoryMb.jaeger,
         ports: [{ name: "query", internal: ports.query! }],
-        volumes: badger ? [{ name: "data", containerPath: "/badger", ownerUid: JAEGER_UID }] : [],
+        volumes: badger ? [{ name: "data", containerPath: "/badger", ownerUid: NON_ROOT_UID }] : [],
         hostMounts: [],
         files: [{ path: JAEGER_CONFIG_PATH, content: renderJaegerConfig(jaegerConfigInput(ctx, ports)) }],
         secretFiles: [],

@@ -1,4 +1,5 @@
 import { retentionHours } from "../../settings";
+import { NON_ROOT_UID } from "../../settings/names";
 import { toYaml } from "../serialize";
 import { Backend, goHours, portsOf } from "./contract";
 import { logsDatasource } from "./logs-datasource";
@@ -16,6 +17,7 @@ export const loki: Backend<"loki"> = {
   signal: "logs",
   role: "loki",
   defaultPorts: { http: 3100, grpc: 9096 },
+  grafanaPlugins: [],
   plan(ctx) {
     const ports = portsOf(this, ctx);
     const base = `http://${ctx.host}:${ports.http}`;
@@ -27,7 +29,7 @@ export const loki: Backend<"loki"> = {
         env: {},
         memoryMb: ctx.tier.memoryMb.loki,
         ports: [{ name: "http", internal: ports.http! }],
-        volumes: [{ name: "data", containerPath: "/loki", ownerUid: 10001 }],
+        volumes: [{ name: "data", containerPath: "/loki", ownerUid: NON_ROOT_UID }],
         hostMounts: [],
         files: [
           {

@@ -15,6 +15,7 @@ export const prometheus: Backend<"prometheus"> = {
   signal: "metrics",
   role: "prometheus",
   defaultPorts: { http: 9090 },
+  grafanaPlugins: [],
   plan(ctx) {
     const ports = portsOf(this, ctx);
     return {

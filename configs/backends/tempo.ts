@@ -1,5 +1,6 @@
 import { SCRAPE_JOBS } from "../../dashboards";
 import { retentionHours } from "../../settings";
+import { NON_ROOT_UID } from "../../settings/names";
 import { toYaml } from "../serialize";
 import { DATASOURCE_UIDS } from "../types";
 import { Backend, goHours, portsOf } from "./contract";
@@ -19,6 +20,7 @@ export const tempo: Backend<"tempo"> = {
   signal: "traces",
   role: "tempo",
   defaultPorts: { http: 3200, grpc: 9095, "otlp-grpc": 4317, "otlp-http": 4318 },
+  grafanaPlugins: [],
   plan(ctx) {
     const ports = portsOf(this, ctx);
     const url = `http://${ctx.host}:${ports.http}`;
@@ -30,7 +32,7 @@ export const tempo: Backend<"tempo"> = {
         env: {},
         memoryMb: ctx.tier.memoryMb.tempo,
         ports: [{ name: "http", internal: ports.http! }],
-        volumes: [{ name: "data", containerPath: "/var/tempo", ownerUid: 10001 }],
+        volumes: [{ name: "data", containerPath: "/var/tempo", ownerUid: NON_ROOT_UID }],
         hostMounts: [],
         files: [
           {

@@ -8,6 +8,7 @@ export const victoriaLogs: Backend<"victorialogs"> = {
   signal: "logs",
   role: "victorialogs",
   defaultPorts: { http: 9428 },
+  grafanaPlugins: ["victoriametrics-logs-datasource@0.21.0"],
   plan(ctx) {
     const ports = portsOf(this, ctx);
     const base = `http://${ctx.host}:${ports.http}`;

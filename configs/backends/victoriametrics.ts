@@ -13,6 +13,7 @@ export const victoriaMetrics: Backend<"victoriametrics"> = {
   signal: "metrics",
   role: "victoriametrics",
   defaultPorts: { http: 8428 },
+  grafanaPlugins: [],
   plan(ctx) {
     const ports = portsOf(this, ctx);
     const memoryMb = ctx.tier.memoryMb.victoriametrics;
