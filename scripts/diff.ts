@@ -19,7 +19,8 @@ import * as path from "node:path";
 import type * as StackModule from "../configs/stack";
 import type * as CustomDashboardsModule from "../dashboards/custom";
 import type * as SettingsModule from "../settings";
-import { diffReport, stackFileRawConfig, StackRendering } from "./plan-summary";
+import { parseStackFile } from "../settings/stack-file";
+import { diffReport, StackRendering } from "./plan-summary";
 
 const USAGE = "usage: npm run diff -- <stack> [--base <git-ref>]";
 
@@ -42,7 +43,7 @@ function tryGit(cwd: string, args: string[]): string | undefined {
 export function renderAt(root: string, stack: string): StackRendering | undefined {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) return undefined;
-  const raw = stackFileRawConfig(fs.readFileSync(file, "utf8"));
+  const raw = parseStackFile(fs.readFileSync(file, "utf8"));
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the tree's own modules, chosen at run time
   const { parseSettings } = require(path.join(root, "settings")) as typeof SettingsModule;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- idem

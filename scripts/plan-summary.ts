@@ -9,26 +9,18 @@ import * as yaml from "js-yaml";
 import type { StackPlan } from "../configs/stack";
 import type { ServicePlan } from "../configs/types";
 import type { Settings } from "../settings";
+import { parseStackFile, SECRET_STAND_IN } from "../settings/stack-file";
 
 /** What secret values are shown as, everywhere in the output. */
-export const SECRET_MARK = "[secret]";
+export const SECRET_MARK = SECRET_STAND_IN;
 
 /**
  * The raw config of a `Pulumi.<stack>.yaml` (keys without the project prefix), with every
  * `secure:` value (ciphertext) replaced by `[secret]`: the renderers never put secrets into files
  * (they reference them by path), so the stand-in is never rendered; it only keeps validation happy.
  */
-export function stackFileRawConfig(yamlText: string, project = "obs-stack"): Record<string, unknown> {
-  const doc = (yaml.load(yamlText) ?? {}) as { config?: Record<string, unknown> };
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (!key.startsWith(`${project}:`)) continue;
-    raw[key.slice(project.length + 1)] = JSON.parse(JSON.stringify(value), (_k, v: unknown) =>
-      v && typeof v === "object" && !Array.isArray(v) && "secure" in v ? SECRET_MARK : v,
-    );
-  }
-  return raw;
-}
+/** Kept for callers of the old name: the one stack-file reader is settings/stack-file.ts. */
+export const stackFileRawConfig = parseStackFile;
 
 /** A stack as the program would deploy it: its validated settings and its plan. */
 export interface StackRendering {

@@ -5,19 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { planStack } from "../configs/stack";
 import { parseSettings } from "../settings";
+import { PROJECT, readStackFileConfig } from "../settings/stack-file";
 
 const [stack = "dev", outDir = path.join("rendered", stack)] = process.argv.slice(2);
-const file = path.join(__dirname, "..", `Pulumi.${stack}.yaml`);
-const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
-const raw: Record<string, unknown> = {};
-for (const [key, value] of Object.entries(doc.config ?? {})) {
-  // Secure values are ciphertext here; stand-ins keep rendering possible (they are never rendered).
-  raw[key.replace(/^obs-stack:/, "")] = JSON.parse(JSON.stringify(value), (_k, v) => (v && typeof v === "object" && "secure" in v ? "(secret)" : v));
-}
-const plan = planStack(parseSettings(raw, "obs-stack"));
+const plan = planStack(parseSettings(readStackFileConfig(stack, path.join(__dirname, "..")), PROJECT));
 let count = 0;
 for (const service of plan.services) {
   for (const f of service.files) {

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { vi } from "vitest";
+import { PROJECT, readStackFileConfig } from "../../settings/stack-file";
 
 /** One resource as the Pulumi engine would have received it. */
 export interface Recorded {
@@ -24,14 +23,11 @@ export interface ProgramRun {
 }
 
 export const ROOT = path.resolve(__dirname, "..", "..");
-export const PROJECT = "obs-stack";
+export { PROJECT };
 
-/** The config of a stack file, as `project:key → value` strings the way the CLI hands them over. */
+/** The config of a committed stack file (unprefixed keys), read as render and diff read it. */
 export function stackFileConfig(stack: "dev" | "prod"): Record<string, unknown> {
-  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc.config)) config[key.replace(`${PROJECT}:`, "")] = value;
-  return config;
+  return readStackFileConfig(stack, ROOT, PROJECT);
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
