@@ -173,7 +173,10 @@ describe("prod vs dev", () => {
 });
 
 describe("invalid config registers nothing", () => {
-  it.each(INVALID)("GIVEN %s WHEN the program runs THEN it must fail before any resource, naming %s", async (_title, overrides, key, message) => {
+  // settings.test.ts runs every invalid config through the parser; under mocks three kinds are
+  // enough to show the program stops before any resource: a field check, a cross-field rule, a secret.
+  const THROUGH_MOCKS = ["unknown tier", "prod without TLS", "empty Grafana password"];
+  it.each(INVALID.filter(([title]) => THROUGH_MOCKS.includes(title)))("GIVEN %s WHEN the program runs THEN it must fail before any resource, naming %s", async (_title, overrides, key, message) => {
     const raw: Record<string, unknown> = { environment: "dev", ...overrides };
     for (const [k, v] of Object.entries(raw)) if (v === undefined) delete raw[k];
     const run = await runProgram(raw, { stack: "dev" });
