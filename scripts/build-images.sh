@@ -172,7 +172,9 @@ recipe_prometheus() {
   # WORKDIR /prometheus owned by nobody, g+w, USER nobody)
   put "$BIN" /bin/prometheus 0755
   if [[ -x "$BIN_DIR/promtool3" ]]; then put "$BIN_DIR/promtool3" /bin/promtool 0755; fi
-  local example; example="$(module_file "github.com/prometheus/prometheus@v0.${VERSION#3.}" documentation/examples/prometheus.yml)"
+  # Go module tag of Prometheus vX.Y.Z is v0.X(YY).Z (3.15.0 -> v0.315.0)
+  local maj min pat example; IFS=. read -r maj min pat <<<"$VERSION"
+  example="$(module_file "github.com/prometheus/prometheus@v0.$maj$(printf %02d "$min").$pat" documentation/examples/prometheus.yml)"
   if [[ -n "$example" ]]; then put "$example" /etc/prometheus/prometheus.yml
   else printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' | write /etc/prometheus/prometheus.yml 0644; fi
   busybox_full; certs; tmp_dir
