@@ -41,8 +41,15 @@ async function sampleMemory(environment: string): Promise<Record<string, Sample>
 }
 
 /** The SDK as load: 4 clients × 500 series every second, plus a 50-span trace per client per second. */
-async function load(ports: { otlpGrpc: number; otlpHttp: number }, seconds: number, onTick: () => Promise<void>): Promise<{ acked: number; failed: number }> {
-  const clients = Array.from({ length: 4 }, (_, i) => new OtelClient({ protocol: "grpc", grpcPort: ports.otlpGrpc, httpPort: ports.otlpHttp, serviceName: `bench-${i}` }));
+async function load(
+  ports: { otlpGrpc: number; otlpHttp: number },
+  seconds: number,
+  onTick: () => Promise<void>,
+): Promise<{ acked: number; failed: number }> {
+  const clients = Array.from(
+    { length: 4 },
+    (_, i) => new OtelClient({ protocol: "grpc", grpcPort: ports.otlpGrpc, httpPort: ports.otlpHttp, serviceName: `bench-${i}` }),
+  );
   const counters = clients.map((c) => c.meter().createCounter("bench.requests"));
   for (let s = 0; s < seconds; s++) {
     const t0 = Date.now();
@@ -106,7 +113,10 @@ async function main(): Promise<void> {
           "",
           "| container | limit MB | idle: docker stats MB | idle: cgroup MB | load peak: docker stats MB | load peak: cgroup MB |",
           "|---|---:|---:|---:|---:|---:|",
-          ...names.map((n) => `| ${n} | ${limitOf(n) ?? "–"} | ${fmt(idle[n]?.statsMb)} | ${fmt(idle[n]?.cgroupMb)} | ${fmt(peak[n]?.statsMb)} | ${fmt(peak[n]?.cgroupMb)} |`),
+          ...names.map(
+            (n) =>
+              `| ${n} | ${limitOf(n) ?? "–"} | ${fmt(idle[n]?.statsMb)} | ${fmt(idle[n]?.cgroupMb)} | ${fmt(peak[n]?.statsMb)} | ${fmt(peak[n]?.cgroupMb)} |`,
+          ),
           `| **whole stack** | ${names.reduce((n, x) => n + (limitOf(x) ?? 0), 0)} | **${fmt(sum(idle, "statsMb"))}** | ${fmt(sum(idle, "cgroupMb"))} | **${fmt(sum(peak, "statsMb"))}** | ${fmt(sum(peak, "cgroupMb"))} |`,
           "",
         ].join("\n"),

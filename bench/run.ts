@@ -16,7 +16,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OtelClient } from "../test/integration/client";
-import { binary, cgroupPeakMb, memoryCgroup, peakRssMb, rssMb, sleep, start, stopAll, TOOLS_BIN, waitHttpOk } from "../test/integration/harness";
+import {
+  binary,
+  cgroupPeakMb,
+  memoryCgroup,
+  peakRssMb,
+  rssMb,
+  sleep,
+  start,
+  stopAll,
+  TOOLS_BIN,
+  waitHttpOk,
+} from "../test/integration/harness";
 import { LoopbackStack, loopbackStack, RunningBackend, startBackend, startCollector } from "../test/integration/stack";
 import { TIERS } from "../settings";
 
@@ -53,7 +64,10 @@ function percentile(values: number[], p: number): number {
 
 /** Sum of every sample of a metric family (any labels) on a Prometheus text endpoint. */
 async function scrapeSum(url: string, prefix: string): Promise<number> {
-  const text = await fetch(url).then((r) => r.text(), () => "");
+  const text = await fetch(url).then(
+    (r) => r.text(),
+    () => "",
+  );
   if (!text) return NaN;
   return text
     .split("\n")
@@ -111,7 +125,12 @@ function sh(command: string): string {
 }
 
 /** Run `fn` for `windowMs`, calling it at `perSecond` per client, each client paced on its own clock. */
-async function paced(clients: number, perSecond: number, windowMs: number, fn: (client: number, tick: number) => Promise<void>): Promise<number> {
+async function paced(
+  clients: number,
+  perSecond: number,
+  windowMs: number,
+  fn: (client: number, tick: number) => Promise<void>,
+): Promise<number> {
   const intervalMs = 1000 / perSecond;
   const started = Date.now();
   const end = started + windowMs;
@@ -148,8 +167,16 @@ interface StepResult {
 
 async function metricsStep(stack: LoopbackStack, offered: number, step: number): Promise<StepResult> {
   const tag = `m${step}-${Date.now() % 100_000}`;
-  const clients = Array.from({ length: METRIC_CLIENTS }, (_, c) =>
-    new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: `bench-${tag}-c${c}`, timeoutMillis: 10_000 }),
+  const clients = Array.from(
+    { length: METRIC_CLIENTS },
+    (_, c) =>
+      new OtelClient({
+        protocol: "grpc",
+        grpcPort: stack.collectorPorts.otlpGrpc,
+        httpPort: stack.collectorPorts.otlpHttp,
+        serviceName: `bench-${tag}-c${c}`,
+        timeoutMillis: 10_000,
+      }),
   );
   const counters = clients.map((client) => client.meter().createCounter("bench.dp"));
   const attrs = Array.from({ length: SERIES }, (_, i) => ({ series: `s${i}` }));
@@ -166,17 +193,27 @@ async function metricsStep(stack: LoopbackStack, offered: number, step: number):
   });
   const acked = ackedTimes.reduce((s, set) => s + set.size * SERIES, 0);
   // Zero drops: every (series, acked timestamp) is stored in VictoriaMetrics.
-  return settleAndScore({ offered, acked, failed, elapsed, clients, collectorMetrics, refusedMetric: "otelcol_receiver_refused_metric_points", refusedBefore, countStored: async () => {
-    let stored = 0;
-    for (let c = 0; c < METRIC_CLIENTS; c++) {
-      const perSeries = await vmExport(stack.metricsUrl, `bench_dp_total{job="bench-${tag}-c${c}"}`);
-      for (const timestamps of perSeries.values()) {
-        const have = new Set(timestamps);
-        for (const t of ackedTimes[c]!) if (have.has(t)) stored += 1;
+  return settleAndScore({
+    offered,
+    acked,
+    failed,
+    elapsed,
+    clients,
+    collectorMetrics,
+    refusedMetric: "otelcol_receiver_refused_metric_points",
+    refusedBefore,
+    countStored: async () => {
+      let stored = 0;
+      for (let c = 0; c < METRIC_CLIENTS; c++) {
+        const perSeries = await vmExport(stack.metricsUrl, `bench_dp_total{job="bench-${tag}-c${c}"}`);
+        for (const timestamps of perSeries.values()) {
+          const have = new Set(timestamps);
+          for (const t of ackedTimes[c]!) if (have.has(t)) stored += 1;
+        }
       }
-    }
-    return stored;
-  } });
+      return stored;
+    },
+  });
 }
 
 /** Wait until every acknowledged item is stored (or the settle time runs out), then score the step. */
@@ -216,11 +253,19 @@ async function settleAndScore(input: {
   };
 }
 
-
 async function spansStep(stack: LoopbackStack, offered: number, step: number): Promise<StepResult> {
   const tag = `s${step}-${Date.now() % 100_000}`;
-  const clients = Array.from({ length: SPAN_CLIENTS }, (_, c) =>
-    new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: `bench-${tag}-c${c}`, captureSpans: true, timeoutMillis: 10_000 }),
+  const clients = Array.from(
+    { length: SPAN_CLIENTS },
+    (_, c) =>
+      new OtelClient({
+        protocol: "grpc",
+        grpcPort: stack.collectorPorts.otlpGrpc,
+        httpPort: stack.collectorPorts.otlpHttp,
+        serviceName: `bench-${tag}-c${c}`,
+        captureSpans: true,
+        timeoutMillis: 10_000,
+      }),
   );
   const tracers = clients.map((c) => c.tracer());
   const ackedIds = clients.map(() => new Set<string>());
@@ -244,16 +289,25 @@ async function spansStep(stack: LoopbackStack, offered: number, step: number): P
     } else failed += 1;
   });
   const acked = ackedIds.reduce((s, set) => s + set.size, 0);
-  return settleAndScore({ offered, acked, failed, elapsed, clients, collectorMetrics, refusedMetric: "otelcol_receiver_refused_spans", refusedBefore, countStored: async () => {
-    let stored = 0;
-    for (let c = 0; c < SPAN_CLIENTS; c++) {
-      const have = await jaegerSpanIds(stack.tracesUrl, `bench-${tag}-c${c}`, ackedTraces[c]! + 10);
-      for (const id of ackedIds[c]!) if (have.has(id)) stored += 1;
-    }
-    return stored;
-  } });
+  return settleAndScore({
+    offered,
+    acked,
+    failed,
+    elapsed,
+    clients,
+    collectorMetrics,
+    refusedMetric: "otelcol_receiver_refused_spans",
+    refusedBefore,
+    countStored: async () => {
+      let stored = 0;
+      for (let c = 0; c < SPAN_CLIENTS; c++) {
+        const have = await jaegerSpanIds(stack.tracesUrl, `bench-${tag}-c${c}`, ackedTraces[c]! + 10);
+        for (const id of ackedIds[c]!) if (have.has(id)) stored += 1;
+      }
+      return stored;
+    },
+  });
 }
-
 
 interface Delays {
   /** New series (unique label per probe), nocache=1: stored and searchable, including the new-series index. */
@@ -275,16 +329,27 @@ interface Delays {
  */
 async function metricDelays(stack: LoopbackStack, probes: number, label: string, timeoutMs: number): Promise<Delays> {
   const job = `bench-probe-${label}-${Date.now() % 100_000}`;
-  const client = new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: job });
+  const client = new OtelClient({
+    protocol: "grpc",
+    grpcPort: stack.collectorPorts.otlpGrpc,
+    httpPort: stack.collectorPorts.otlpHttp,
+    serviceName: job,
+  });
   const fresh = client.meter().createGauge("bench.probe");
   const existing = client.meter().createGauge("bench.probe.value");
   // The existing series must be searchable (raw) before probing.
   existing.record(-1);
   await client.exportMetricsNow();
   const warm = Date.now();
-  while (Date.now() - warm < 60_000 && (await vmInstant(stack.metricsUrl, `bench_probe_value{job="${job}"}`, true)).length === 0) await sleep(200);
+  while (Date.now() - warm < 60_000 && (await vmInstant(stack.metricsUrl, `bench_probe_value{job="${job}"}`, true)).length === 0)
+    await sleep(200);
   const emitted: number[] = [];
-  const seen = { newRaw: new Map<number, number>(), newDashboard: new Map<number, number>(), raw: new Map<number, number>(), dashboard: new Map<number, number>() };
+  const seen = {
+    newRaw: new Map<number, number>(),
+    newDashboard: new Map<number, number>(),
+    raw: new Map<number, number>(),
+    dashboard: new Map<number, number>(),
+  };
   let sending = true;
   const poller = (async () => {
     const deadline = Date.now() + timeoutMs;
@@ -298,13 +363,19 @@ async function metricDelays(stack: LoopbackStack, probes: number, label: string,
         vmInstant(stack.metricsUrl, `bench_probe_value{job="${job}"}`, false),
       ]);
       const now = Date.now();
-      for (const [map, result] of [[seen.newRaw, nr], [seen.newDashboard, nd]] as const) {
+      for (const [map, result] of [
+        [seen.newRaw, nr],
+        [seen.newDashboard, nd],
+      ] as const) {
         for (const s of result) {
           const i = Number(s.metric.probe);
           if (emitted[i] !== undefined && !map.has(i)) map.set(i, now - emitted[i]!);
         }
       }
-      for (const [map, result] of [[seen.raw, r], [seen.dashboard, d]] as const) {
+      for (const [map, result] of [
+        [seen.raw, r],
+        [seen.dashboard, d],
+      ] as const) {
         const value = result.length > 0 ? Number((result[0] as any).value[1]) : -1;
         for (let i = 0; i <= value && i < emitted.length; i++) if (!map.has(i)) map.set(i, now - emitted[i]!);
       }
@@ -333,7 +404,13 @@ async function metricDelays(stack: LoopbackStack, probes: number, label: string,
 
 /** Span probes: one span (own trace) every 200 ms; poll Jaeger's /api/traces/<id> every 100 ms. */
 async function spanDelays(stack: LoopbackStack, probes: number): Promise<number[]> {
-  const client = new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: "bench-span-probe", captureSpans: true });
+  const client = new OtelClient({
+    protocol: "grpc",
+    grpcPort: stack.collectorPorts.otlpGrpc,
+    httpPort: stack.collectorPorts.otlpHttp,
+    serviceName: "bench-span-probe",
+    captureSpans: true,
+  });
   const tracer = client.tracer();
   const pending = new Map<string, number>();
   const delays: number[] = [];
@@ -391,7 +468,8 @@ interface Results {
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
-const best = (steps: StepResult[]) => steps.filter((s) => s.zeroDrops).reduce<StepResult | undefined>((a, s) => (!a || s.ackedPerSec > a.ackedPerSec ? s : a), undefined);
+const best = (steps: StepResult[]) =>
+  steps.filter((s) => s.zeroDrops).reduce<StepResult | undefined>((a, s) => (!a || s.ackedPerSec > a.ackedPerSec ? s : a), undefined);
 
 function stepTable(unit: string, steps: StepResult[]): string {
   const rows = steps.map(
@@ -493,11 +571,15 @@ ${delayRow("metric, existing series → VictoriaMetrics, raw (`nocache=1`)", d5.
 ${delayRow("metric, existing series → dashboard view, shipped `-search.latencyOffset=5s`", d5.dashboard, d5.probes)}
 ${delayRow("metric, NEW series → VictoriaMetrics, raw (`nocache=1`)", d5.newRaw, d5.probes)}
 ${delayRow("metric, NEW series → dashboard view, shipped `-search.latencyOffset=5s`", d5.newDashboard, d5.probes)}
-${dd ? [
-  delayRow("metric, existing series → raw, VM restarted with `-search.latencyOffset=30s` (the default)", dd.raw, dd.probes),
-  delayRow("metric, existing series → dashboard view, `-search.latencyOffset=30s` (the default)", dd.dashboard, dd.probes),
-  delayRow("metric, NEW series → dashboard view, `-search.latencyOffset=30s` (the default)", dd.newDashboard, dd.probes),
-].join("\n") : "| dashboard view with the 30 s default | not measured (BENCH_SKIP_DEFAULT_OFFSET) | | | |"}
+${
+  dd
+    ? [
+        delayRow("metric, existing series → raw, VM restarted with `-search.latencyOffset=30s` (the default)", dd.raw, dd.probes),
+        delayRow("metric, existing series → dashboard view, `-search.latencyOffset=30s` (the default)", dd.dashboard, dd.probes),
+        delayRow("metric, NEW series → dashboard view, `-search.latencyOffset=30s` (the default)", dd.newDashboard, dd.probes),
+      ].join("\n")
+    : "| dashboard view with the 30 s default | not measured (BENCH_SKIP_DEFAULT_OFFSET) | | | |"
+}
 ${delayRow("span → Jaeger `/api/traces/<id>`", r.spanDelays, r.spanDelays.length === 0 ? 0 : Math.max(r.spanDelays.length, 50))}
 
 ### Memory: measured vs the seed's claims
@@ -578,18 +660,26 @@ async function main(): Promise<void> {
     await sleep(5_000);
     const collectorIdleRssMb = rssMb(collector.pid);
     const collectorIdleAnonMb = anonRssMb(collector.pid);
-    const collectorIdleCgroupMb = cgroup ? Number(fs.readFileSync(path.join(cgroup.dir, "memory.usage_in_bytes"), "utf8")) / 1024 / 1024 : undefined;
-    log(`started; collector idle VmRSS ${collectorIdleRssMb.toFixed(1)} MB, anon ${collectorIdleAnonMb.toFixed(1)} MB, cgroup ${collectorIdleCgroupMb?.toFixed(1) ?? "n/a"} MB`);
+    const collectorIdleCgroupMb = cgroup
+      ? Number(fs.readFileSync(path.join(cgroup.dir, "memory.usage_in_bytes"), "utf8")) / 1024 / 1024
+      : undefined;
+    log(
+      `started; collector idle VmRSS ${collectorIdleRssMb.toFixed(1)} MB, anon ${collectorIdleAnonMb.toFixed(1)} MB, cgroup ${collectorIdleCgroupMb?.toFixed(1) ?? "n/a"} MB`,
+    );
 
     log("delay probes (metrics, shipped latencyOffset=5s) and spans");
     const [metricDelays5s, spanDelayValues] = await Promise.all([metricDelays(stack, 50, "5s", 60_000), spanDelays(stack, 50)]);
-    log(`metric existing raw p50=${percentile(metricDelays5s.raw, 50)} dashboard p50=${percentile(metricDelays5s.dashboard, 50)}; new series raw p50=${percentile(metricDelays5s.newRaw, 50)} dashboard p50=${percentile(metricDelays5s.newDashboard, 50)}; span p50=${percentile(spanDelayValues, 50)}`);
+    log(
+      `metric existing raw p50=${percentile(metricDelays5s.raw, 50)} dashboard p50=${percentile(metricDelays5s.dashboard, 50)}; new series raw p50=${percentile(metricDelays5s.newRaw, 50)} dashboard p50=${percentile(metricDelays5s.newDashboard, 50)}; span p50=${percentile(spanDelayValues, 50)}`,
+    );
 
     const metricSteps: StepResult[] = [];
     for (const [i, offered] of METRIC_STEPS.entries()) {
       const r = await metricsStep(stack, offered, i);
       metricSteps.push(r);
-      log(`metrics offered ${offered}/s: acked ${r.ackedPerSec}/s, missing ${r.missing}, failed ${r.failedExports}, refused ${r.refusedDelta}, settle ${r.settleMs} ms, cgroup peak so far ${cgroup ? cgroupPeakMb(cgroup.dir).toFixed(0) : "n/a"} MB`);
+      log(
+        `metrics offered ${offered}/s: acked ${r.ackedPerSec}/s, missing ${r.missing}, failed ${r.failedExports}, refused ${r.refusedDelta}, settle ${r.settleMs} ms, cgroup peak so far ${cgroup ? cgroupPeakMb(cgroup.dir).toFixed(0) : "n/a"} MB`,
+      );
       await checkCollector(`the ${offered} dp/s step`);
       if (!r.zeroDrops || r.ackedPerSec < 0.8 * offered) break;
     }
@@ -597,7 +687,9 @@ async function main(): Promise<void> {
     for (const [i, offered] of SPAN_STEPS.entries()) {
       const r = await spansStep(stack, offered, i);
       spanSteps.push(r);
-      log(`spans offered ${offered}/s: acked ${r.ackedPerSec}/s, missing ${r.missing}, failed ${r.failedExports}, refused ${r.refusedDelta}, settle ${r.settleMs} ms, cgroup peak so far ${cgroup ? cgroupPeakMb(cgroup.dir).toFixed(0) : "n/a"} MB`);
+      log(
+        `spans offered ${offered}/s: acked ${r.ackedPerSec}/s, missing ${r.missing}, failed ${r.failedExports}, refused ${r.refusedDelta}, settle ${r.settleMs} ms, cgroup peak so far ${cgroup ? cgroupPeakMb(cgroup.dir).toFixed(0) : "n/a"} MB`,
+      );
       await checkCollector(`the ${offered} spans/s step`);
       if (!r.zeroDrops || r.ackedPerSec < 0.8 * offered) break;
     }
@@ -619,7 +711,9 @@ async function main(): Promise<void> {
       await waitHttpOk(`${stack.metricsUrl}/health`, extraVm, 90_000);
       await sleep(2_000);
       metricDelaysDefault = await metricDelays(stack, 20, "30s", 60_000);
-      log(`default offset: existing raw p50=${percentile(metricDelaysDefault.raw, 50)} dashboard p50=${percentile(metricDelaysDefault.dashboard, 50)}; new dashboard p50=${percentile(metricDelaysDefault.newDashboard, 50)}`);
+      log(
+        `default offset: existing raw p50=${percentile(metricDelaysDefault.raw, 50)} dashboard p50=${percentile(metricDelaysDefault.dashboard, 50)}; new dashboard p50=${percentile(metricDelaysDefault.newDashboard, 50)}`,
+      );
     }
 
     const results: Results = {
@@ -641,15 +735,26 @@ async function main(): Promise<void> {
     const m = best(metricSteps);
     const s = best(spanSteps);
     console.log("\n=== summary ===");
-    console.log(`metrics steps (offered -> acked dp/s, zero drops): ${metricSteps.map((x) => `${x.offered}->${x.ackedPerSec} ${x.zeroDrops ? "ok" : "DROPS"}`).join(", ")}`);
-    console.log(`spans steps (offered -> acked spans/s, zero drops): ${spanSteps.map((x) => `${x.offered}->${x.ackedPerSec} ${x.zeroDrops ? "ok" : "DROPS"}`).join(", ")}`);
+    console.log(
+      `metrics steps (offered -> acked dp/s, zero drops): ${metricSteps.map((x) => `${x.offered}->${x.ackedPerSec} ${x.zeroDrops ? "ok" : "DROPS"}`).join(", ")}`,
+    );
+    console.log(
+      `spans steps (offered -> acked spans/s, zero drops): ${spanSteps.map((x) => `${x.offered}->${x.ackedPerSec} ${x.zeroDrops ? "ok" : "DROPS"}`).join(", ")}`,
+    );
     console.log(`sustained with zero drops: ${m ? m.ackedPerSec : "none"} datapoints/s, ${s ? s.ackedPerSec : "none"} spans/s`);
     const pp = (v: number[]) => `${percentile(v, 50)}/${percentile(v, 95)}`;
     const d5 = metricDelays5s;
-    console.log(`metric delay p50/p95 ms (5s offset): existing series raw ${pp(d5.raw)}, dashboard ${pp(d5.dashboard)}; new series raw ${pp(d5.newRaw)}, dashboard ${pp(d5.newDashboard)}`);
-    if (metricDelaysDefault) console.log(`metric delay p50/p95 ms (30s offset): existing series raw ${pp(metricDelaysDefault.raw)}, dashboard ${pp(metricDelaysDefault.dashboard)}; new series dashboard ${pp(metricDelaysDefault.newDashboard)}`);
+    console.log(
+      `metric delay p50/p95 ms (5s offset): existing series raw ${pp(d5.raw)}, dashboard ${pp(d5.dashboard)}; new series raw ${pp(d5.newRaw)}, dashboard ${pp(d5.newDashboard)}`,
+    );
+    if (metricDelaysDefault)
+      console.log(
+        `metric delay p50/p95 ms (30s offset): existing series raw ${pp(metricDelaysDefault.raw)}, dashboard ${pp(metricDelaysDefault.dashboard)}; new series dashboard ${pp(metricDelaysDefault.newDashboard)}`,
+      );
     console.log(`span delay p50/p95: ${percentile(spanDelayValues, 50)}/${percentile(spanDelayValues, 95)} ms`);
-    console.log(`peak memory MB: collector VmHWM ${peak.collector.toFixed(1)}${peak.collectorCgroup !== undefined ? ` (cgroup ${peak.collectorCgroup.toFixed(1)})` : ""}, idle ${collectorIdleRssMb.toFixed(1)}; victoriametrics ${peak.victoriametrics.toFixed(1)}; jaeger ${peak.jaeger.toFixed(1)}; oom kills ${oomKills}`);
+    console.log(
+      `peak memory MB: collector VmHWM ${peak.collector.toFixed(1)}${peak.collectorCgroup !== undefined ? ` (cgroup ${peak.collectorCgroup.toFixed(1)})` : ""}, idle ${collectorIdleRssMb.toFixed(1)}; victoriametrics ${peak.victoriametrics.toFixed(1)}; jaeger ${peak.jaeger.toFixed(1)}; oom kills ${oomKills}`,
+    );
     console.log(`runtime ${results.runtimeS.toFixed(0)} s; wrote ${path.relative(ROOT, DOC)}`);
   } finally {
     await stopAll();

@@ -96,7 +96,12 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
       networksAdvanced: [{ name: common.networkName, aliases: [plan.role] }, ...wiring.extraNetworks.map((network) => ({ name: network }))],
       ports: plan.ports
         .filter((port) => wiring.publish[port.name] !== undefined)
-        .map((port) => ({ internal: port.internal, external: wiring.publish[port.name]!, ip: common.bindAddress, protocol: CONTAINER_POLICY.protocol })),
+        .map((port) => ({
+          internal: port.internal,
+          external: wiring.publish[port.name]!,
+          ip: common.bindAddress,
+          protocol: CONTAINER_POLICY.protocol,
+        })),
       volumes: [
         ...volumes.map((v) => ({ volumeName: v.created.name, containerPath: v.plan.containerPath })),
         ...plan.hostMounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath, readOnly: true })),

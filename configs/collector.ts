@@ -245,9 +245,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
             include: [input.dockerLogs.include],
             start_at: "end",
             include_file_path: true,
-            operators: [
-              { type: "container", format: "docker", add_metadata_from_filepath: false },
-            ],
+            operators: [{ type: "container", format: "docker", add_metadata_from_filepath: false }],
           },
         }
       : {}),
@@ -336,4 +334,3 @@ export function collectorServicePlan(args: { image: string; config: CollectorCon
     healthcheck: undefined,
   };
 }
-

@@ -107,7 +107,10 @@ export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
   const clash = paths.find((p, i) => paths.indexOf(p) !== i);
   if (clash) throw new Error(`two dashboards would be written to ${clash}`);
   const files: FilePlan[] = [
-    { path: `${GRAFANA_PROVISIONING}/datasources/datasources.yaml`, content: renderDatasources(input.datasources, input.retiredDatasources) },
+    {
+      path: `${GRAFANA_PROVISIONING}/datasources/datasources.yaml`,
+      content: renderDatasources(input.datasources, input.retiredDatasources),
+    },
     { path: `${GRAFANA_PROVISIONING}/dashboards/provider.yaml`, content: renderDashboardProvider() },
     { path: `${GRAFANA_PROVISIONING}/alerting/alerting.yaml`, content: input.alerting },
     ...input.dashboards.map((d) => ({ path: `${GRAFANA_DASHBOARDS_DIR}/${d.path}`, content: d.json })),
@@ -124,10 +127,11 @@ export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
     files,
     secretFiles: [
       { path: GRAFANA_ADMIN_PASSWORD_FILE, secret: SECRET_NAMES.grafanaAdminPassword, value: input.adminPassword },
-      ...(input.contactPointUrl ? [{ path: CONTACT_POINT_URL_FILE, secret: SECRET_NAMES.contactPointUrl, value: input.contactPointUrl }] : []),
+      ...(input.contactPointUrl
+        ? [{ path: CONTACT_POINT_URL_FILE, secret: SECRET_NAMES.contactPointUrl, value: input.contactPointUrl }]
+        : []),
     ],
     healthcheck: httpHealthcheck(GRAFANA_PORT, "/api/health"),
     route: { subdomain: "grafana", port: GRAFANA_PORT, protectWithBasicAuth: false },
   };
 }
-

@@ -4,7 +4,15 @@ import { STACK_LABEL } from "../settings/names";
 import { BackendAddressing, BackendPlans, LOGS_BACKENDS, METRICS_BACKENDS, planBackends, TRACES_BACKENDS } from "./backends";
 import { CollectorConfigInput, collectorInputFromSettings, collectorServicePlan, extraExporterPlans } from "./collector";
 import { CONTACT_POINT_URL_FILE, GRAFANA_PORT, grafanaEnv, grafanaServicePlan } from "./grafana";
-import { basicAuthUsersLabel, publicUrl, routerLabels, RoutingInput, traefikDashboardLabels, TraefikStaticInput, traefikServicePlan } from "./traefik";
+import {
+  basicAuthUsersLabel,
+  publicUrl,
+  routerLabels,
+  RoutingInput,
+  traefikDashboardLabels,
+  TraefikStaticInput,
+  traefikServicePlan,
+} from "./traefik";
 import { DATASOURCE_UIDS, GeneratedSecret, RoutePlan, SecretSource, ServicePlan, ServiceWiring } from "./types";
 
 /** Everything the stack deploys, decided as data from settings. The component only creates it. */
@@ -159,9 +167,10 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
   const collectorPlan = collectorServicePlan({ image: settings.images.collector, config: collector, extras: settings.exporters });
 
   const { ports, bindAddress } = settings.exposure;
-  const basicAuth = routing && settings.traefik.basicAuth
-    ? { user: BASIC_AUTH_USER, password: BASIC_AUTH_PASSWORD, usersLabel: basicAuthUsersLabel(settings.environment) }
-    : undefined;
+  const basicAuth =
+    routing && settings.traefik.basicAuth
+      ? { user: BASIC_AUTH_USER, password: BASIC_AUTH_PASSWORD, usersLabel: basicAuthUsersLabel(settings.environment) }
+      : undefined;
   const externalNetworks = settings.traefik.mode === "external" ? [settings.traefik.network!] : [];
   const routed = (service: ServicePlan): ServiceWiring => ({
     publish: {},

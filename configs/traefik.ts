@@ -22,8 +22,7 @@ export interface RoutingInput {
 export const routerName = (environment: string, role: string) => `${environment}-${role}`;
 export const basicAuthMiddleware = (environment: string) => `${environment}-basic-auth`;
 /** Label carrying the bcrypt users list; its value is a secret the component fills in. */
-export const basicAuthUsersLabel = (environment: string) =>
-  `traefik.http.middlewares.${basicAuthMiddleware(environment)}.basicauth.users`;
+export const basicAuthUsersLabel = (environment: string) => `traefik.http.middlewares.${basicAuthMiddleware(environment)}.basicauth.users`;
 
 export function hostFor(route: Pick<RoutePlan, "subdomain">, domain: string): string {
   return `${route.subdomain}.${domain}`;
@@ -141,10 +140,7 @@ export function traefikServicePlan(input: {
     command: [`--configFile=${TRAEFIK_STATIC_PATH}`],
     env: {},
     memoryMb: input.memoryMb,
-    ports: [
-      { name: "http", internal: 80 },
-      ...(config.tls !== "none" ? [{ name: "https", internal: 443 }] : []),
-    ],
+    ports: [{ name: "http", internal: 80 }, ...(config.tls !== "none" ? [{ name: "https", internal: 443 }] : [])],
     volumes: config.tls === "acme" ? [{ name: "acme", containerPath: TRAEFIK_ACME_PATH.replace(/\/[^/]+$/, "") }] : [],
     // Read-only stops file writes, not Docker API calls: the socket is root-equivalent. Documented
     // in the README's security notes; a filtering socket proxy is the next step.
@@ -153,13 +149,12 @@ export function traefikServicePlan(input: {
       { path: TRAEFIK_STATIC_PATH, content: renderTraefikStatic(config) },
       ...(config.tls === "files" ? [{ path: TRAEFIK_DYNAMIC_TLS_PATH, content: renderTraefikTlsDynamic() }] : []),
     ],
-    secretFiles:
-      input.tlsFiles
-        ? [
-            { path: TRAEFIK_CERT_PATH, secret: SECRET_NAMES.tlsCertificate, value: input.tlsFiles.certificate },
-            { path: TRAEFIK_KEY_PATH, secret: SECRET_NAMES.tlsKey, value: input.tlsFiles.key },
-          ]
-        : [],
+    secretFiles: input.tlsFiles
+      ? [
+          { path: TRAEFIK_CERT_PATH, secret: SECRET_NAMES.tlsCertificate, value: input.tlsFiles.certificate },
+          { path: TRAEFIK_KEY_PATH, secret: SECRET_NAMES.tlsKey, value: input.tlsFiles.key },
+        ]
+      : [],
     // Binds :80/:443 as root inside the container; needs nothing else.
     capabilities: ["NET_BIND_SERVICE"],
     // busybox wget against the ping entrypoint, not `traefik healthcheck`: that starts a second
@@ -168,4 +163,3 @@ export function traefikServicePlan(input: {
     healthcheck: httpHealthcheck(Number(TRAEFIK_ADDRESSES.ping.split(":")[1]), "/ping"),
   };
 }
-

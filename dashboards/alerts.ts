@@ -15,15 +15,7 @@ import { displayName, grafanaUid } from "./naming";
 import { PromQuery, counterRate, gaugeDerivative } from "./queries";
 import { appDashboard } from "./scotty";
 import { STACK_FOLDER } from "./stack-health";
-import {
-  SCRAPE_JOBS,
-  SIGNALS,
-  collectorFlow,
-  healthyQuery,
-  metricsBackendJob,
-  queueFill,
-  tracesBackendJob,
-} from "./stack-metrics";
+import { SCRAPE_JOBS, SIGNALS, collectorFlow, healthyQuery, metricsBackendJob, queueFill, tracesBackendJob } from "./stack-metrics";
 
 /** A secret Grafana reads from a file at provisioning time; rendered as `$__file{path}`, never escaped. */
 export class FileReference {
@@ -76,7 +68,14 @@ export interface ProvisionedExpression {
   refId: "B" | "C";
   datasourceUid: "__expr__";
   model:
-    | { refId: "B"; type: "reduce"; expression: "A"; reducer: "last"; settings: { mode: "dropNN" }; datasource: { type: "__expr__"; uid: "__expr__" } }
+    | {
+        refId: "B";
+        type: "reduce";
+        expression: "A";
+        reducer: "last";
+        settings: { mode: "dropNN" };
+        datasource: { type: "__expr__"; uid: "__expr__" };
+      }
     | {
         refId: "C";
         type: "threshold";
@@ -148,7 +147,8 @@ function appRules(input: AlertInput): RuleDef[] {
       for: "5m",
       severity: "critical",
       summary: `${app} answers more than ${t.http5xxPerSecond} requests per second with a 5xx status`,
-      description: "HTTP 5xx responses per second over 5 minutes, for job {{ .Labels.job }}. Check the HTTP Server row and the traces of failing requests.",
+      description:
+        "HTTP 5xx responses per second over 5 minutes, for job {{ .Labels.job }}. Check the HTTP Server row and the traces of failing requests.",
       // No 5xx series at all means no 5xx responses: that is the healthy case.
       noDataState: "OK",
       execErrState: "Error",
@@ -164,7 +164,8 @@ function appRules(input: AlertInput): RuleDef[] {
       severity: "warning",
       summary: `${app} RSS grows faster than ${t.memoryGrowthBytesPerSecond} bytes per second over 30 minutes`,
       // Scotty sets no service.instance.id, so its series carry `job` but no `instance` label.
-      description: "Possible memory leak in job {{ .Labels.job }}{{ with .Labels.instance }} (instance {{ . }}){{ end }}: RSS slope over 30 minutes stays above the threshold. See the Memory Usage row.",
+      description:
+        "Possible memory leak in job {{ .Labels.job }}{{ with .Labels.instance }} (instance {{ . }}){{ end }}: RSS slope over 30 minutes stays above the threshold. See the Memory Usage row.",
       noDataState: "OK",
       execErrState: "Error",
       lookbackSeconds: 2400,
@@ -178,7 +179,8 @@ function appRules(input: AlertInput): RuleDef[] {
       for: "5m",
       severity: "warning",
       summary: `More than ${t.websocketAuthFailuresPerSecond} WebSocket authentication failures per second`,
-      description: "WebSocket authentication failures per second over 5 minutes, for job {{ .Labels.job }}: expired tokens after a deploy, or someone probing.",
+      description:
+        "WebSocket authentication failures per second over 5 minutes, for job {{ .Labels.job }}: expired tokens after a deploy, or someone probing.",
       noDataState: "OK",
       execErrState: "Error",
       lookbackSeconds: 600,
@@ -231,23 +233,21 @@ function stackRules(input: AlertInput): RuleDef[] {
       "Error",
       "The collector scrapes and ships its own metrics, so a dead collector shows up as missing data, not as up == 0. No telemetry reaches the backends meanwhile.",
     ),
-    ...SIGNALS.map(
-      (s): RuleDef => ({
-        key: `export-failed-${s.id}`,
-        title: `Collector failing to export ${s.title.toLowerCase()}`,
-        // Already 0 per sending exporter when nothing failed; `or on() vector(0)` also answers 0 for
-        // a signal without any pipeline (logs when the stack has no logs backend).
-        query: orZero(collectorFlow(collector, s, "failed", "5m")),
-        evaluator: { type: "gt", value: 0 },
-        for: "5m",
-        severity: "critical",
-        summary: `The collector drops ${s.title.toLowerCase()} it cannot export`,
-        description: `Exporter {{ .Labels.exporter }} failed to send ${s.title.toLowerCase()} after retries over the last 5 minutes: that data is lost. Check the backend behind it.`,
-        noDataState: "OK",
-        execErrState: "Error",
-        lookbackSeconds: 600,
-      }),
-    ),
+    ...SIGNALS.map((s): RuleDef => ({
+      key: `export-failed-${s.id}`,
+      title: `Collector failing to export ${s.title.toLowerCase()}`,
+      // Already 0 per sending exporter when nothing failed; `or on() vector(0)` also answers 0 for
+      // a signal without any pipeline (logs when the stack has no logs backend).
+      query: orZero(collectorFlow(collector, s, "failed", "5m")),
+      evaluator: { type: "gt", value: 0 },
+      for: "5m",
+      severity: "critical",
+      summary: `The collector drops ${s.title.toLowerCase()} it cannot export`,
+      description: `Exporter {{ .Labels.exporter }} failed to send ${s.title.toLowerCase()} after retries over the last 5 minutes: that data is lost. Check the backend behind it.`,
+      noDataState: "OK",
+      execErrState: "Error",
+      lookbackSeconds: 600,
+    })),
     {
       key: "queue-fill",
       title: "Collector export queue filling up",
@@ -256,7 +256,8 @@ function stackRules(input: AlertInput): RuleDef[] {
       for: "5m",
       severity: "warning",
       summary: `An exporter's sending queue is more than ${Math.round(input.thresholds.queueFillRatio * 100)} percent full`,
-      description: "The sending queue of exporter {{ .Labels.exporter }} is close to capacity: its backend is slow or unreachable. When the queue is full, new data is dropped.",
+      description:
+        "The sending queue of exporter {{ .Labels.exporter }} is close to capacity: its backend is slow or unreachable. When the queue is full, new data is dropped.",
       noDataState: "OK",
       execErrState: "Error",
       lookbackSeconds: 600,
@@ -269,7 +270,13 @@ function stackRules(input: AlertInput): RuleDef[] {
       "Alerting",
       "Dashboards and every other alert rule read from it; remote write retries and then drops data.",
     ),
-    down("traces-backend-down", "Traces backend", tracesJob, "Error", "The collector queues spans for it and drops them once retries run out."),
+    down(
+      "traces-backend-down",
+      "Traces backend",
+      tracesJob,
+      "Error",
+      "The collector queues spans for it and drops them once retries run out.",
+    ),
   ];
 }
 
@@ -350,7 +357,12 @@ function receiver(input: AlertInput, contact: Exclude<ContactPointInput, { kind:
   const uid = grafanaUid(input.appName, input.environment, contact.kind);
   switch (contact.kind) {
     case "webhook":
-      return { uid, type: "webhook", settings: { url: new FileReference(contact.urlFile), httpMethod: "POST" }, disableResolveMessage: false };
+      return {
+        uid,
+        type: "webhook",
+        settings: { url: new FileReference(contact.urlFile), httpMethod: "POST" },
+        disableResolveMessage: false,
+      };
     case "slack":
       return { uid, type: "slack", settings: { url: new FileReference(contact.urlFile) }, disableResolveMessage: false };
     case "email":
@@ -371,7 +383,9 @@ export function alertingProvisioning(input: AlertInput): AlertingProvisioning {
     name,
     folder,
     interval: EVALUATION_INTERVAL,
-    rules: defs.map((d) => provisionedRule(d, grafanaUid(...uidPrefix, d.key), input.metricsUid, { ...common, ...labels }, linkOf(d.panel))),
+    rules: defs.map((d) =>
+      provisionedRule(d, grafanaUid(...uidPrefix, d.key), input.metricsUid, { ...common, ...labels }, linkOf(d.panel)),
+    ),
   });
   const doc: AlertingProvisioning = {
     apiVersion: 1,
@@ -389,7 +403,16 @@ export function alertingProvisioning(input: AlertInput): AlertingProvisioning {
     ...doc,
     contactPoints: [{ orgId: 1, name, receivers: [receiver(input, contact)] }],
     // Provisioning a policy replaces the whole tree: this one root routes everything to our receiver.
-    policies: [{ orgId: 1, receiver: name, group_by: ["grafana_folder", "alertname"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h" }],
+    policies: [
+      {
+        orgId: 1,
+        receiver: name,
+        group_by: ["grafana_folder", "alertname"],
+        group_wait: "30s",
+        group_interval: "5m",
+        repeat_interval: "4h",
+      },
+    ],
   };
 }
 

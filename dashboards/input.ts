@@ -3,7 +3,13 @@
  * renderAlerting). Types are inferred from the schemas: one source of truth for each shape.
  */
 import { z } from "zod";
-import { alertThresholds, appNameSchema as appName, environmentSchema, metricsBackendKind as metricsBackend, tracesBackendKind as tracesBackend } from "../settings/schema";
+import {
+  alertThresholds,
+  appNameSchema as appName,
+  environmentSchema,
+  metricsBackendKind as metricsBackend,
+  tracesBackendKind as tracesBackend,
+} from "../settings/schema";
 
 // Names, backends and thresholds use the settings schema's own rules: one source for each.
 const datasourceUid = z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, { error: "must be a Grafana uid (1-40 of a-z A-Z 0-9 _ -)" });

@@ -68,7 +68,10 @@ function nameTokens(value: string): string[] {
 
 /** A unit word may itself hold invalid characters (unknown units pass through): make it name-safe. */
 function cleanUnit(word: string): string {
-  return word.replace(/[^a-zA-Z0-9:]/g, "_").replace(/_+/g, "_").replace(/^_/, "");
+  return word
+    .replace(/[^a-zA-Z0-9:]/g, "_")
+    .replace(/_+/g, "_")
+    .replace(/^_/, "");
 }
 
 /** Annotations in braces (`{request}`) carry no unit: they never produce a suffix. */

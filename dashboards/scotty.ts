@@ -186,7 +186,10 @@ const SECTION_PANELS: Record<SectionId, (m: Metrics) => PanelSpec[]> = {
       title: "Task lifecycle / s",
       description: `${m.tokioScheduledCount.description}; ${m.tokioTasksDropped.description}`,
       unit: "cps",
-      queries: [counterRate(m.tokioScheduledCount, { legend: "scheduled" }), counterRate(m.tokioTasksDropped, { legend: "completed/dropped" })],
+      queries: [
+        counterRate(m.tokioScheduledCount, { legend: "scheduled" }),
+        counterRate(m.tokioTasksDropped, { legend: "completed/dropped" }),
+      ],
     },
     {
       kind: "timeseries",
@@ -249,7 +252,10 @@ const SECTION_PANELS: Record<SectionId, (m: Metrics) => PanelSpec[]> = {
       description: `${m.oauthTokenValidations.description}; ${m.oauthTokenValidationFailures.description}`,
       unit: "cps",
       width: 8,
-      queries: [counterRate(m.oauthTokenValidations, { legend: "validations" }), counterRate(m.oauthTokenValidationFailures, { legend: "failed" })],
+      queries: [
+        counterRate(m.oauthTokenValidations, { legend: "validations" }),
+        counterRate(m.oauthTokenValidationFailures, { legend: "failed" }),
+      ],
     },
     percentiles(m.oauthTokenValidationDuration, "Token validation duration", 8),
     rateOf(m.oauthSessionsExpiredCleaned, "Expired sessions cleaned up / s", 8),

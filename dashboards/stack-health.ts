@@ -85,30 +85,26 @@ function collectorSections(signals: readonly Signal[]): SectionSpec[] {
   return [
     {
       title: "Collector: receive",
-      panels: signals.map(
-        (s): PanelSpec => ({
-          kind: "timeseries",
-          title: `${s.title} accepted / refused / s`,
-          description: `${s.title} the collector's receivers accepted into, or refused from, the pipeline`,
-          unit: "cps",
-          width,
-          queries: [collectorFlow(job, s, "accepted"), collectorFlow(job, s, "refused")],
-        }),
-      ),
+      panels: signals.map((s): PanelSpec => ({
+        kind: "timeseries",
+        title: `${s.title} accepted / refused / s`,
+        description: `${s.title} the collector's receivers accepted into, or refused from, the pipeline`,
+        unit: "cps",
+        width,
+        queries: [collectorFlow(job, s, "accepted"), collectorFlow(job, s, "refused")],
+      })),
     },
     {
       title: "Collector: export",
       panels: [
-        ...signals.map(
-          (s): PanelSpec => ({
-            kind: "timeseries",
-            title: `${s.title} sent / failed / s`,
-            description: `${s.title} the collector's exporters delivered, or failed to deliver after retries`,
-            unit: "cps",
-            width,
-            queries: [collectorFlow(job, s, "sent"), collectorFlow(job, s, "failed")],
-          }),
-        ),
+        ...signals.map((s): PanelSpec => ({
+          kind: "timeseries",
+          title: `${s.title} sent / failed / s`,
+          description: `${s.title} the collector's exporters delivered, or failed to deliver after retries`,
+          unit: "cps",
+          width,
+          queries: [collectorFlow(job, s, "sent"), collectorFlow(job, s, "failed")],
+        })),
         {
           kind: "timeseries",
           title: "Export queue size vs capacity",
@@ -143,8 +139,22 @@ function metricsBackendSection(backend: MetricsBackend): SectionSpec {
     title: `Metrics backend: ${name}`,
     panels: [
       upPanel(`${name} up`, job),
-      { kind: "timeseries", title: "Samples ingested / s", description: `Rows/samples ${name} stores per second`, unit: "cps", width: 7, queries: [metricsIngestion(backend)] },
-      { kind: "timeseries", title: "Storage", description: `${name} bytes on disk`, unit: "bytes", width: 7, queries: metricsStorage(backend) },
+      {
+        kind: "timeseries",
+        title: "Samples ingested / s",
+        description: `Rows/samples ${name} stores per second`,
+        unit: "cps",
+        width: 7,
+        queries: [metricsIngestion(backend)],
+      },
+      {
+        kind: "timeseries",
+        title: "Storage",
+        description: `${name} bytes on disk`,
+        unit: "bytes",
+        width: 7,
+        queries: metricsStorage(backend),
+      },
       { kind: "timeseries", title: `${name} memory (RSS)`, unit: "bytes", width: 6, queries: [processMemory(job)] },
     ],
   };
@@ -157,7 +167,14 @@ function tracesBackendSection(backend: TracesBackend): SectionSpec {
     title: `Traces backend: ${name}`,
     panels: [
       upPanel(`${name} up`, job),
-      { kind: "timeseries", title: "Spans in / s", description: `Spans ${name} received, and refused or discarded`, unit: "cps", width: 10, queries: tracesIngestion(backend) },
+      {
+        kind: "timeseries",
+        title: "Spans in / s",
+        description: `Spans ${name} received, and refused or discarded`,
+        unit: "cps",
+        width: 10,
+        queries: tracesIngestion(backend),
+      },
       { kind: "timeseries", title: `${name} memory (RSS)`, unit: "bytes", width: 10, queries: [tracesMemory(backend)] },
     ],
   };
@@ -167,13 +184,18 @@ export function stackHealthDashboard(input: StackHealthInput): dashboard.Dashboa
   return buildDashboard({
     uid: STACK_DASHBOARD_UID,
     title: "Observability Stack Health",
-    description: "OpenTelemetry Collector throughput, export queues and memory; metrics and traces backend health. Generated; do not edit in Grafana.",
+    description:
+      "OpenTelemetry Collector throughput, export queues and memory; metrics and traces backend health. Generated; do not edit in Grafana.",
     tags: ["observability", "generated"],
     // The stack's own metrics are scraped every 15-30 s; refreshing faster only repeats queries.
     refresh: "30s",
     time: { from: "now-1h", to: "now" },
     datasource: prometheusDatasource(input.metricsUid),
     collapsedRows: false,
-    sections: [...collectorSections(stackSignals(input)), metricsBackendSection(input.metricsBackend), tracesBackendSection(input.tracesBackend)],
+    sections: [
+      ...collectorSections(stackSignals(input)),
+      metricsBackendSection(input.metricsBackend),
+      tracesBackendSection(input.tracesBackend),
+    ],
   });
 }

@@ -199,9 +199,15 @@ export function metricsIngestion(backend: MetricsBackend): PromQuery {
   const job = metricsBackendJob(backend);
   switch (backend) {
     case "victoriametrics":
-      return { expr: `sum by (type) (rate(${selector(VICTORIAMETRICS_METRICS.rowsInserted, byJob(job))}[${RATE_INTERVAL}]))`, legendFormat: "{{type}}" };
+      return {
+        expr: `sum by (type) (rate(${selector(VICTORIAMETRICS_METRICS.rowsInserted, byJob(job))}[${RATE_INTERVAL}]))`,
+        legendFormat: "{{type}}",
+      };
     case "prometheus":
-      return { expr: `sum(rate(${selector(PROMETHEUS_METRICS.samplesAppended, byJob(job))}[${RATE_INTERVAL}]))`, legendFormat: "samples appended" };
+      return {
+        expr: `sum(rate(${selector(PROMETHEUS_METRICS.samplesAppended, byJob(job))}[${RATE_INTERVAL}]))`,
+        legendFormat: "samples appended",
+      };
     default: {
       const unhandled: never = backend;
       throw new Error(`unknown metrics backend ${String(unhandled)}`);
@@ -237,7 +243,10 @@ export function tracesIngestion(backend: TracesBackend): PromQuery[] {
     case "tempo":
       return [
         { expr: `sum(rate(${selector(TEMPO_METRICS.spansReceived, byJob(job))}[${RATE_INTERVAL}]))`, legendFormat: "received" },
-        { expr: `sum by (reason) (rate(${selector(TEMPO_METRICS.spansDiscarded, byJob(job))}[${RATE_INTERVAL}]))`, legendFormat: "discarded {{reason}}" },
+        {
+          expr: `sum by (reason) (rate(${selector(TEMPO_METRICS.spansDiscarded, byJob(job))}[${RATE_INTERVAL}]))`,
+          legendFormat: "discarded {{reason}}",
+        },
       ];
     default: {
       const unhandled: never = backend;

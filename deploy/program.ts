@@ -41,7 +41,8 @@ export function defineStack(): StackOutputs {
   } catch (error) {
     // The message lists every problem; a stack trace into the validator would only hide it.
     // RunError is printed without one; it keeps the ConfigError's name and problem list.
-    if (error instanceof ConfigError) throw Object.assign(new pulumi.RunError(error.message), { name: error.name, problems: error.problems });
+    if (error instanceof ConfigError)
+      throw Object.assign(new pulumi.RunError(error.message), { name: error.name, problems: error.problems });
     throw error;
   }
   const plan = planStack(settings, { userDashboards: readUserDashboards(path.join(REPO_ROOT, "dashboards", "custom")) });

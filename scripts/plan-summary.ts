@@ -128,12 +128,20 @@ export function summarizePlan(r: StackRendering | undefined): PlanSummary {
       add("ports", `${name} ${port.name}`, `:${port.internal}${pub[port.name] ? ` published on ${pub[port.name]}` : " (network only)"}`);
     }
     for (const volume of service.volumes) {
-      add("volumes", `${name}-${volume.name}`, `${name}:${volume.containerPath}${volume.ownerUid !== undefined ? ` (chown ${volume.ownerUid})` : ""}`);
+      add(
+        "volumes",
+        `${name}-${volume.name}`,
+        `${name}:${volume.containerPath}${volume.ownerUid !== undefined ? ` (chown ${volume.ownerUid})` : ""}`,
+      );
     }
     for (const mount of service.hostMounts) add("volumes", `host ${mount.hostPath}`, `${name}:${mount.containerPath} (read-only)`);
     if (service.route && plan.routing) {
       const scheme = plan.routing.tls === "none" ? "http" : "https";
-      add("routes", `${scheme}://${service.route.subdomain}.${plan.routing.domain}`, `${name}:${service.route.port}${service.route.protectWithBasicAuth && settings.traefik.basicAuth ? " (basic auth)" : ""}`);
+      add(
+        "routes",
+        `${scheme}://${service.route.subdomain}.${plan.routing.domain}`,
+        `${name}:${service.route.port}${service.route.protectWithBasicAuth && settings.traefik.basicAuth ? " (basic auth)" : ""}`,
+      );
     }
     for (const secret of service.secretFiles) add("secret files", `${name}:${secret.path}`, SECRET_MARK);
     for (const file of service.files) grafanaFacts(file.path, file.content, add);
@@ -161,12 +169,22 @@ function grafanaFacts(file: string, content: string, add: Add): void {
       for (const rule of group.rules ?? []) {
         const threshold = rule.data?.find((d) => d.model?.type === "threshold")?.model?.conditions?.[0]?.evaluator;
         const when = threshold ? `, ${threshold.type} ${(threshold.params ?? []).join(" ")}` : "";
-        add("alert rules", rule.uid, `"${rule.title}" (${group.folder}/${group.name}${rule.for ? `, for ${rule.for}` : ""}${when})`, JSON.stringify(rule));
+        add(
+          "alert rules",
+          rule.uid,
+          `"${rule.title}" (${group.folder}/${group.name}${rule.for ? `, for ${rule.for}` : ""}${when})`,
+          JSON.stringify(rule),
+        );
       }
     }
   } else if (file.endsWith(".json") && /\/dashboards\//.test(file)) {
     const json = JSON.parse(content) as { uid?: string; title?: string; panels?: unknown[] };
-    add("dashboards", file.replace(/^.*?\/dashboards\//, ""), `"${json.title ?? ""}" (uid ${json.uid ?? "-"}, ${json.panels?.length ?? 0} panels)`, content);
+    add(
+      "dashboards",
+      file.replace(/^.*?\/dashboards\//, ""),
+      `"${json.title ?? ""}" (uid ${json.uid ?? "-"}, ${json.panels?.length ?? 0} panels)`,
+      content,
+    );
   }
 }
 

@@ -20,7 +20,13 @@ for (const service of plan.services) {
     count += 1;
   }
   fs.mkdirSync(path.join(outDir, service.role), { recursive: true });
-  const meta = { image: service.image, command: service.command, env: service.env, memoryMb: service.memoryMb, secretFiles: service.secretFiles.map((s) => s.path) };
+  const meta = {
+    image: service.image,
+    command: service.command,
+    env: service.env,
+    memoryMb: service.memoryMb,
+    secretFiles: service.secretFiles.map((s) => s.path),
+  };
   fs.writeFileSync(path.join(outDir, service.role, "container.json"), `${JSON.stringify(meta, null, 2)}\n`);
 }
 console.log(`rendered ${count} files for stack ${stack} into ${outDir}`);

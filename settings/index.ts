@@ -19,7 +19,10 @@ export interface ConfigProblem {
 
 /** Thrown before any resource is registered; lists every problem at once. */
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[], project: string) {
+  constructor(
+    readonly problems: ConfigProblem[],
+    project: string,
+  ) {
     super(
       [
         `Invalid stack config for ${project} (${problems.length} problem${problems.length === 1 ? "" : "s"}):`,

@@ -31,11 +31,9 @@ const secret = z
   .transform((value) => new Secret(value));
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const domain = z
-  .string()
-  .refine((d) => d.length <= 253 && d.split(".").every((label) => DNS_LABEL.test(label)) && d.includes("."), {
-    error: "must be a lower-case DNS domain with at least two labels (e.g. ddev.site)",
-  });
+const domain = z.string().refine((d) => d.length <= 253 && d.split(".").every((label) => DNS_LABEL.test(label)) && d.includes("."), {
+  error: "must be a lower-case DNS domain with at least two labels (e.g. ddev.site)",
+});
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(IPV4, { error: "must be an IPv4 address (e.g. 127.0.0.1)" });
@@ -68,7 +66,6 @@ const imagesShape = Object.fromEntries(
   (Object.keys(DEFAULT_IMAGES) as ImageRole[]).map((role) => [role, pinnedImage.default(DEFAULT_IMAGES[role])]),
 ) as { [K in ImageRole]: z.ZodDefault<typeof pinnedImage> };
 
-
 const duration = z.string().regex(/^[1-9][0-9]*(ms|s|m|h)$/, { error: 'must be a duration like "5s", "500ms", "1m"' });
 
 const extraExporter = z
@@ -78,7 +75,10 @@ const extraExporter = z
     kind: z.enum(["prometheusremotewrite", "otlphttp"]),
     endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
     /** Signals an OTLP/HTTP destination receives; a remote-write target only takes metrics. */
-    signals: z.array(z.enum(["metrics", "traces", "logs"])).min(1).optional(),
+    signals: z
+      .array(z.enum(["metrics", "traces", "logs"]))
+      .min(1)
+      .optional(),
     /** Header values are secrets (API keys, tenant tokens); they are uploaded as files, never inlined. */
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: "header names are letters, digits and '-'" }), secret).default({}),
     basicAuth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
@@ -129,7 +129,10 @@ export const settingsSchema = z
     network: z
       .strictObject({
         /** @default obs-<environment> */
-        name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { error: "must be a Docker network name" }).optional(),
+        name: z
+          .string()
+          .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { error: "must be a Docker network name" })
+          .optional(),
         /** Optional fixed subnet; Docker picks one when unset. */
         subnet: cidr.optional(),
       })
@@ -174,7 +177,10 @@ export const settingsSchema = z
     exporters: z.array(extraExporter).default([]),
     grafana: z
       .strictObject({
-        adminUser: z.string().regex(/^[a-zA-Z0-9_.@-]{1,64}$/).default("admin"),
+        adminUser: z
+          .string()
+          .regex(/^[a-zA-Z0-9_.@-]{1,64}$/)
+          .default("admin"),
         /** @default generated with @pulumi/random (32 characters) and exported as a secret */
         adminPassword: secret.optional(),
       })

@@ -14,8 +14,18 @@ const withFlags = (flags: { metrics?: string; traces?: string; logs?: string; ex
 });
 
 const EXTRAS = [
-  { name: "thanos", kind: "prometheusremotewrite", endpoint: "https://thanos.example.com/api/v1/write", headers: { "X-Scope-OrgID": "tenant-a" } },
-  { name: "vendor", kind: "otlphttp", endpoint: "https://otlp.vendor.example.com", basicAuth: { username: "acct", password: "vendor-password-1" } },
+  {
+    name: "thanos",
+    kind: "prometheusremotewrite",
+    endpoint: "https://thanos.example.com/api/v1/write",
+    headers: { "X-Scope-OrgID": "tenant-a" },
+  },
+  {
+    name: "vendor",
+    kind: "otlphttp",
+    endpoint: "https://otlp.vendor.example.com",
+    basicAuth: { username: "acct", password: "vendor-password-1" },
+  },
 ];
 
 /** The reviewable shape of a graph: every resource and, for containers, what they run. */
@@ -32,7 +42,8 @@ const combos = Object.keys(METRICS_BACKENDS).flatMap((metrics) =>
 );
 
 const runs = new Map<string, ProgramRun>();
-const key = (c: { metrics: string; traces: string; logs: string; extras?: boolean }) => `${c.metrics}/${c.traces}/${c.logs}${c.extras ? "+extras" : ""}`;
+const key = (c: { metrics: string; traces: string; logs: string; extras?: boolean }) =>
+  `${c.metrics}/${c.traces}/${c.logs}${c.extras ? "+extras" : ""}`;
 
 beforeAll(async () => {
   for (const c of combos) runs.set(key(c), await runProgram(withFlags(c), { stack: "dev" }));
@@ -42,25 +53,33 @@ beforeAll(async () => {
 describe("every backend combination under mocks", () => {
   it("covers 2 × 2 × 3 combinations plus extra exporters", () => expect(runs.size).toBe(13));
 
-  it.each([...combos.map((c) => key(c)), "victoriametrics/jaeger/none+extras"])("GIVEN %s WHEN registered THEN it succeeds and matches its snapshot", (k) => {
-    const run = runs.get(k)!;
-    expect(run.error).toBeUndefined();
-    expect(summary(run)).toMatchSnapshot();
-  });
+  it.each([...combos.map((c) => key(c)), "victoriametrics/jaeger/none+extras"])(
+    "GIVEN %s WHEN registered THEN it succeeds and matches its snapshot",
+    (k) => {
+      const run = runs.get(k)!;
+      expect(run.error).toBeUndefined();
+      expect(summary(run)).toMatchSnapshot();
+    },
+  );
 
-  it.each(combos)("GIVEN metrics=$metrics traces=$traces logs=$logs WHEN registered THEN Grafana provisions exactly the chosen datasources", (c) => {
-    const grafana = byType(runs.get(key(c))!, CONTAINER).find((r) => r.name === "dev-grafana-container")!;
-    const datasources = (yaml.load(uploadsOf(grafana)["/etc/grafana/provisioning/datasources/datasources.yaml"]!) as any).datasources;
-    const types = datasources.map((d: any) => d.type);
-    expect(types[0]).toBe("prometheus");
-    expect(datasources[0].name).toBe(c.metrics === "prometheus" ? "Prometheus" : "VictoriaMetrics");
-    expect(types[1]).toBe(c.traces);
-    expect(types[2]).toBe({ none: undefined, victorialogs: "victoriametrics-logs-datasource", loki: "loki" }[c.logs]);
-    expect(envOf(grafana).GF_PLUGINS_PREINSTALL).toBe(c.logs === "victorialogs" ? "victoriametrics-logs-datasource@0.21.0" : undefined);
-    const collector = byType(runs.get(key(c))!, CONTAINER).find((r) => r.name === "dev-collector-container")!;
-    const config = yaml.load(uploadsOf(collector)["/etc/otelcol-contrib/config.yaml"]!) as any;
-    expect(Object.keys(config.service.pipelines).sort()).toEqual(c.logs === "none" ? ["metrics", "traces"] : ["logs", "metrics", "traces"]);
-  });
+  it.each(combos)(
+    "GIVEN metrics=$metrics traces=$traces logs=$logs WHEN registered THEN Grafana provisions exactly the chosen datasources",
+    (c) => {
+      const grafana = byType(runs.get(key(c))!, CONTAINER).find((r) => r.name === "dev-grafana-container")!;
+      const datasources = (yaml.load(uploadsOf(grafana)["/etc/grafana/provisioning/datasources/datasources.yaml"]!) as any).datasources;
+      const types = datasources.map((d: any) => d.type);
+      expect(types[0]).toBe("prometheus");
+      expect(datasources[0].name).toBe(c.metrics === "prometheus" ? "Prometheus" : "VictoriaMetrics");
+      expect(types[1]).toBe(c.traces);
+      expect(types[2]).toBe({ none: undefined, victorialogs: "victoriametrics-logs-datasource", loki: "loki" }[c.logs]);
+      expect(envOf(grafana).GF_PLUGINS_PREINSTALL).toBe(c.logs === "victorialogs" ? "victoriametrics-logs-datasource@0.21.0" : undefined);
+      const collector = byType(runs.get(key(c))!, CONTAINER).find((r) => r.name === "dev-collector-container")!;
+      const config = yaml.load(uploadsOf(collector)["/etc/otelcol-contrib/config.yaml"]!) as any;
+      expect(Object.keys(config.service.pipelines).sort()).toEqual(
+        c.logs === "none" ? ["metrics", "traces"] : ["logs", "metrics", "traces"],
+      );
+    },
+  );
 
   it("GIVEN extra exporters with secrets WHEN registered THEN the secret values only travel as Pulumi secrets", () => {
     const run = runs.get("victoriametrics/jaeger/none+extras")!;
@@ -95,15 +114,18 @@ describe("one flag changes only what must change", () => {
     expect(diff).toContain("added dev-traces-data-init");
   });
 
-  it.each(["victorialogs", "loki"])("GIVEN no logs WHEN logs.backend becomes %s THEN a logs backend is added and only the collector and Grafana follow", (logs) => {
-    const diff = changes("victoriametrics/jaeger/none", `victoriametrics/jaeger/${logs}`);
-    expect(diff.filter((d) => !/ dev-logs(-|$)/.test(d)).sort()).toEqual([
-      ...FOLLOWERS,
-      // The traces datasource gains its trace → logs link, which lives in Grafana's file: already
-      // counted; Jaeger itself must not change.
-    ]);
-    expect(diff.filter((d) => d.startsWith("added dev-logs")).length).toBeGreaterThanOrEqual(3);
-  });
+  it.each(["victorialogs", "loki"])(
+    "GIVEN no logs WHEN logs.backend becomes %s THEN a logs backend is added and only the collector and Grafana follow",
+    (logs) => {
+      const diff = changes("victoriametrics/jaeger/none", `victoriametrics/jaeger/${logs}`);
+      expect(diff.filter((d) => !/ dev-logs(-|$)/.test(d)).sort()).toEqual([
+        ...FOLLOWERS,
+        // The traces datasource gains its trace → logs link, which lives in Grafana's file: already
+        // counted; Jaeger itself must not change.
+      ]);
+      expect(diff.filter((d) => d.startsWith("added dev-logs")).length).toBeGreaterThanOrEqual(3);
+    },
+  );
 
   it("GIVEN no extra exporters WHEN two are added THEN only the collector changes", () => {
     expect(changes("victoriametrics/jaeger/none", "victoriametrics/jaeger/none+extras")).toEqual(["changed dev-collector-container"]);

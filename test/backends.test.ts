@@ -15,41 +15,47 @@ describe("backend contract", () => {
 
   it("covers 2 × 2 × 3 combinations", () => expect(combos).toHaveLength(12));
 
-  it.each(combos)("GIVEN metrics=%s traces=%s logs=%s WHEN planned THEN datasources have stable uids, one default, and links only to what exists", (m, t, l) => {
-    const plans = plansFor({ metrics: { backend: m }, traces: { backend: t }, logs: { backend: l } });
-    const datasources = [plans.metrics, plans.traces, ...(plans.logs ? [plans.logs] : [])].map((c) => c.plan.datasource);
-    expect(datasources.map((d) => d.uid)).toEqual(["metrics", "traces", ...(l === "none" ? [] : ["logs"])]);
-    expect(datasources.filter((d) => d.isDefault).map((d) => d.uid)).toEqual(["metrics"]);
-    const traces = plans.traces.plan.datasource.jsonData as any;
-    expect(traces.tracesToMetrics.datasourceUid).toBe(DATASOURCE_UIDS.metrics);
-    expect(traces.tracesToLogsV2?.datasourceUid).toBe(l === "none" ? undefined : DATASOURCE_UIDS.logs);
-    if (plans.logs) {
-      expect((plans.logs.plan.datasource.jsonData as any).derivedFields[0].datasourceUid).toBe(DATASOURCE_UIDS.traces);
-    }
-    expect(() => renderDatasources(datasources)).not.toThrow();
-    // Every exporter id is unique and names its signal.
-    const ids = [plans.metrics, plans.traces, ...(plans.logs ? [plans.logs] : [])].map((c) => c.plan.exporter.id);
-    expect(new Set(ids).size).toBe(ids.length);
-  });
+  it.each(combos)(
+    "GIVEN metrics=%s traces=%s logs=%s WHEN planned THEN datasources have stable uids, one default, and links only to what exists",
+    (m, t, l) => {
+      const plans = plansFor({ metrics: { backend: m }, traces: { backend: t }, logs: { backend: l } });
+      const datasources = [plans.metrics, plans.traces, ...(plans.logs ? [plans.logs] : [])].map((c) => c.plan.datasource);
+      expect(datasources.map((d) => d.uid)).toEqual(["metrics", "traces", ...(l === "none" ? [] : ["logs"])]);
+      expect(datasources.filter((d) => d.isDefault).map((d) => d.uid)).toEqual(["metrics"]);
+      const traces = plans.traces.plan.datasource.jsonData as any;
+      expect(traces.tracesToMetrics.datasourceUid).toBe(DATASOURCE_UIDS.metrics);
+      expect(traces.tracesToLogsV2?.datasourceUid).toBe(l === "none" ? undefined : DATASOURCE_UIDS.logs);
+      if (plans.logs) {
+        expect((plans.logs.plan.datasource.jsonData as any).derivedFields[0].datasourceUid).toBe(DATASOURCE_UIDS.traces);
+      }
+      expect(() => renderDatasources(datasources)).not.toThrow();
+      // Every exporter id is unique and names its signal.
+      const ids = [plans.metrics, plans.traces, ...(plans.logs ? [plans.logs] : [])].map((c) => c.plan.exporter.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    },
+  );
 });
 
 describe("VictoriaMetrics", () => {
   it.each([
     ["small", "30d", 153],
     ["large", "90d", 614],
-  ] as const)("GIVEN tier %s and retention %s WHEN planned THEN the flags carry retention and %iMB of cache", (tier, retention, cacheMb) => {
-    const { metrics } = plansFor({ tier, metrics: { retention } });
-    expect(metrics.plan.service.command).toEqual([
-      "-storageDataPath=/victoria-metrics-data",
-      `-retentionPeriod=${retention}`,
-      "-httpListenAddr=:8428",
-      `-memory.allowedBytes=${cacheMb}MB`,
-      "-search.latencyOffset=5s",
-      "-dedup.minScrapeInterval=1ms",
-    ]);
-    expect(metrics.plan.service.memoryMb).toBe(TIERS[tier].memoryMb.victoriametrics);
-    expect(metrics.plan.service.healthcheck?.test).toContain("http://127.0.0.1:8428/health");
-  });
+  ] as const)(
+    "GIVEN tier %s and retention %s WHEN planned THEN the flags carry retention and %iMB of cache",
+    (tier, retention, cacheMb) => {
+      const { metrics } = plansFor({ tier, metrics: { retention } });
+      expect(metrics.plan.service.command).toEqual([
+        "-storageDataPath=/victoria-metrics-data",
+        `-retentionPeriod=${retention}`,
+        "-httpListenAddr=:8428",
+        `-memory.allowedBytes=${cacheMb}MB`,
+        "-search.latencyOffset=5s",
+        "-dedup.minScrapeInterval=1ms",
+      ]);
+      expect(metrics.plan.service.memoryMb).toBe(TIERS[tier].memoryMb.victoriametrics);
+      expect(metrics.plan.service.healthcheck?.test).toContain("http://127.0.0.1:8428/health");
+    },
+  );
 
   it("GIVEN loopback addressing WHEN planned THEN write and query URLs point there (how the integration tier runs it)", () => {
     const plans = planBackends(parseSettings({ environment: "dev" }), { host: () => "127.0.0.1", ports: () => ({ http: 18428 }) });
@@ -62,7 +68,11 @@ describe("Prometheus", () => {
   it("GIVEN prometheus with a disk cap WHEN planned THEN retention time and size flags and the remote-write receiver are set", () => {
     const { metrics } = plansFor({ metrics: { backend: "prometheus", retention: "15d", maxDiskGb: 20 } });
     expect(metrics.plan.service.command).toEqual(
-      expect.arrayContaining(["--storage.tsdb.retention.time=15d", "--storage.tsdb.retention.size=20GB", "--web.enable-remote-write-receiver"]),
+      expect.arrayContaining([
+        "--storage.tsdb.retention.time=15d",
+        "--storage.tsdb.retention.size=20GB",
+        "--web.enable-remote-write-receiver",
+      ]),
     );
     const config = yaml.load(metrics.plan.service.files[0]!.content) as any;
     expect(config.storage.tsdb.out_of_order_time_window).toBe("30m");
@@ -109,14 +119,21 @@ describe("Grafana datasources across a backend swap", () => {
   const provisioned = (raw: Record<string, unknown>) => {
     const plan = planStack(parseSettings({ environment: "dev", ...raw }));
     const file = plan.grafana.files.find((f) => f.path.endsWith("/datasources/datasources.yaml"))!;
-    return yaml.load(file.content) as { deleteDatasources?: { name: string; orgId: number }[]; datasources: { name: string; uid: string }[] };
+    return yaml.load(file.content) as {
+      deleteDatasources?: { name: string; orgId: number }[];
+      datasources: { name: string; uid: string }[];
+    };
   };
 
   // Grafana matches provisioned datasources by name: a new name with the signal's old uid is an
   // insert that fails ("data source with the same uid already exists") and Grafana never gets healthy.
   it.each([
     [{ metrics: { backend: "prometheus" } }, ["Jaeger", "Prometheus"], ["Loki", "Tempo", "VictoriaLogs", "VictoriaMetrics"]],
-    [{ metrics: { backend: "victoriametrics" }, logs: { backend: "loki" } }, ["Jaeger", "Loki", "VictoriaMetrics"], ["Prometheus", "Tempo", "VictoriaLogs"]],
+    [
+      { metrics: { backend: "victoriametrics" }, logs: { backend: "loki" } },
+      ["Jaeger", "Loki", "VictoriaMetrics"],
+      ["Prometheus", "Tempo", "VictoriaLogs"],
+    ],
     [{ traces: { backend: "tempo" } }, ["Tempo", "VictoriaMetrics"], ["Jaeger", "Loki", "Prometheus", "VictoriaLogs"]],
   ])("GIVEN %j WHEN Grafana is provisioned THEN every other backend's datasource is deleted by name first", (raw, kept, deleted) => {
     const file = provisioned(raw);

@@ -44,21 +44,28 @@ describe("collector config renderer", () => {
     expect(config.service.pipelines.logs).toBeUndefined();
   });
 
-  it.each(["small", "medium", "large"] as const)("GIVEN tier %s WHEN rendered THEN memory_limiter is 80%% of the container and first in every pipeline", (tier) => {
-    const { config, input } = collectorFor({ tier, logs: { backend: "victorialogs" } });
-    const memory = TIERS[tier].memoryMb.collector;
-    expect(input.memoryMb).toBe(memory);
-    expect(config.processors.memory_limiter).toEqual({
-      check_interval: "1s",
-      limit_mib: Math.floor(memory * 0.8),
-      spike_limit_mib: Math.floor(Math.floor(memory * 0.8) * 0.2),
-    });
-    for (const pipeline of Object.values<any>(config.service.pipelines)) expect(pipeline.processors[0]).toBe("memory_limiter");
-  });
+  it.each(["small", "medium", "large"] as const)(
+    "GIVEN tier %s WHEN rendered THEN memory_limiter is 80%% of the container and first in every pipeline",
+    (tier) => {
+      const { config, input } = collectorFor({ tier, logs: { backend: "victorialogs" } });
+      const memory = TIERS[tier].memoryMb.collector;
+      expect(input.memoryMb).toBe(memory);
+      expect(config.processors.memory_limiter).toEqual({
+        check_interval: "1s",
+        limit_mib: Math.floor(memory * 0.8),
+        spike_limit_mib: Math.floor(Math.floor(memory * 0.8) * 0.2),
+      });
+      for (const pipeline of Object.values<any>(config.service.pipelines)) expect(pipeline.processors[0]).toBe("memory_limiter");
+    },
+  );
 
   it("GIVEN an environment WHEN rendered THEN deployment.environment is set on every resource and as a remote-write label", () => {
     const { config } = collectorFor({ environment: "staging" });
-    expect(config.processors["resource/environment"].attributes).toContainEqual({ key: "deployment.environment", value: "staging", action: "upsert" });
+    expect(config.processors["resource/environment"].attributes).toContainEqual({
+      key: "deployment.environment",
+      value: "staging",
+      action: "upsert",
+    });
     expect(config.exporters["prometheus_remote_write/metrics"].external_labels).toEqual({ deployment_environment: "staging" });
     for (const pipeline of Object.values<any>(config.service.pipelines)) expect(pipeline.processors).toContain("resource/environment");
   });
@@ -104,8 +111,18 @@ describe("collector config renderer", () => {
   it("GIVEN extra exporters with secret headers WHEN rendered THEN secrets are file references, never values", () => {
     const { config, settings, input } = collectorFor({
       exporters: [
-        { name: "thanos", kind: "prometheusremotewrite", endpoint: "https://thanos.example.com/api/v1/write", headers: { "X-Scope-OrgID": "tenant-secret-1" } },
-        { name: "vendor", kind: "otlphttp", endpoint: "https://otlp.vendor.example.com", basicAuth: { username: "me", password: "pw-secret-2" } },
+        {
+          name: "thanos",
+          kind: "prometheusremotewrite",
+          endpoint: "https://thanos.example.com/api/v1/write",
+          headers: { "X-Scope-OrgID": "tenant-secret-1" },
+        },
+        {
+          name: "vendor",
+          kind: "otlphttp",
+          endpoint: "https://otlp.vendor.example.com",
+          basicAuth: { username: "me", password: "pw-secret-2" },
+        },
       ],
     });
     const text = renderCollectorYaml(input, settings.exporters);
@@ -114,9 +131,15 @@ describe("collector config renderer", () => {
     expect(config.exporters["prometheus_remote_write/thanos"].http.headers).toEqual({
       "X-Scope-OrgID": "${file:/etc/otelcol-contrib/secrets/thanos-x-scope-orgid}",
     });
-    expect(config.extensions["basicauth/vendor"].client_auth.password).toBe("${file:/etc/otelcol-contrib/secrets/vendor-basic-auth-password}");
+    expect(config.extensions["basicauth/vendor"].client_auth.password).toBe(
+      "${file:/etc/otelcol-contrib/secrets/vendor-basic-auth-password}",
+    );
     expect(config.exporters["otlp_http/vendor"].auth).toEqual({ authenticator: "basicauth/vendor" });
-    expect(config.service.pipelines.metrics.exporters).toEqual(["prometheus_remote_write/metrics", "prometheus_remote_write/thanos", "otlp_http/vendor"]);
+    expect(config.service.pipelines.metrics.exporters).toEqual([
+      "prometheus_remote_write/metrics",
+      "prometheus_remote_write/thanos",
+      "otlp_http/vendor",
+    ]);
     expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces", "otlp_http/vendor"]);
     expect(collectorSecretFiles(input.exporters, settings.exporters).map((f) => f.secret)).toEqual([
       "exporters.thanos.X-Scope-OrgID",

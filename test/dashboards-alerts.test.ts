@@ -43,7 +43,15 @@ describe("renderAlerting", () => {
   });
 
   it("GIVEN the app rules WHEN their annotations are read THEN each links to the app dashboard panel that shows its measurement (alert states on the panel)", () => {
-    const dash = JSON.parse(renderDashboards({ appName: "scotty", metricsUid: BASE.metricsUid, tracesUid: "t", metricsBackend: "victoriametrics", tracesBackend: "jaeger" })[0]!.json) as {
+    const dash = JSON.parse(
+      renderDashboards({
+        appName: "scotty",
+        metricsUid: BASE.metricsUid,
+        tracesUid: "t",
+        metricsBackend: "victoriametrics",
+        tracesBackend: "jaeger",
+      })[0]!.json,
+    ) as {
       uid: string;
       panels: { id: number; title: string; targets?: { expr: string }[] }[];
     };
@@ -54,7 +62,10 @@ describe("renderAlerting", () => {
       expect(panel, rule.uid).toBeDefined();
       // The panel shows the metric the rule measures.
       const metric = /scotty_[a-z_]+/.exec(exprOf(rule))![0];
-      expect(panel!.targets!.some((t) => t.expr.includes(metric)), `${rule.uid} -> ${panel!.title}`).toBe(true);
+      expect(
+        panel!.targets!.some((t) => t.expr.includes(metric)),
+        `${rule.uid} -> ${panel!.title}`,
+      ).toBe(true);
     }
     const stack = rendered().doc.groups.find((g) => g.name === "observability-stack")!.rules;
     expect(stack.every((r) => r.annotations.__panelId__ === undefined)).toBe(true);
@@ -92,7 +103,13 @@ describe("renderAlerting", () => {
   });
 
   it("GIVEN custom thresholds WHEN rendered THEN each seed rule measures the seed's quantity and fires above the given threshold", () => {
-    const thresholds = { http5xxPerSecond: 0.25, memoryGrowthBytesPerSecond: 2_000_000, websocketAuthFailuresPerSecond: 3, taskFailuresPerSecond: 0.75, queueFillRatio: 0.9 };
+    const thresholds = {
+      http5xxPerSecond: 0.25,
+      memoryGrowthBytesPerSecond: 2_000_000,
+      websocketAuthFailuresPerSecond: 3,
+      taskFailuresPerSecond: 0.75,
+      queueFillRatio: 0.9,
+    };
     const { rules } = rendered({ thresholds });
     const byUid = (suffix: string) => rules.find((r) => r.uid.endsWith(suffix))!;
     const threshold = (r: Rule) => (r.data[2]!.model.conditions as { evaluator: { type: string; params: number[] } }[])[0]!.evaluator;
@@ -101,7 +118,12 @@ describe("renderAlerting", () => {
       ["memory-growth", /^deriv\(scotty_memory_rss_bytes\[30m\]\)$/, "gt", 2_000_000],
       ["ws-auth-failures", /rate\(scotty_websocket_auth_failures_total\[5m\]\)/, "gt", 3],
       ["task-failures", /rate\(scotty_task_failures_total\[5m\]\)/, "gt", 0.75],
-      ["queue-fill", /otelcol_exporter_queue_size\{job="otel-collector"\}.* \/ .*otelcol_exporter_queue_capacity\{job="otel-collector"\}/, "gt", 0.9],
+      [
+        "queue-fill",
+        /otelcol_exporter_queue_size\{job="otel-collector"\}.* \/ .*otelcol_exporter_queue_capacity\{job="otel-collector"\}/,
+        "gt",
+        0.9,
+      ],
     ];
     for (const [uid, expr, type, value] of cases) {
       expect(exprOf(byUid(uid)), uid).toMatch(expr);
@@ -112,13 +134,16 @@ describe("renderAlerting", () => {
   it.each([
     ["victoriametrics", "jaeger", "victoriametrics", "jaeger"],
     ["prometheus", "tempo", "prometheus", "tempo"],
-  ] as const)("GIVEN backends %s + %s WHEN rendered THEN the down rules watch jobs %s and %s, robust to the series vanishing", (metricsBackend, tracesBackend, metricsJob, tracesJob) => {
-    const { rules } = rendered({ metricsBackend, tracesBackend });
-    const expr = (suffix: string) => exprOf(rules.find((r) => r.uid.endsWith(suffix))!);
-    expect(expr("collector-down")).toBe('min(last_over_time(up{job="otel-collector"}[2m])) or vector(0)');
-    expect(expr("metrics-backend-down")).toBe(`min(last_over_time(up{job="${metricsJob}"}[2m])) or vector(0)`);
-    expect(expr("traces-backend-down")).toBe(`min(last_over_time(up{job="${tracesJob}"}[2m])) or vector(0)`);
-  });
+  ] as const)(
+    "GIVEN backends %s + %s WHEN rendered THEN the down rules watch jobs %s and %s, robust to the series vanishing",
+    (metricsBackend, tracesBackend, metricsJob, tracesJob) => {
+      const { rules } = rendered({ metricsBackend, tracesBackend });
+      const expr = (suffix: string) => exprOf(rules.find((r) => r.uid.endsWith(suffix))!);
+      expect(expr("collector-down")).toBe('min(last_over_time(up{job="otel-collector"}[2m])) or vector(0)');
+      expect(expr("metrics-backend-down")).toBe(`min(last_over_time(up{job="${metricsJob}"}[2m])) or vector(0)`);
+      expect(expr("traces-backend-down")).toBe(`min(last_over_time(up{job="${tracesJob}"}[2m])) or vector(0)`);
+    },
+  );
 
   it("GIVEN the stack rules WHEN export-failure rules are listed THEN there is one per signal on the collector's send_failed counters, 0 when nothing failed", () => {
     const failed = rendered().rules.filter((r) => r.uid.includes("export-failed"));
@@ -139,18 +164,24 @@ describe("contact points", () => {
     expect(doc.policies).toBeUndefined();
   });
 
-  it.each(["webhook", "slack"] as const)("GIVEN a %s contact point WHEN rendered THEN its URL is only a $__file reference and the policy routes to it", (kind) => {
-    const { doc, yaml } = rendered({ contactPoint: { kind, urlFile: URL_FILE } });
-    const receiver = doc.contactPoints![0]!.receivers[0]!;
-    expect(receiver.type).toBe(kind);
-    expect(receiver.settings.url).toBe(`$__file{${URL_FILE}}`);
-    expect(doc.policies![0]!.receiver).toBe(doc.contactPoints![0]!.name);
-    expect(yaml).not.toMatch(/https?:\/\//);
-  });
+  it.each(["webhook", "slack"] as const)(
+    "GIVEN a %s contact point WHEN rendered THEN its URL is only a $__file reference and the policy routes to it",
+    (kind) => {
+      const { doc, yaml } = rendered({ contactPoint: { kind, urlFile: URL_FILE } });
+      const receiver = doc.contactPoints![0]!.receivers[0]!;
+      expect(receiver.type).toBe(kind);
+      expect(receiver.settings.url).toBe(`$__file{${URL_FILE}}`);
+      expect(doc.policies![0]!.receiver).toBe(doc.contactPoints![0]!.name);
+      expect(yaml).not.toMatch(/https?:\/\//);
+    },
+  );
 
   it("GIVEN an email contact point WHEN rendered THEN the addresses are joined with ';'", () => {
     const { doc } = rendered({ contactPoint: { kind: "email", addresses: ["ops@example.com", "dev@example.com"] } });
-    expect(doc.contactPoints![0]!.receivers[0]).toMatchObject({ type: "email", settings: { addresses: "ops@example.com;dev@example.com" } });
+    expect(doc.contactPoints![0]!.receivers[0]).toMatchObject({
+      type: "email",
+      settings: { addresses: "ops@example.com;dev@example.com" },
+    });
   });
 
   it.each([

@@ -121,29 +121,44 @@ describe("metrics catalog for appName scotty", () => {
     expect(catalog.list.map((m) => m.otelName).sort()).toEqual(APP_INSTRUMENTS.map((r) => r.otel).sort());
   });
 
-  it.each(APP_INSTRUMENTS)("GIVEN application instrument $otel WHEN looked up THEN kind, unit, attributes and section are the application's", (row) => {
-    const entry = catalog.list.find((m) => m.otelName === row.otel);
-    expect(entry, `no catalog entry for ${row.otel}`).toBeDefined();
-    expect([entry!.kind, entry!.unit, [...entry!.attributes]]).toEqual([row.kind, row.unit, row.attributes ?? []]);
-    expect(sectionTitle(entry!.section)).toBe(row.section);
-    expect(entry!.otelName).toBe(`scotty.${entry!.name}`);
-  });
+  it.each(APP_INSTRUMENTS)(
+    "GIVEN application instrument $otel WHEN looked up THEN kind, unit, attributes and section are the application's",
+    (row) => {
+      const entry = catalog.list.find((m) => m.otelName === row.otel);
+      expect(entry, `no catalog entry for ${row.otel}`).toBeDefined();
+      expect([entry!.kind, entry!.unit, [...entry!.attributes]]).toEqual([row.kind, row.unit, row.attributes ?? []]);
+      expect(sectionTitle(entry!.section)).toBe(row.section);
+      expect(entry!.otelName).toBe(`scotty.${entry!.name}`);
+    },
+  );
 
-  it.each(SEED_TABLE)("GIVEN seed metric $prom ($type) WHEN looked up THEN the catalog derives it, or names the application's instrument for it, or says it is not emitted", (row) => {
-    const derived = catalog.list.find((m) => m.promName === row.prom);
-    const renamed = catalog.list.find((m) => m.seed?.promName === row.prom);
-    const absent = SEED_ONLY.find((s) => s.promName === row.prom);
-    expect([derived, renamed, absent].filter((x) => x !== undefined), row.prom).toHaveLength(1);
-    const entry = derived ?? renamed;
-    if (entry) expect(entry.kind).toBe(KIND_OF_SEED_TYPE[row.type]);
-    if (renamed) expect(renamed.promName).not.toBe(row.prom);
-    if (absent) expect(absent.note).not.toBe("");
-  });
+  it.each(SEED_TABLE)(
+    "GIVEN seed metric $prom ($type) WHEN looked up THEN the catalog derives it, or names the application's instrument for it, or says it is not emitted",
+    (row) => {
+      const derived = catalog.list.find((m) => m.promName === row.prom);
+      const renamed = catalog.list.find((m) => m.seed?.promName === row.prom);
+      const absent = SEED_ONLY.find((s) => s.promName === row.prom);
+      expect(
+        [derived, renamed, absent].filter((x) => x !== undefined),
+        row.prom,
+      ).toHaveLength(1);
+      const entry = derived ?? renamed;
+      if (entry) expect(entry.kind).toBe(KIND_OF_SEED_TYPE[row.type]);
+      if (renamed) expect(renamed.promName).not.toBe(row.prom);
+      if (absent) expect(absent.note).not.toBe("");
+    },
+  );
 
   it("GIVEN the differences users hit WHEN the catalog is read THEN it records the application's names and the seed's aliases", () => {
     const m = catalog.byKey;
-    expect([m.websocketConnectionsActive.promName, m.websocketConnectionsActive.seed?.promName]).toEqual(["scotty_websocket_connections", "scotty_websocket_connections_active"]);
-    expect([m.tokioSlowPollCount.promName, m.tokioSlowPollCount.seed?.promName]).toEqual(["scotty_tokio_poll_slow_count_total", "scotty_tokio_slow_poll_count_total"]);
+    expect([m.websocketConnectionsActive.promName, m.websocketConnectionsActive.seed?.promName]).toEqual([
+      "scotty_websocket_connections",
+      "scotty_websocket_connections_active",
+    ]);
+    expect([m.tokioSlowPollCount.promName, m.tokioSlowPollCount.seed?.promName]).toEqual([
+      "scotty_tokio_poll_slow_count_total",
+      "scotty_tokio_slow_poll_count_total",
+    ]);
     expect(SEED_ONLY.map((s) => s.promName)).toEqual(["scotty_websocket_connections_total"]);
     expect(m.httpRequests.seed?.attributes).toEqual({ path: "route" });
     // No `path` anywhere: a "by path" panel would group everything under an empty label.
@@ -181,7 +196,11 @@ describe("seed PromQL examples", () => {
         expr: "scotty_log_streams_active + scotty_shell_sessions_active + scotty_websocket_connections + scotty_tasks_active",
       },
     ]);
-    expect(seedExamples("scotty").filter((e) => e.note).map((e) => e.title)).toEqual(["WebSocket Connection Churn", "Active Resources Summary"]);
+    expect(
+      seedExamples("scotty")
+        .filter((e) => e.note)
+        .map((e) => e.title),
+    ).toEqual(["WebSocket Connection Churn", "Active Resources Summary"]);
   });
 
   it("GIVEN another app name WHEN the examples are built THEN no scotty name leaks in", () => {

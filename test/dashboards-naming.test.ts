@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { GRAFANA_UID_MAX, InstrumentKind, grafanaUid, prometheusLabel, prometheusName, seriesNames, unitSuffixes } from "../dashboards/naming";
+import {
+  GRAFANA_UID_MAX,
+  InstrumentKind,
+  grafanaUid,
+  prometheusLabel,
+  prometheusName,
+  seriesNames,
+  unitSuffixes,
+} from "../dashboards/naming";
 
 describe("prometheusName (OTel -> Prometheus, remote-write default translation)", () => {
   it.each([

@@ -62,24 +62,30 @@ describe("PromQL validity (lezer-promql, the parser of Prometheus' own UI)", () 
     expect(parseErrors(substituteGrafanaVariables(raw))).toEqual([]);
   });
 
-  it.each(BACKENDS)("GIVEN backends %s + %s WHEN every dashboard, alert and seed expression is parsed THEN none has an error node", (m, t) => {
-    const exprs = exprsFor(m, t);
-    expect(exprs.length).toBeGreaterThan(50);
-    const failures = exprs
-      .map((e) => ({ ...e, errors: parseErrors(e.expr) }))
-      .filter((e) => e.errors.length > 0)
-      .map((e) => `${e.source}: ${e.expr}\n    ${e.errors.join(", ")}`);
-    expect(failures, failures.join("\n")).toEqual([]);
-  });
+  it.each(BACKENDS)(
+    "GIVEN backends %s + %s WHEN every dashboard, alert and seed expression is parsed THEN none has an error node",
+    (m, t) => {
+      const exprs = exprsFor(m, t);
+      expect(exprs.length).toBeGreaterThan(50);
+      const failures = exprs
+        .map((e) => ({ ...e, errors: parseErrors(e.expr) }))
+        .filter((e) => e.errors.length > 0)
+        .map((e) => `${e.source}: ${e.expr}\n    ${e.errors.join(", ")}`);
+      expect(failures, failures.join("\n")).toEqual([]);
+    },
+  );
 
-  it.each(BACKENDS)("GIVEN backends %s + %s WHEN expressions are listed THEN no Grafana variable is left and every source is named once", (m, t) => {
-    const exprs = exprsFor(m, t);
-    for (const e of exprs) expect(e.expr, e.source).not.toContain("$");
-    const sources = exprs.map((e) => e.source);
-    expect(new Set(sources).size).toBe(sources.length);
-    expect(sources.filter((s) => s.startsWith("seed example"))).toHaveLength(5);
-    expect(sources.filter((s) => s.startsWith("alert "))).toHaveLength(11);
-  });
+  it.each(BACKENDS)(
+    "GIVEN backends %s + %s WHEN expressions are listed THEN no Grafana variable is left and every source is named once",
+    (m, t) => {
+      const exprs = exprsFor(m, t);
+      for (const e of exprs) expect(e.expr, e.source).not.toContain("$");
+      const sources = exprs.map((e) => e.source);
+      expect(new Set(sources).size).toBe(sources.length);
+      expect(sources.filter((s) => s.startsWith("seed example"))).toHaveLength(5);
+      expect(sources.filter((s) => s.startsWith("alert "))).toHaveLength(11);
+    },
+  );
 });
 
 describe("grouping labels (what the integration tier checks on every result)", () => {
@@ -97,14 +103,17 @@ describe("grouping labels (what the integration tier checks on every result)", (
 
   it("GIVEN every app dashboard, alert and seed expression WHEN its grouping labels are derived THEN each is an attribute the application sets on every metric it selects (or job)", () => {
     const catalog = catalogFor("scotty");
-    const byName = new Map(catalog.list.flatMap((m) => seriesNames({ name: m.otelName, kind: m.kind, unit: m.unit }).map((n) => [n, m] as const)));
+    const byName = new Map(
+      catalog.list.flatMap((m) => seriesNames({ name: m.otelName, kind: m.kind, unit: m.unit }).map((n) => [n, m] as const)),
+    );
     const problems: string[] = [];
     for (const e of exprsFor("victoriametrics", "jaeger")) {
       const metrics = selectedMetrics(e.expr).flatMap((n) => byName.get(n) ?? []);
       if (metrics.length === 0) continue;
       for (const label of groupingLabels(e.expr)) {
         for (const m of metrics) {
-          if (label !== "job" && !m.attributes.map(prometheusLabel).includes(label)) problems.push(`${e.source}: groups by ${label}, which ${m.promName} does not carry`);
+          if (label !== "job" && !m.attributes.map(prometheusLabel).includes(label))
+            problems.push(`${e.source}: groups by ${label}, which ${m.promName} does not carry`);
         }
       }
     }
@@ -115,7 +124,8 @@ describe("grouping labels (what the integration tier checks on every result)", (
 describe("catalog coverage of the app dashboard", () => {
   const catalog = catalogFor("scotty");
   const file = renderDashboards(DASH).find((f) => f.path === "scotty/scotty-metrics.json")!;
-  const panels = (JSON.parse(file.json) as { panels: { type: string; title: string; panels?: unknown[]; targets?: { expr: string }[] }[] }).panels;
+  const panels = (JSON.parse(file.json) as { panels: { type: string; title: string; panels?: unknown[]; targets?: { expr: string }[] }[] })
+    .panels;
 
   /** Metric names queried per row title (open rows: panels follow their row). */
   const namesByRow = new Map<string, Set<string>>();
@@ -135,7 +145,10 @@ describe("catalog coverage of the app dashboard", () => {
       const title = SECTIONS.find((s) => s.id === section)!.title;
       const queried = namesByRow.get(title) ?? new Set<string>();
       const series = seriesNames({ name: metric.otelName, kind: metric.kind, unit: metric.unit });
-      expect(series.some((s) => queried.has(s)), `${title} queries: ${[...queried].join(", ")}`).toBe(true);
+      expect(
+        series.some((s) => queried.has(s)),
+        `${title} queries: ${[...queried].join(", ")}`,
+      ).toBe(true);
     },
   );
 
@@ -150,7 +163,10 @@ describe("external metric names the stack-health dashboard and alerts assume", (
   it("GIVEN all backend combinations WHEN non-app metric names are collected THEN the list matches the snapshot (for the integration tier to verify)", () => {
     const names = new Set<string>();
     for (const [m, t] of BACKENDS) {
-      for (const e of exprsFor(m, t)) selectedMetrics(e.expr).filter((n) => !n.startsWith("scotty_")).forEach((n) => names.add(n));
+      for (const e of exprsFor(m, t))
+        selectedMetrics(e.expr)
+          .filter((n) => !n.startsWith("scotty_"))
+          .forEach((n) => names.add(n));
     }
     expect([...names].sort()).toMatchSnapshot();
   });

@@ -124,19 +124,31 @@ describe("renderDashboards", () => {
     const http = rowsOf(render()["scotty/scotty-metrics.json"]!).find((r) => r.title === "HTTP Server")!;
     const latency = http.panels.filter((p) => /latency/i.test(p.title ?? ""));
     expect(latency.length).toBeGreaterThan(0);
-    for (const panel of latency) expect(panel.targets!.every((t) => t.exemplar === true), panel.title).toBe(true);
+    for (const panel of latency)
+      expect(
+        panel.targets!.every((t) => t.exemplar === true),
+        panel.title,
+      ).toBe(true);
   });
 
   it.each([
     ["victoriametrics", "jaeger", "Metrics backend: VictoriaMetrics", "Traces backend: Jaeger", /vm_rows_inserted_total/, /job="jaeger"/],
-    ["prometheus", "tempo", "Metrics backend: Prometheus", "Traces backend: Tempo", /prometheus_tsdb_head_samples_appended_total/, /tempo_distributor_spans_received_total/],
+    [
+      "prometheus",
+      "tempo",
+      "Metrics backend: Prometheus",
+      "Traces backend: Tempo",
+      /prometheus_tsdb_head_samples_appended_total/,
+      /tempo_distributor_spans_received_total/,
+    ],
   ] as const)(
     "GIVEN metrics backend %s and traces backend %s WHEN the stack dashboard is rendered THEN it shows that backend's rows and metrics",
     (metricsBackend, tracesBackend, metricsRow, tracesRow, metricsPattern, tracesPattern) => {
       const dash = render({ ...INPUT, metricsBackend, tracesBackend })["stack/observability-stack-health.json"]!;
       const rows = rowsOf(dash);
       expect(rows.map((r) => r.title)).toEqual(["Collector: receive", "Collector: export", "Collector: process", metricsRow, tracesRow]);
-      const exprs = (title: string) => rows.find((r) => r.title === title)!.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ""));
+      const exprs = (title: string) =>
+        rows.find((r) => r.title === title)!.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ""));
       expect(exprs(metricsRow).some((e) => metricsPattern.test(e))).toBe(true);
       expect(exprs(tracesRow).some((e) => tracesPattern.test(e))).toBe(true);
       expect(dash.uid).toBe("observability-stack-health");
@@ -155,16 +167,19 @@ describe("renderDashboards", () => {
   it.each([
     ["without a logs backend", {}, ["Metric points", "Spans"], 12],
     ["with a logs backend (logsUid)", { logsUid: "logs-ds" }, ["Metric points", "Spans", "Log records"], 8],
-  ] as const)("GIVEN a stack %s WHEN the stack dashboard is rendered THEN the collector rows show exactly the signals it has pipelines for", (_why, patch, signals, width) => {
-    const rows = rowsOf(render({ ...INPUT, ...patch })["stack/observability-stack-health.json"]!);
-    const receive = rows.find((r) => r.title === "Collector: receive")!.panels;
-    expect(receive.map((p) => p.title)).toEqual(signals.map((s) => `${s} accepted / refused / s`));
-    expect(receive.every((p) => p.gridPos?.w === width)).toBe(true);
-    const exported = rows.find((r) => r.title === "Collector: export")!.panels.map((p) => p.title);
-    expect(exported.filter((t) => t?.endsWith("sent / failed / s"))).toEqual(signals.map((s) => `${s} sent / failed / s`));
-    const exprs = rows.flatMap((r) => r.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? "")));
-    expect(exprs.some((e) => e.includes("log_records"))).toBe(signals.length === 3);
-  });
+  ] as const)(
+    "GIVEN a stack %s WHEN the stack dashboard is rendered THEN the collector rows show exactly the signals it has pipelines for",
+    (_why, patch, signals, width) => {
+      const rows = rowsOf(render({ ...INPUT, ...patch })["stack/observability-stack-health.json"]!);
+      const receive = rows.find((r) => r.title === "Collector: receive")!.panels;
+      expect(receive.map((p) => p.title)).toEqual(signals.map((s) => `${s} accepted / refused / s`));
+      expect(receive.every((p) => p.gridPos?.w === width)).toBe(true);
+      const exported = rows.find((r) => r.title === "Collector: export")!.panels.map((p) => p.title);
+      expect(exported.filter((t) => t?.endsWith("sent / failed / s"))).toEqual(signals.map((s) => `${s} sent / failed / s`));
+      const exprs = rows.flatMap((r) => r.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? "")));
+      expect(exprs.some((e) => e.includes("log_records"))).toBe(signals.length === 3);
+    },
+  );
 
   it("GIVEN the stack dashboard WHEN a failure panel is read THEN it falls back to 0 per sending exporter (the collector has no failure series before a failure)", () => {
     const rows = rowsOf(render()["stack/observability-stack-health.json"]!);

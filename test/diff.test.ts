@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planStack } from "../configs/stack";
 import { DEFAULT_IMAGES, parseSettings, TIERS } from "../settings";
 import { main } from "../scripts/diff";
-import { diffLines, diffReport, renderedFiles, SECRET_MARK, stackFileRawConfig, StackRendering, unifiedDiff } from "../scripts/plan-summary";
+import {
+  diffLines,
+  diffReport,
+  renderedFiles,
+  SECRET_MARK,
+  stackFileRawConfig,
+  StackRendering,
+  unifiedDiff,
+} from "../scripts/plan-summary";
 
 /**
  * `npm run diff`: the plan summary and the unified diff of every rendered file between a base and
@@ -130,7 +138,12 @@ describe("npm run diff: the plan summary and rendered files", () => {
       "added prometheus/etc/prometheus/prometheus.yml",
       "removed victoriametrics/container.json",
     ]);
-    expect(diffBody(out)).toEqual(expect.arrayContaining(["-      endpoint: http://victoriametrics:8428/api/v1/write", "+      endpoint: http://prometheus:9090/api/v1/write"]));
+    expect(diffBody(out)).toEqual(
+      expect.arrayContaining([
+        "-      endpoint: http://victoriametrics:8428/api/v1/write",
+        "+      endpoint: http://prometheus:9090/api/v1/write",
+      ]),
+    );
   });
 
   it("GIVEN the same inputs WHEN diffed twice THEN the output is byte-identical, and no change says so", () => {
@@ -156,19 +169,41 @@ describe("npm run diff: the plan summary and rendered files", () => {
       "        secure: v1:CIPHERTEXT-slack-0002",
     ].join("\n");
     const fromFile = stackFileRawConfig(yamlText);
-    expect(fromFile).toEqual({ environment: "dev", grafana: { adminPassword: SECRET_MARK }, alerting: { contactPoint: { kind: "slack", url: SECRET_MARK } } });
+    expect(fromFile).toEqual({
+      environment: "dev",
+      grafana: { adminPassword: SECRET_MARK },
+      alerting: { contactPoint: { kind: "slack", url: SECRET_MARK } },
+    });
     const plain = {
       environment: "dev",
       grafana: { adminPassword: "plain-S3CRET-admin" },
       alerting: { contactPoint: { kind: "webhook", url: "https://hooks.example.com/S3CRET-hook" } },
       exporters: [
-        { name: "vendor", kind: "otlphttp", endpoint: "https://otlp.vendor.example.com", headers: { Authorization: "Bearer S3CRET-token" } },
-        { name: "remote", kind: "prometheusremotewrite", endpoint: "https://prom.example.com/api/v1/write", basicAuth: { username: "u", password: "S3CRET-pass" } },
+        {
+          name: "vendor",
+          kind: "otlphttp",
+          endpoint: "https://otlp.vendor.example.com",
+          headers: { Authorization: "Bearer S3CRET-token" },
+        },
+        {
+          name: "remote",
+          kind: "prometheusremotewrite",
+          endpoint: "https://prom.example.com/api/v1/write",
+          basicAuth: { username: "u", password: "S3CRET-pass" },
+        },
       ],
-      traefik: { mode: "managed", basicAuth: true, tls: { mode: "files", certificate: "-----BEGIN S3CRET CERT-----", key: "-----BEGIN S3CRET KEY-----" } },
+      traefik: {
+        mode: "managed",
+        basicAuth: true,
+        tls: { mode: "files", certificate: "-----BEGIN S3CRET CERT-----", key: "-----BEGIN S3CRET KEY-----" },
+      },
       exposure: { ports: { otlpGrpc: 4317, otlpHttp: 4318, http: 80, https: 443 } },
     };
-    const out = [report({ environment: "dev" }, fromFile), report({ environment: "dev" }, plain), report(plain, { ...plain, tier: "large" })].join("\n");
+    const out = [
+      report({ environment: "dev" }, fromFile),
+      report({ environment: "dev" }, plain),
+      report(plain, { ...plain, tier: "large" }),
+    ].join("\n");
     expect(out).not.toMatch(/S3CRET|CIPHERTEXT/);
     const secretLines = out.split("\n").filter((l) => l.includes(SECRET_MARK));
     expect(secretLines).toEqual(
@@ -195,7 +230,27 @@ describe("unified diff", () => {
     const a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n";
     const b = "1\n2\n3\nfour\n5\n6\n7\n8\n9\nten\n11\n12\n13\n14\n15\n16\n";
     expect(unifiedDiff("f", a, b)).toBe(
-      ["--- a/f", "+++ b/f", "@@ -1,13 +1,13 @@", " 1", " 2", " 3", "-4", "+four", " 5", " 6", " 7", " 8", " 9", "-10", "+ten", " 11", " 12", " 13", ""].join("\n"),
+      [
+        "--- a/f",
+        "+++ b/f",
+        "@@ -1,13 +1,13 @@",
+        " 1",
+        " 2",
+        " 3",
+        "-4",
+        "+four",
+        " 5",
+        " 6",
+        " 7",
+        " 8",
+        " 9",
+        "-10",
+        "+ten",
+        " 11",
+        " 12",
+        " 13",
+        "",
+      ].join("\n"),
     );
     const c = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\nseventeen\n";
     expect(unifiedDiff("f", a, c)).toBe(["--- a/f", "+++ b/f", "@@ -14,3 +14,4 @@", " 14", " 15", " 16", "+seventeen", ""].join("\n"));
@@ -216,7 +271,8 @@ describe("unified diff", () => {
       expect(ops.filter((o) => o.op !== "-").map((o) => o.line)).toEqual(b);
       const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
       for (let i = a.length - 1; i >= 0; i--)
-        for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+        for (let j = b.length - 1; j >= 0; j--)
+          lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
       expect(ops.filter((o) => o.op === "=").length).toBe(lcs[0]![0]);
     }
   });
@@ -225,9 +281,13 @@ describe("unified diff", () => {
 describe("npm run diff (the CLI, in a temporary git repository)", () => {
   let repo: string;
   let mainSha: string;
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo, encoding: "utf8" }).trim();
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo, encoding: "utf8" }).trim();
   const cli = (...args: string[]) =>
-    spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "diff.ts"), ...args], { cwd: repo, encoding: "utf8" });
+    spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "diff.ts"), ...args], {
+      cwd: repo,
+      encoding: "utf8",
+    });
 
   beforeAll(() => {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), "obs-diff-repo-"));

@@ -130,7 +130,11 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
   // every run: an output is exported only when it has a value.
   it("GIVEN no logs backend WHEN the outputs are read THEN every exported output has a value and logsUrl is not exported", () => {
     const outputs = run().outputs;
-    expect(Object.entries(outputs).filter(([, o]) => o.value === undefined || o.value === null).map(([k]) => k)).toEqual([]);
+    expect(
+      Object.entries(outputs)
+        .filter(([, o]) => o.value === undefined || o.value === null)
+        .map(([k]) => k),
+    ).toEqual([]);
     expect(Object.keys(outputs)).not.toContain("logsUrl");
     expect(Object.keys(outputs).includes("basicAuthPassword")).toBe(settings().traefik.basicAuth);
   });
@@ -140,7 +144,9 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     const grafana = container("grafana");
     const index = grafana.inputs.uploads.findIndex((u: any) => u.file === "/etc/grafana/secrets/admin-password");
     expect(grafana.inputs.uploads[index].content).toBe(password);
-    expect(grafana.secretPaths.some((p) => p === `uploads[${index}].content` || p === "uploads" || p.startsWith(`uploads[${index}]`))).toBe(true);
+    expect(grafana.secretPaths.some((p) => p === `uploads[${index}].content` || p === "uploads" || p.startsWith(`uploads[${index}]`))).toBe(
+      true,
+    );
     // Never in env, labels or any other (non-secret) input.
     for (const r of run().resources) {
       const visible = JSON.stringify({ ...r.inputs, uploads: undefined });
@@ -153,7 +159,11 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
 describe("prod vs dev", () => {
   it("GIVEN the prod tier WHEN compared with dev THEN every service gets at least as much memory and most get more", () => {
     const memory = (run: ProgramRun) =>
-      Object.fromEntries(byType(run, CONTAINER).filter((c) => !c.inputs.name.endsWith("-init")).map((c) => [c.inputs.name.split("-").slice(1).join("-"), c.inputs.memory]));
+      Object.fromEntries(
+        byType(run, CONTAINER)
+          .filter((c) => !c.inputs.name.endsWith("-init"))
+          .map((c) => [c.inputs.name.split("-").slice(1).join("-"), c.inputs.memory]),
+      );
     const dev = memory(runs.dev!);
     const prod = memory(runs.prod!);
     for (const role of SERVICES) expect(prod[role]).toBeGreaterThanOrEqual(dev[role]);
@@ -176,20 +186,26 @@ describe("invalid config registers nothing", () => {
   // settings.test.ts runs every invalid config through the parser; under mocks three kinds are
   // enough to show the program stops before any resource: a field check, a cross-field rule, a secret.
   const THROUGH_MOCKS = ["unknown tier", "prod without TLS", "empty Grafana password"];
-  it.each(INVALID.filter(([title]) => THROUGH_MOCKS.includes(title)))("GIVEN %s WHEN the program runs THEN it must fail before any resource, naming %s", async (_title, overrides, key, message) => {
-    const raw: Record<string, unknown> = { environment: "dev", ...overrides };
-    for (const [k, v] of Object.entries(raw)) if (v === undefined) delete raw[k];
-    const run = await runProgram(raw, { stack: "dev" });
-    expect(run.error).toBeDefined();
-    expect(run.error!.name).toBe("ConfigError");
-    const problem = (run.error as ConfigError).problems.find((p) => p.path === key);
-    expect(problem?.message).toMatch(message);
-    expect(run.resources).toEqual([]);
-  });
+  it.each(INVALID.filter(([title]) => THROUGH_MOCKS.includes(title)))(
+    "GIVEN %s WHEN the program runs THEN it must fail before any resource, naming %s",
+    async (_title, overrides, key, message) => {
+      const raw: Record<string, unknown> = { environment: "dev", ...overrides };
+      for (const [k, v] of Object.entries(raw)) if (v === undefined) delete raw[k];
+      const run = await runProgram(raw, { stack: "dev" });
+      expect(run.error).toBeDefined();
+      expect(run.error!.name).toBe("ConfigError");
+      const problem = (run.error as ConfigError).problems.find((p) => p.path === key);
+      expect(problem?.message).toMatch(message);
+      expect(run.resources).toEqual([]);
+    },
+  );
 });
 
 describe("a change re-creates only what depends on it", () => {
-  const changed = (a: ProgramRun, b: ProgramRun) => diffGraphs(a.resources, b.resources).map((d) => d.name).sort();
+  const changed = (a: ProgramRun, b: ProgramRun) =>
+    diffGraphs(a.resources, b.resources)
+      .map((d) => d.name)
+      .sort();
 
   it("GIVEN dev WHEN metrics.retention changes THEN only the VictoriaMetrics container changes", async () => {
     const base = stackFileConfig("dev");
@@ -201,7 +217,11 @@ describe("a change re-creates only what depends on it", () => {
     const after = await runProgram({ ...stackFileConfig("dev"), tier: "large" }, { stack: "dev" });
     const diff = diffGraphs(runs.dev!.resources, after.resources);
     expect(diff.map((d) => d.name).sort()).toEqual(SERVICES.map((s) => `dev-${COMPONENT_OF[s]}-container`).sort());
-    for (const d of diff) expect(d.keys.every((k) => ["memory", "memorySwap", "envs", "uploads", "command"].includes(k)), `${d.name}: ${d.keys}`).toBe(true);
+    for (const d of diff)
+      expect(
+        d.keys.every((k) => ["memory", "memorySwap", "envs", "uploads", "command"].includes(k)),
+        `${d.name}: ${d.keys}`,
+      ).toBe(true);
   });
 });
 

@@ -38,17 +38,15 @@ const config = fc
     debug: fc.boolean(),
     exporters: fc.uniqueArray(fc.tuple(exporterName, extraExporter), { maxLength: 3, selector: ([name]) => name }),
   })
-  .map(
-    (c): SettingsInput => ({
-      environment: c.environment,
-      tier: c.tier,
-      metrics: { backend: c.metrics as "prometheus" },
-      traces: { backend: c.traces as "jaeger" },
-      logs: { backend: c.logs as "none", dockerLogs: c.logs !== "none" && c.dockerLogs },
-      collector: { persistentQueue: c.persistentQueue, debug: c.debug },
-      exporters: c.exporters.map(([name, e]) => ({ name, ...e }) as NonNullable<SettingsInput["exporters"]>[number]),
-    }),
-  );
+  .map((c): SettingsInput => ({
+    environment: c.environment,
+    tier: c.tier,
+    metrics: { backend: c.metrics as "prometheus" },
+    traces: { backend: c.traces as "jaeger" },
+    logs: { backend: c.logs as "none", dockerLogs: c.logs !== "none" && c.dockerLogs },
+    collector: { persistentQueue: c.persistentQueue, debug: c.debug },
+    exporters: c.exporters.map(([name, e]) => ({ name, ...e }) as NonNullable<SettingsInput["exporters"]>[number]),
+  }));
 
 const uploads = (plan: ReturnType<typeof planStack>, role: string, path: string) =>
   yaml.load(plan.services.find((s) => s.role === role)!.files.find((f) => f.path === path)!.content) as any;

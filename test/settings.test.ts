@@ -18,7 +18,9 @@ describe("settings: defaults", () => {
   });
 
   it("GIVEN the seed's production table WHEN tiers are read THEN VM/collector/Grafana memory match it", () => {
-    expect([TIERS.small, TIERS.medium, TIERS.large].map((t) => [t.memoryMb.victoriametrics, t.memoryMb.collector, t.memoryMb.grafana])).toEqual([
+    expect(
+      [TIERS.small, TIERS.medium, TIERS.large].map((t) => [t.memoryMb.victoriametrics, t.memoryMb.collector, t.memoryMb.grafana]),
+    ).toEqual([
       [256, 128, 256],
       [512, 256, 512],
       [1024, 512, 512],

@@ -10,7 +10,11 @@ describe("Traefik modes under mocks", () => {
     const run = await runProgram({
       environment: "stage",
       exposure: { bindAddress: "10.0.0.5", ports: { otlpGrpc: 4317, http: 80, https: 443 } },
-      traefik: { tls: { mode: "files", certificate: "-----BEGIN CERTIFICATE-----x", key: "-----BEGIN PRIVATE KEY-----y" }, basicAuth: true, dashboard: true },
+      traefik: {
+        tls: { mode: "files", certificate: "-----BEGIN CERTIFICATE-----x", key: "-----BEGIN PRIVATE KEY-----y" },
+        basicAuth: true,
+        dashboard: true,
+      },
     });
     expect(run.error).toBeUndefined();
     const traefik = byType(run, CONTAINER).find((c) => c.name === "stage-traefik-container")!;

@@ -67,7 +67,9 @@ export function renderLokiConfig(input: { ports: Record<string, number>; retenti
       ring: { kvstore: { store: "inmemory" } },
     },
     schema_config: {
-      configs: [{ from: "2024-01-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+      configs: [
+        { from: "2024-01-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } },
+      ],
     },
     limits_config: { retention_period: goHours(input.retentionHours), allow_structured_metadata: true, volume_enabled: true },
     compactor: { working_directory: `${dataPath}/compactor`, retention_enabled: true, delete_request_store: "filesystem" },

@@ -22,7 +22,12 @@ export const victoriaMetrics: Backend<"victoriametrics"> = {
       service: {
         role: this.role,
         image: ctx.settings.images.victoriametrics,
-        command: victoriaMetricsFlags({ port: ports.http!, retention: ctx.settings.metrics.retention, memoryMb, dataPath: "/victoria-metrics-data" }),
+        command: victoriaMetricsFlags({
+          port: ports.http!,
+          retention: ctx.settings.metrics.retention,
+          memoryMb,
+          dataPath: "/victoria-metrics-data",
+        }),
         env: {},
         memoryMb,
         ports: [{ name: "http", internal: ports.http! }],

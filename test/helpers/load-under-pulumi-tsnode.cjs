@@ -30,7 +30,9 @@ for (const [key, value] of Object.entries(doc.config)) config[key] = typeof valu
 pulumi.runtime.setMocks(
   {
     newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, imageId: "sha256:0", result: "x", bcryptHash: "$2a$10$x" } }),
-    call: (args) => { throw new Error(`unexpected call ${args.token}`); },
+    call: (args) => {
+      throw new Error(`unexpected call ${args.token}`);
+    },
   },
   "obs-stack",
   stack,
@@ -40,4 +42,6 @@ pulumi.runtime.setAllConfig(config);
 
 const program = require(path.resolve("index.ts"));
 const names = Object.keys(program).filter((k) => pulumi.Output.isInstance(program[k]));
-console.log(`loaded index.ts under Pulumi's ts-node (${require(tsnodeRequire).VERSION}, typescript ${require(typescriptRequire).version}): ${names.length} outputs: ${names.join(", ")}`);
+console.log(
+  `loaded index.ts under Pulumi's ts-node (${require(tsnodeRequire).VERSION}, typescript ${require(typescriptRequire).version}): ${names.length} outputs: ${names.join(", ")}`,
+);

@@ -108,7 +108,10 @@ export async function runProgram(
   for (const [key, value] of Object.entries(config)) {
     flat[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  pulumi.runtime.setAllConfig(flat, (options.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
+  pulumi.runtime.setAllConfig(
+    flat,
+    (options.secretKeys ?? []).map((k) => `${PROJECT}:${k}`),
+  );
 
   let error: Error | undefined;
   const outputs: ProgramRun["outputs"] = {};
