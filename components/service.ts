@@ -40,13 +40,16 @@ export interface ServiceResources {
 export function createService(parent: pulumi.ComponentResource, name: string, args: ServiceArgs): ServiceResources {
   const { plan, wiring, common } = args;
   const opts = { parent };
+  // Docker names are unique: a replacement created before its predecessor is deleted (Pulumi's
+  // default) fails with "name already in use". Every named Docker object is deleted first.
+  const named = { parent, deleteBeforeReplace: true };
   const containerName = `${common.environment}-${plan.role}`;
   const stackLabel = { label: STACK_LABEL, value: common.environment };
 
   const image = new docker.RemoteImage(`${name}-image`, { name: plan.image, keepLocally: true }, opts);
 
   const volumes = plan.volumes.map((volume) => {
-    const created = new docker.Volume(`${name}-${volume.name}`, { name: `${containerName}-${volume.name}`, labels: [stackLabel] }, opts);
+    const created = new docker.Volume(`${name}-${volume.name}`, { name: `${containerName}-${volume.name}`, labels: [stackLabel] }, named);
     return { plan: volume, created };
   });
 
@@ -64,7 +67,7 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
             ...CONTAINER_POLICY.init,
             labels: [stackLabel],
           },
-          opts,
+          named,
         ),
     );
 
@@ -128,7 +131,7 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
       capabilities: { drops: [...CONTAINER_POLICY.dropCapabilities], adds: plan.capabilities ?? [] },
       destroyGraceSeconds: CONTAINER_POLICY.destroyGraceSeconds,
     },
-    { ...opts, dependsOn: inits },
+    { ...named, dependsOn: inits },
   );
 
   return { image, volumes: volumes.map((v) => v.created), container };

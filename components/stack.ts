@@ -55,7 +55,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         ipamConfigs: plan.network.subnet ? [{ subnet: plan.network.subnet }] : undefined,
         labels: Object.entries(plan.network.labels).map(([label, value]) => ({ label, value })),
       },
-      child,
+      // Named: a replacement (e.g. a new subnet) cannot exist next to the old one.
+      { ...child, deleteBeforeReplace: true },
     );
     const initImage = new docker.RemoteImage(`${name}-init-image`, { name: plan.initImage, keepLocally: true }, child);
     const basicAuth = plan.basicAuth ? password(plan.basicAuth.password) : undefined;

@@ -65,6 +65,30 @@ export interface DeployedStack {
   up(): Promise<OutputMap>;
   destroy(): Promise<void>;
   log: string[];
+  /** After the last `up`: how long Traefik took to route every UI (its Docker provider learns of
+   * containers from Docker events; a UI that turned healthy last was seen unrouted for up to 30 s). */
+  routeLagMs?: number;
+  /** The CA that signed Traefik's certificate (TLS from files). */
+  caPem?: string;
+}
+
+/** Wait until Traefik routes every UI the outputs name (any answer but its own 404). */
+async function waitForRoutes(stack: DeployedStack, outputs: OutputMap): Promise<number> {
+  const t0 = Date.now();
+  const urls = ["grafanaUrl", "metricsUrl", "tracesUrl", "logsUrl"].map((k) => outputs[k]?.value).filter((u): u is string => typeof u === "string");
+  const tls = urls.some((u) => u.startsWith("https:"));
+  for (const url of urls) {
+    const api = { ...viaTraefik(stack, new URL(url).host, { tls, caPem: stack.caPem }), servername: new URL(url).hostname };
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const res = await request(api, "/", {}, 5_000).catch(() => undefined);
+      // Traefik answers an unrouted host with its own plain "404 page not found".
+      if (res && !(res.status === 404 && res.body.startsWith("404 page not found"))) break;
+      if (Date.now() > deadline) throw new Error(`Traefik did not route ${url} within 120 s of up`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  return Date.now() - t0;
 }
 
 /**
@@ -77,6 +101,7 @@ export async function createStack(
   images: Record<string, string>,
   overrides: Json = {},
   secrets: Record<string, string> = {},
+  caPem?: string,
 ): Promise<DeployedStack> {
   const environment = `${overrides.environment ?? (base === "prod" ? "prodlike" : "deploy")}-${randomBytes(2).toString("hex")}`;
   const ports = await freePorts(["otlpGrpc", "otlpHttp", "http", "https"] as const);
@@ -107,20 +132,25 @@ export async function createStack(
     ports: { ...ports },
     config,
     log,
+    caPem,
     async reconfigure(over, moreSecrets = {}) {
       deployed.config = merge(deployed.config, over);
       // Rewrite each top-level key that changed, as the stack file holds it.
       for (const key of Object.keys(over)) {
-        await stack.setConfig(`${PROJECT}:${key}`, { value: JSON.stringify(deployed.config[key]) }, false);
+        const value = deployed.config[key];
+        await stack.setConfig(`${PROJECT}:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value) }, false);
       }
       if (Object.keys(moreSecrets).length > 0) await stack.setAllConfig(secretConfig(moreSecrets), true);
     },
     async up() {
+      let outputs: OutputMap;
       try {
-        return (await stack.up({ onOutput })).outputs;
+        outputs = (await stack.up({ onOutput })).outputs;
       } catch (error) {
         throw new Error(`pulumi up failed for ${environment}:\n${log.slice(-60).join("")}\n${String(error).slice(0, 4000)}`);
       }
+      deployed.routeLagMs = await waitForRoutes(deployed, outputs);
+      return outputs;
     },
     async destroy() {
       await stack.destroy({ onOutput });

@@ -55,6 +55,7 @@ beforeAll(async () => {
     images,
     { tier: "small", network: { subnet }, traefik: { mode: "managed", tls: { mode: "files" }, basicAuth: true } },
     { "traefik.tls.certificate": certs.cert, "traefik.tls.key": certs.key },
+    certs.ca,
   );
   outputs = await deployed.up();
 });

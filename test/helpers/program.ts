@@ -14,6 +14,8 @@ export interface Recorded {
   custom: boolean;
   /** Input property paths that arrived as Pulumi secrets. */
   secretPaths: string[];
+  /** The resource option `deleteBeforeReplace`. */
+  deleteBeforeReplace: boolean;
 }
 
 export interface ProgramRun {
@@ -101,6 +103,7 @@ export async function runProgram(
       parent: parentUrn ? parentUrn.split("::").pop() : undefined,
       custom: req.getCustom(),
       secretPaths,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
     });
     return register(req, callback);
   };
