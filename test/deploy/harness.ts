@@ -46,10 +46,13 @@ export async function prerequisites(): Promise<{ toolchain: Toolchain; docker: s
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Deep merge for stack config objects (arrays and scalars are replaced). */
+/** Deep merge for stack config objects (arrays and scalars are replaced; `undefined` deletes a key). */
 export function merge(base: Json, over: Json): Json {
   const out: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Json, v) : v;
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) delete out[k];
+    else out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Json, v) : v;
+  }
   return out;
 }
 

@@ -53,7 +53,7 @@ beforeAll(async () => {
     "prod",
     toolchain,
     images,
-    { tier: "small", network: { subnet }, traefik: { mode: "managed", tls: { mode: "files" }, basicAuth: true } },
+    { tier: "small", network: { subnet }, traefik: { mode: "managed", tls: { mode: "files", email: undefined }, basicAuth: true } },
     { "traefik.tls.certificate": certs.cert, "traefik.tls.key": certs.key },
     certs.ca,
   );
