@@ -156,7 +156,9 @@ export function traefikServicePlan(input: {
         ]
       : [],
     // Binds :80/:443 as root inside the container; needs nothing else.
-    capabilities: ["NET_BIND_SERVICE"],
+    // Spelled as Docker reports it back (CAP_…): "NET_BIND_SERVICE" made every preview after a
+    // `pulumi refresh` want to replace the container.
+    capabilities: ["CAP_NET_BIND_SERVICE"],
     // busybox wget against the ping entrypoint, not `traefik healthcheck`: that starts a second
     // ~100 MB Traefik process inside the container's own memory limit (64 MB in the small tier) every
     // interval; under memory pressure on a busy host it outlived the timeout until Pulumi's wait gave up.

@@ -33,7 +33,7 @@ describe("Traefik modes under mocks", () => {
       [80, 80, "10.0.0.5"],
       [443, 443, "10.0.0.5"],
     ]);
-    expect(traefik.inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["NET_BIND_SERVICE"] });
+    expect(traefik.inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["CAP_NET_BIND_SERVICE"] });
   });
 
   it("GIVEN an existing Traefik (external) WHEN registered THEN no Traefik container is created and routed services join its network with labels", async () => {
