@@ -73,7 +73,9 @@ export async function findToolchain(env: NodeJS.ProcessEnv = process.env): Promi
 export function dockerSocket(env: NodeJS.ProcessEnv = process.env): string {
   const host = env.DOCKER_HOST;
   if (host && !host.startsWith("unix://")) {
-    throw new PrerequisiteError(`DOCKER_HOST=${host}: only unix:// sockets are supported by this check; unset it or point it at a local socket.`);
+    throw new PrerequisiteError(
+      `DOCKER_HOST=${host}: only unix:// sockets are supported by this check; unset it or point it at a local socket.`,
+    );
   }
   return host ? host.slice("unix://".length) : "/var/run/docker.sock";
 }
@@ -107,7 +109,8 @@ export async function checkDocker(env: NodeJS.ProcessEnv = process.env): Promise
 /** `Pulumi.<stack>.yaml`'s config, keys as written (`obs-stack:metrics` …), values as YAML gives them. */
 export function readStackFile(stack: string, dir: string = REPO_ROOT): Record<string, unknown> {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) throw new PrerequisiteError(`No stack file ${file}: stacks in this repository are ${listStackFiles(dir).join(", ")}.`);
+  if (!fs.existsSync(file))
+    throw new PrerequisiteError(`No stack file ${file}: stacks in this repository are ${listStackFiles(dir).join(", ")}.`);
   const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   return doc.config ?? {};
 }

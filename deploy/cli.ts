@@ -11,7 +11,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { checkDocker, findToolchain, listStackFiles, openStack, stackSettings, PrerequisiteError, PROJECT, readStackFile, toolsDir } from "./automation";
+import {
+  checkDocker,
+  findToolchain,
+  listStackFiles,
+  openStack,
+  stackSettings,
+  PrerequisiteError,
+  PROJECT,
+  readStackFile,
+  toolsDir,
+} from "./automation";
 import { formatReport, verifyStack } from "./verify";
 import { verifyTargetFor } from "./verify-target";
 
@@ -29,7 +39,9 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const [command, stack, ...rest] = argv;
   if (!COMMANDS.includes(command as Command) || !stack || stack.startsWith("-")) {
-    throw new PrerequisiteError(`usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--local-images] [--ca file]  (stacks: ${listStackFiles().join(", ")})`);
+    throw new PrerequisiteError(
+      `usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--local-images] [--ca file]  (stacks: ${listStackFiles().join(", ")})`,
+    );
   }
   const args: Args = { command: command as Command, stack, yes: false, localImages: false };
   for (let i = 0; i < rest.length; i++) {
@@ -51,11 +63,16 @@ export function formatOutputs(outputs: OutputMap): string {
 
 async function useLocalImages(stack: Stack, stackName: string): Promise<void> {
   const file = path.join(toolsDir(), "images.json");
-  if (!fs.existsSync(file)) throw new PrerequisiteError(`--local-images: ${file} not found; build the images with \`bash scripts/build-images.sh\`.`);
+  if (!fs.existsSync(file))
+    throw new PrerequisiteError(`--local-images: ${file} not found; build the images with \`bash scripts/build-images.sh\`.`);
   const images = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
   const config = Object.fromEntries(Object.entries(images).map(([role, tag]) => [`${PROJECT}:images.${role}`, { value: tag }]));
   await stack.setAllConfig(config, true);
-  console.log(`--local-images: set ${Object.keys(images).map((r) => `images.${r}`).join(", ")} in Pulumi.${stackName}.yaml`);
+  console.log(
+    `--local-images: set ${Object.keys(images)
+      .map((r) => `images.${r}`)
+      .join(", ")} in Pulumi.${stackName}.yaml`,
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -64,7 +81,9 @@ async function main(argv: string[]): Promise<number> {
   const toolchain = await findToolchain();
   const docker = await checkDocker();
   if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-    throw new PrerequisiteError("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set: it encrypts this stack's secrets in the local state.");
+    throw new PrerequisiteError(
+      "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set: it encrypts this stack's secrets in the local state.",
+    );
   }
   console.log(`pulumi: ${toolchain.description}; docker engine ${docker}; stack ${args.stack}`);
   const stack = await openStack({ stackName: args.stack, toolchain });
@@ -91,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case "verify": {
       const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, o]) => [k, o.value]));
-      const target = verifyTargetFor(await stackSettings(stack), outputs, { caPem: args.ca ? fs.readFileSync(args.ca, "utf8") : undefined });
+      const target = verifyTargetFor(await stackSettings(stack), outputs, {
+        caPem: args.ca ? fs.readFileSync(args.ca, "utf8") : undefined,
+      });
       const report = await verifyStack(target);
       process.stdout.write(formatReport(report));
       return report.ok ? 0 : 1;

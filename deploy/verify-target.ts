@@ -29,7 +29,12 @@ export function verifyTargetFor(settings: Settings, outputs: OutputValues, optio
   const traefik = `${tls ? "https" : "http"}://${address}:${port}`;
   const via = (outputUrl: unknown, auth?: HttpApi["basicAuth"]): HttpApi => {
     if (typeof outputUrl !== "string") throw new Error("a UI the stack routes has no URL output");
-    return { url: traefik, hostHeader: new URL(outputUrl).host, ...(auth ? { basicAuth: auth } : {}), ...(options.caPem ? { caPem: options.caPem } : {}) };
+    return {
+      url: traefik,
+      hostHeader: new URL(outputUrl).host,
+      ...(auth ? { basicAuth: auth } : {}),
+      ...(options.caPem ? { caPem: options.caPem } : {}),
+    };
   };
   const basicAuth = typeof outputs.basicAuthPassword === "string" ? { username: "admin", password: outputs.basicAuthPassword } : undefined;
   const grafanaAuth = { username: String(outputs.grafanaAdminUser), password: String(outputs.grafanaAdminPassword) };
@@ -40,8 +45,14 @@ export function verifyTargetFor(settings: Settings, outputs: OutputValues, optio
   return {
     environment: settings.environment,
     otlp: { endpoint: `http://${address}:${otlpHttp}` },
-    metrics: { kind: settings.metrics.backend, api: outputs.metricsUrl ? via(outputs.metricsUrl, basicAuth) : throughGrafana(DATASOURCE_UIDS.metrics) },
-    traces: { kind: settings.traces.backend, api: outputs.tracesUrl ? via(outputs.tracesUrl, basicAuth) : throughGrafana(DATASOURCE_UIDS.traces) },
+    metrics: {
+      kind: settings.metrics.backend,
+      api: outputs.metricsUrl ? via(outputs.metricsUrl, basicAuth) : throughGrafana(DATASOURCE_UIDS.metrics),
+    },
+    traces: {
+      kind: settings.traces.backend,
+      api: outputs.tracesUrl ? via(outputs.tracesUrl, basicAuth) : throughGrafana(DATASOURCE_UIDS.traces),
+    },
     ...(logsKind === "none"
       ? {}
       : { logs: { kind: logsKind, api: outputs.logsUrl ? via(outputs.logsUrl, basicAuth) : throughGrafana(DATASOURCE_UIDS.logs) } }),

@@ -178,7 +178,12 @@ async function timed(check: string, run: () => Promise<string>): Promise<VerifyC
     const detail = await run();
     return { check, ok: true, ms: performance.now() - t0, detail };
   } catch (error) {
-    return { check, ok: false, ms: performance.now() - t0, detail: error instanceof CheckFailed ? error.message : `error: ${describe(error)}` };
+    return {
+      check,
+      ok: false,
+      ms: performance.now() - t0,
+      detail: error instanceof CheckFailed ? error.message : `error: ${describe(error)}`,
+    };
   }
 }
 
@@ -204,7 +209,8 @@ function exporterOptions(ctx: Ctx, path: string) {
 }
 
 function resultOf(what: string, result: ExportResult): void {
-  if (result.code !== ExportResultCode.SUCCESS) throw new CheckFailed(`OTLP export of the ${what} failed: ${describe(result.error ?? "no error given")}`);
+  if (result.code !== ExportResultCode.SUCCESS)
+    throw new CheckFailed(`OTLP export of the ${what} failed: ${describe(result.error ?? "no error given")}`);
 }
 
 const resource = (ctx: Ctx) =>
@@ -221,7 +227,10 @@ async function checkMetric(ctx: Ctx): Promise<string> {
   const provider = new MeterProvider({ resource: resource(ctx), readers: [reader] });
   const exporter = new OTLPMetricExporter(exporterOptions(ctx, "/v1/metrics"));
   try {
-    provider.getMeter("obs-verify").createCounter("obs.verify.probe", { description: "one probe per verify run" }).add(1, { verify_id: ctx.runId });
+    provider
+      .getMeter("obs-verify")
+      .createCounter("obs.verify.probe", { description: "one probe per verify run" })
+      .add(1, { verify_id: ctx.runId });
     const { resourceMetrics, errors } = await reader.collect();
     if (errors.length > 0) throw new Error(`collect failed: ${errors.map(String).join(", ")}`);
     resultOf("metric", await new Promise<ExportResult>((resolve) => exporter.export(resourceMetrics, resolve)));
@@ -342,7 +351,8 @@ async function checkGrafana(grafana: NonNullable<VerifyTarget["grafana"]>): Prom
       if (res.status !== 200) throw new CheckFailed(`GET /api/datasources: HTTP ${res.status}`);
       list = (JSON.parse(res.body) as typeof list).sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
       const missing = (grafana.expectDatasources ?? []).filter((uid) => !list.some((d) => d.uid === uid));
-      if (missing.length > 0) throw new CheckFailed(`missing datasource uid(s): ${missing.join(", ")} (have: ${list.map((d) => d.uid).join(", ") || "none"})`);
+      if (missing.length > 0)
+        throw new CheckFailed(`missing datasource uid(s): ${missing.join(", ")} (have: ${list.map((d) => d.uid).join(", ") || "none"})`);
       return list.map((d) => d.uid).join(", ") || "none provisioned";
     }),
   );
@@ -382,7 +392,12 @@ function safeJson(text: string): unknown {
 /**
  * GET through node:http(s) (not fetch): fetch may not set `Host`, and a private CA is per request.
  */
-export function request(api: HttpApi, path: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+export function request(
+  api: HttpApi,
+  path: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<{ status: number; body: string }> {
   const url = new URL(api.url.replace(/\/+$/, "") + path);
   const client = url.protocol === "https:" ? https : http;
   const all: Record<string, string> = { Accept: "application/json", ...headers };

@@ -142,7 +142,9 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
   // Found by the deploy tier: a retention change replaced the VictoriaMetrics container by creating
   // the new one first, and Docker refused the second container of the same name.
   it("GIVEN Docker objects with fixed names WHEN registered THEN each is deleted before it is replaced", () => {
-    const named = run().resources.filter((r) => ["docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network"].includes(r.type));
+    const named = run().resources.filter((r) =>
+      ["docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network"].includes(r.type),
+    );
     expect(named.length).toBeGreaterThan(5);
     expect(named.filter((r) => !r.deleteBeforeReplace).map((r) => r.name)).toEqual([]);
   });

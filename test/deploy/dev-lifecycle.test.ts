@@ -38,7 +38,9 @@ const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
 const vm = () => viaTraefik(deployed, "vm.ddev.site");
 const jaeger = () => viaTraefik(deployed, "jaeger.ddev.site");
 const grafana = () =>
-  viaTraefik(deployed, "grafana.ddev.site", { auth: { username: "admin", password: String(outputValue(outputs, "grafanaAdminPassword")) } });
+  viaTraefik(deployed, "grafana.ddev.site", {
+    auth: { username: "admin", password: String(outputValue(outputs, "grafanaAdminPassword")) },
+  });
 
 async function emit(serviceName: string, marker: string, points = 1): Promise<{ acked: number; traceId?: string }> {
   const client = new OtelClient({ protocol: "grpc", grpcPort: deployed.ports.otlpGrpc, httpPort: deployed.ports.otlpHttp, serviceName });
@@ -76,7 +78,10 @@ describe("dev stack on the real engine", () => {
     outputs = await timed("up from nothing", () => deployed.up());
     timings["Traefik routes every UI, after up"] = deployed.routeLagMs ?? -1;
     const containers = await containersOf(deployed.environment);
-    const services = containers.filter((c) => !c.name.endsWith("-init")).map((c) => c.name).sort();
+    const services = containers
+      .filter((c) => !c.name.endsWith("-init"))
+      .map((c) => c.name)
+      .sort();
     const env = deployed.environment;
     expect(services).toEqual([`${env}-grafana`, `${env}-jaeger`, `${env}-otel-collector`, `${env}-traefik`, `${env}-victoriametrics`]);
     for (const c of containers.filter((c) => !c.name.endsWith("-init"))) {
@@ -92,7 +97,12 @@ describe("dev stack on the real engine", () => {
   it("GIVEN the running stack WHEN the OTel SDK sends a metric and a span THEN they are queryable through Traefik", async () => {
     const { acked, traceId } = await emit("deploy-app", "first", 3);
     expect(acked).toBe(3);
-    await waitFor("the metric in VictoriaMetrics via vm.ddev.site", async () => ((await seriesCount("first")) > 0 ? true : undefined), 90_000, 1_000);
+    await waitFor(
+      "the metric in VictoriaMetrics via vm.ddev.site",
+      async () => ((await seriesCount("first")) > 0 ? true : undefined),
+      90_000,
+      1_000,
+    );
     const trace = await waitFor(
       "the span in Jaeger via jaeger.ddev.site",
       async () => {
@@ -150,7 +160,12 @@ describe("dev stack on the real engine", () => {
     expect(byName[`${env}-jaeger`]).toBe(medium.jaeger);
     expect(byName[`${env}-grafana`]).toBe(medium.grafana);
     expect(byName[`${env}-traefik`]).toBe(medium.traefik);
-    await waitFor("the earlier series after the tier change", async () => ((await seriesCount("first")) > 0 ? true : undefined), 90_000, 1_000);
+    await waitFor(
+      "the earlier series after the tier change",
+      async () => ((await seriesCount("first")) > 0 ? true : undefined),
+      90_000,
+      1_000,
+    );
   });
 
   it("GIVEN load on the collector WHEN its process is killed THEN the restart policy brings it back and nothing acknowledged is lost", async () => {
@@ -163,8 +178,17 @@ describe("dev stack on the real engine", () => {
       if (tick === 20) process.kill(before!.pid, "SIGKILL");
       // One SDK client per tick: its one export carries only this tick's series, so a stored series
       // proves that export's data arrived (a long-lived cumulative counter would resend them all).
-      const client = new OtelClient({ protocol: "grpc", grpcPort: deployed.ports.otlpGrpc, httpPort: deployed.ports.otlpHttp, serviceName: "deploy-crash", timeoutMillis: 3_000 });
-      client.meter().createCounter("deploy.probe").add(1, { marker: `crash-${tick}` });
+      const client = new OtelClient({
+        protocol: "grpc",
+        grpcPort: deployed.ports.otlpGrpc,
+        httpPort: deployed.ports.otlpHttp,
+        serviceName: "deploy-crash",
+        timeoutMillis: 3_000,
+      });
+      client
+        .meter()
+        .createCounter("deploy.probe")
+        .add(1, { marker: `crash-${tick}` });
       if (await client.exportMetricsNow()) acked.push(tick);
       await client.shutdown();
       await sleep(500);

@@ -32,7 +32,8 @@ export const IMAGES_FILE = path.join(TOOLS, "images.json");
 
 /** Roles scripts/build-images.sh could build here (Tempo and VictoriaLogs cannot be: no module). */
 export function localImages(): Record<string, string> {
-  if (!fs.existsSync(IMAGES_FILE)) throw new Error(`${IMAGES_FILE} is missing: run \`bash scripts/build-images.sh\` (npm run components) first`);
+  if (!fs.existsSync(IMAGES_FILE))
+    throw new Error(`${IMAGES_FILE} is missing: run \`bash scripts/build-images.sh\` (npm run components) first`);
   return JSON.parse(fs.readFileSync(IMAGES_FILE, "utf8")) as Record<string, string>;
 }
 
@@ -78,7 +79,9 @@ export interface DeployedStack {
 /** Wait until Traefik routes every UI the outputs name (any answer but its own 404). */
 async function waitForRoutes(stack: DeployedStack, outputs: OutputMap): Promise<number> {
   const t0 = Date.now();
-  const urls = ["grafanaUrl", "metricsUrl", "tracesUrl", "logsUrl"].map((k) => outputs[k]?.value).filter((u): u is string => typeof u === "string");
+  const urls = ["grafanaUrl", "metricsUrl", "tracesUrl", "logsUrl"]
+    .map((k) => outputs[k]?.value)
+    .filter((u): u is string => typeof u === "string");
   const tls = urls.some((u) => u.startsWith("https:"));
   for (const url of urls) {
     const api = { ...viaTraefik(stack, new URL(url).host, { tls, caPem: stack.caPem }), servername: new URL(url).hostname };
@@ -120,7 +123,11 @@ export async function createStack(
   });
   if (isObject(config.network) && config.network.name) config = merge(config, { network: { name: `obs-${environment}` } });
   const { workDir, projectSettings } = temporaryWorkspace(`obs-deploy-${environment}-`);
-  const envVars = { PULUMI_CONFIG_PASSPHRASE: "deploy-tier", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true" };
+  const envVars = {
+    PULUMI_CONFIG_PASSPHRASE: "deploy-tier",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+  };
   const stack = await openStack({ stackName: environment, toolchain, workDir, projectSettings, stackConfig: config, envVars });
   if (Object.keys(secrets).length > 0) await stack.setAllConfig(secretConfig(secrets), true);
   const log: string[] = [];
@@ -205,7 +212,11 @@ export async function containersOf(environment: string, all = false): Promise<Co
 }
 
 /** Traefik on its published port, routing by Host (no DNS for the stack's domain here). */
-export function viaTraefik(stack: DeployedStack, host: string, options: { tls?: boolean; auth?: HttpApi["basicAuth"]; caPem?: string } = {}): HttpApi {
+export function viaTraefik(
+  stack: DeployedStack,
+  host: string,
+  options: { tls?: boolean; auth?: HttpApi["basicAuth"]; caPem?: string } = {},
+): HttpApi {
   return {
     url: options.tls ? `https://127.0.0.1:${stack.ports.https}` : `http://127.0.0.1:${stack.ports.http}`,
     hostHeader: host,
@@ -216,7 +227,8 @@ export function viaTraefik(stack: DeployedStack, host: string, options: { tls?: 
 
 export async function getJson<T = any>(api: HttpApi, pathAndQuery: string): Promise<T> {
   const response = await request(api, pathAndQuery);
-  if (response.status !== 200) throw new Error(`GET ${api.hostHeader ?? api.url}${pathAndQuery}: HTTP ${response.status} ${response.body.slice(0, 300)}`);
+  if (response.status !== 200)
+    throw new Error(`GET ${api.hostHeader ?? api.url}${pathAndQuery}: HTTP ${response.status} ${response.body.slice(0, 300)}`);
   return JSON.parse(response.body) as T;
 }
 

@@ -24,10 +24,40 @@ let subnet: string;
 function makeCertificates(): { ca: string; cert: string; key: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "obs-ca-"));
   const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=obs deploy-tier test CA");
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=obs deploy-tier test CA",
+  );
   ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tls.key", "-out", "tls.csr", "-subj", `/CN=*.${DOMAIN}`);
   fs.writeFileSync(path.join(dir, "ext.cnf"), `subjectAltName=DNS:*.${DOMAIN},DNS:${DOMAIN}\nextendedKeyUsage=serverAuth\n`);
-  ssl("x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "tls.crt", "-days", "2", "-extfile", "ext.cnf");
+  ssl(
+    "x509",
+    "-req",
+    "-in",
+    "tls.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "tls.crt",
+    "-days",
+    "2",
+    "-extfile",
+    "ext.cnf",
+  );
   const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
   const result = { ca: read("ca.crt"), cert: read("tls.crt"), key: read("tls.key") };
   fs.rmSync(dir, { recursive: true, force: true });
@@ -36,7 +66,13 @@ function makeCertificates(): { ca: string; cert: string; key: string } {
 
 /** A /24 in 172.30.0.0/16 no Docker network uses yet. */
 async function freeSubnet(): Promise<string> {
-  const used = await docker("network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}", ...(await docker("network", "ls", "-q")).split("\n"));
+  const used = await docker(
+    "network",
+    "inspect",
+    "--format",
+    "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+    ...(await docker("network", "ls", "-q")).split("\n"),
+  );
   for (let i = 0; i < 50; i++) {
     const candidate = `172.30.${10 + Math.floor(Math.random() * 240)}.0/24`;
     if (!used.includes(candidate)) return candidate;
@@ -103,9 +139,11 @@ describe("prod-like stack on the real engine", () => {
     const network = JSON.parse(await docker("network", "inspect", `obs-${deployed.environment}`))[0];
     expect(network.IPAM.Config[0].Subnet).toBe(subnet);
     const prefix = subnet.replace(/\.0\/24$/, ".");
-    for (const address of Object.values<any>(network.Containers).map((c) => String(c.IPv4Address))) expect(address.startsWith(prefix)).toBe(true);
+    for (const address of Object.values<any>(network.Containers).map((c) => String(c.IPv4Address)))
+      expect(address.startsWith(prefix)).toBe(true);
     const containers = await containersOf(deployed.environment);
-    for (const c of containers.filter((c) => !c.name.endsWith("-init"))) if (c.health !== undefined) expect(c.health, c.name).toBe("healthy");
+    for (const c of containers.filter((c) => !c.name.endsWith("-init")))
+      if (c.health !== undefined) expect(c.health, c.name).toBe("healthy");
   });
 
   it("GIVEN the deployed prod-like stack WHEN verify runs with the CA THEN every check passes", async () => {

@@ -205,7 +205,9 @@ describe.skipIf(Boolean(skipReason))("built provider plugins match the npm SDKs"
       });
 
       it("every other bridged resource of the npm SDK has the same input names", () => {
-        const others = resources.filter((r) => !p.required.includes(r.file) && !p.notBridged.includes(r.token) && load().resources[r.token]);
+        const others = resources.filter(
+          (r) => !p.required.includes(r.file) && !p.notBridged.includes(r.token) && load().resources[r.token],
+        );
         const missing = others.flatMap((r) => missingInputs(r, load(), inputs));
         expect(missing, `inputs missing from the plugin schema`).toEqual([]);
       });

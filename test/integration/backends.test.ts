@@ -25,7 +25,12 @@ describe("metrics.backend = prometheus", () => {
     await startCollector(stack);
     expect(prometheus.args).toContain("--storage.tsdb.retention.time=15d");
     expect(prometheus.args).toContain("--web.enable-remote-write-receiver");
-    const client = new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: "scotty" });
+    const client = new OtelClient({
+      protocol: "grpc",
+      grpcPort: stack.collectorPorts.otlpGrpc,
+      httpPort: stack.collectorPorts.otlpHttp,
+      serviceName: "scotty",
+    });
     client.meter().createCounter("scotty.tasks").add(5, {});
     expect(await client.exportMetricsNow()).toBe(true);
     const result = await waitFor("scotty_tasks_total in Prometheus", async () => {
@@ -48,9 +53,18 @@ describe.runIf(hasBinary("loki"))("logs.backend = loki", () => {
     const resource = resourceFromAttributes({ "service.name": "scotty-logs" });
     const loggerProvider = new LoggerProvider({
       resource,
-      processors: [new SimpleLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `http://127.0.0.1:${stack.collectorPorts.otlpHttp}/v1/logs` }) })],
+      processors: [
+        new SimpleLogRecordProcessor({
+          exporter: new OTLPLogExporter({ url: `http://127.0.0.1:${stack.collectorPorts.otlpHttp}/v1/logs` }),
+        }),
+      ],
     });
-    const client = new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: "scotty-logs" });
+    const client = new OtelClient({
+      protocol: "grpc",
+      grpcPort: stack.collectorPorts.otlpGrpc,
+      httpPort: stack.collectorPorts.otlpHttp,
+      serviceName: "scotty-logs",
+    });
     const span = client.tracer().startSpan("log_stream_handler");
     const traceId = span.spanContext().traceId;
     // No global context manager in a test: hand the span's context to the record explicitly.
@@ -64,13 +78,24 @@ describe.runIf(hasBinary("loki"))("logs.backend = loki", () => {
     await client.flushSpans();
 
     const logsUrl = stack.plan.backends.logs!.plan.queryUrl;
-    const stream = await waitFor("the log line in Loki", async () => {
-      const params = new URLSearchParams({ query: '{service_name="scotty-logs"}', start: String((Date.now() - 600_000) * 1e6), limit: "10" });
-      const response = await fetch(`${logsUrl}/loki/api/v1/query_range?${params}`);
-      if (!response.ok) return undefined;
-      const body = (await response.json()) as { data: { result: { stream: Record<string, string>; values: [string, string, Record<string, string>?][] }[] } };
-      return body.data.result[0];
-    }, 90_000, 1_000);
+    const stream = await waitFor(
+      "the log line in Loki",
+      async () => {
+        const params = new URLSearchParams({
+          query: '{service_name="scotty-logs"}',
+          start: String((Date.now() - 600_000) * 1e6),
+          limit: "10",
+        });
+        const response = await fetch(`${logsUrl}/loki/api/v1/query_range?${params}`);
+        if (!response.ok) return undefined;
+        const body = (await response.json()) as {
+          data: { result: { stream: Record<string, string>; values: [string, string, Record<string, string>?][] }[] };
+        };
+        return body.data.result[0];
+      },
+      90_000,
+      1_000,
+    );
     expect(stream.values[0]![1]).toBe("log stream opened for app demo");
     // The trace id arrives as structured metadata (or a label): what the derived field matches.
     const metadata = { ...stream.stream, ...(stream.values[0]![2] ?? {}) };

@@ -44,11 +44,14 @@ const APP_STATUSES = ["running", "stopped"] as const;
 
 /** Attribute sets per catalog attribute list: every combination of realistic values. */
 function attributeSets(metric: CatalogMetric): Attributes[] {
-  return metric.attributes.reduce<Attributes[]>((sets, key) => {
-    const options = metric.key === "appsByStatus" && key === "status" ? APP_STATUSES : ATTRIBUTE_VALUES[key];
-    if (!options) throw new Error(`no test values for attribute ${key} of ${metric.otelName}`);
-    return sets.flatMap((set) => options.map((v) => ({ ...set, [key]: v })));
-  }, [{}]);
+  return metric.attributes.reduce<Attributes[]>(
+    (sets, key) => {
+      const options = metric.key === "appsByStatus" && key === "status" ? APP_STATUSES : ATTRIBUTE_VALUES[key];
+      if (!options) throw new Error(`no test values for attribute ${key} of ${metric.otelName}`);
+      return sets.flatMap((set) => options.map((v) => ({ ...set, [key]: v })));
+    },
+    [{}],
+  );
 }
 
 interface Emitter {
@@ -242,7 +245,9 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
     const byStatus = await promQuery(stack.metricsUrl, `count by (status) (scotty_apps_by_status{job="${APP}"})`);
     expect(byStatus.map((s) => s.metric.status).sort()).toEqual(["running", "stopped"]);
     const routes = await promQuery(stack.metricsUrl, `count by (route, path) (scotty_http_requests_total{job="${APP}"})`);
-    expect(routes.map((s) => [s.metric.route, s.metric.path]).sort()).toEqual([...ATTRIBUTE_VALUES.route!].sort().map((r) => [r, undefined]));
+    expect(routes.map((s) => [s.metric.route, s.metric.path]).sort()).toEqual(
+      [...ATTRIBUTE_VALUES.route!].sort().map((r) => [r, undefined]),
+    );
     const decisions = await promQuery(stack.metricsUrl, `count by (tier, decision) (scotty_rate_limit_requests_total{job="${APP}"})`);
     expect(decisions).toHaveLength(ATTRIBUTE_VALUES.tier!.length * ATTRIBUTE_VALUES.decision!.length);
   });
@@ -272,7 +277,9 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
       `${backend}: ${evaluations.length} expressions (${app.length} app dashboard/alert/seed), ${evaluations.length - failed.length} returned data with their grouping labels ` +
         `(${grouped.length} group by labels), ${failed.length} failed`,
     );
-    expect(failed, `${failed.length} of ${evaluations.length} expressions failed on ${backend}:\n${describeFailures(failed)}`).toHaveLength(0);
+    expect(failed, `${failed.length} of ${evaluations.length} expressions failed on ${backend}:\n${describeFailures(failed)}`).toHaveLength(
+      0,
+    );
     // The label check is not vacuous: the breakdowns by route, tier & decision and status are among them.
     expect(grouped.map((e) => e.grouping.join(","))).toEqual(expect.arrayContaining(["method,route", "decision,tier", "status", "route"]));
 
@@ -280,7 +287,8 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
     // `or vector(0)`, so "has data" alone proves nothing for them: on this healthy stack each is 1.
     const downRules = evaluations.filter((e) => /^alert .*-down \//.test(e.source));
     expect(downRules.map((e) => e.source)).toHaveLength(3);
-    for (const rule of downRules) expect(await promQuery(stack.metricsUrl, rule.expr), rule.source).toMatchObject([{ value: [expect.any(Number), "1"] }]);
+    for (const rule of downRules)
+      expect(await promQuery(stack.metricsUrl, rule.expr), rule.source).toMatchObject([{ value: [expect.any(Number), "1"] }]);
     const value = async (expr: string) => Number((await promQuery(stack.metricsUrl, expr))[0]?.value[1]);
     const seed = Object.fromEntries(seedExamples(APP).map((e) => [e.title, e.expr]));
     expect(await value(`sum(${seed["Memory Growth Rate"]!})`)).toBeGreaterThan(0);

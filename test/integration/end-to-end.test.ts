@@ -42,7 +42,9 @@ describe("the rendered files start the real components", () => {
     const vm = procs[0]!;
     const cmdline = require("node:fs").readFileSync(`/proc/${vm.pid}/cmdline`, "utf8").split("\0").filter(Boolean).slice(1);
     const planned = stack.plan.backends.metrics.plan.service.command!;
-    expect(cmdline.filter((f: string) => !f.startsWith("-storageDataPath="))).toEqual(planned.filter((f) => !f.startsWith("-storageDataPath=")));
+    expect(cmdline.filter((f: string) => !f.startsWith("-storageDataPath="))).toEqual(
+      planned.filter((f) => !f.startsWith("-storageDataPath=")),
+    );
     expect(planned).toContain("-retentionPeriod=30d");
     expect(planned).toContain(`-memory.allowedBytes=${Math.floor(256 * 0.6)}MB`);
     // The flags took effect: VictoriaMetrics reports them on /metrics.
@@ -134,11 +136,16 @@ describe("self-monitoring", () => {
       1_000,
     );
     expect(Number(accepted[0]!.value[1])).toBeGreaterThan(0);
-    const up = await waitFor("up for every scrape job", async () => {
-      const result = await promQuery(stack.metricsUrl, "up == 1");
-      const jobs = result.map((r) => r.metric.job).sort();
-      return jobs.includes("victoriametrics") && jobs.includes("jaeger") && jobs.includes("otel-collector") ? jobs : undefined;
-    }, 60_000, 1_000);
+    const up = await waitFor(
+      "up for every scrape job",
+      async () => {
+        const result = await promQuery(stack.metricsUrl, "up == 1");
+        const jobs = result.map((r) => r.metric.job).sort();
+        return jobs.includes("victoriametrics") && jobs.includes("jaeger") && jobs.includes("otel-collector") ? jobs : undefined;
+      },
+      60_000,
+      1_000,
+    );
     expect(up).toEqual(expect.arrayContaining(["jaeger", "otel-collector", "victoriametrics"]));
   });
 

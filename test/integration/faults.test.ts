@@ -93,10 +93,15 @@ async function settle(stack: LoopbackStack, service: string, result: StreamResul
     tally("traces", result.ackedSpanIds, result.unackedSpanIds, await storedSpanIds(stack, service)),
   ];
   try {
-    return await waitFor("every acknowledged item to be stored", async () => {
-      const t = await counts();
-      return t.every((x) => x.lost === 0) ? t : undefined;
-    }, timeoutMs, 2_000);
+    return await waitFor(
+      "every acknowledged item to be stored",
+      async () => {
+        const t = await counts();
+        return t.every((x) => x.lost === 0) ? t : undefined;
+      },
+      timeoutMs,
+      2_000,
+    );
   } catch {
     return counts();
   }
@@ -117,7 +122,14 @@ describe("fault (a): kill -9 the collector in the middle of a steady stream", ()
     await startBackend(stack, "traces");
     let collector: Proc = await startCollector(stack);
     const service = "fault-kill";
-    const client = new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: service, captureSpans: true, timeoutMillis: 3_000 });
+    const client = new OtelClient({
+      protocol: "grpc",
+      grpcPort: stack.collectorPorts.otlpGrpc,
+      httpPort: stack.collectorPorts.otlpHttp,
+      serviceName: service,
+      captureSpans: true,
+      timeoutMillis: 3_000,
+    });
     const result = await stream(client, 100, 150, async (tick) => {
       if (tick === 40) {
         await collector.kill9();
@@ -143,7 +155,14 @@ describe("fault (b): the metrics backend is down for 30 s under load", () => {
     await startBackend(stack, "traces");
     const collectorProc = await startCollector(stack);
     const service = "fault-backend";
-    const client = new OtelClient({ protocol: "http", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: service, captureSpans: true, timeoutMillis: 5_000 });
+    const client = new OtelClient({
+      protocol: "http",
+      grpcPort: stack.collectorPorts.otlpGrpc,
+      httpPort: stack.collectorPorts.otlpHttp,
+      serviceName: service,
+      captureSpans: true,
+      timeoutMillis: 5_000,
+    });
     let downAt = 0;
     let upAt = 0;
     const result = await stream(client, 240, 200, async (tick) => {
@@ -165,8 +184,19 @@ describe("fault (b): the metrics backend is down for 30 s under load", () => {
     report(`backend down ${Math.round((upAt - downAt) / 1000)}s`, tallies);
     const stored = new Set(await storedSamples(stack, `fault_ticks_total{job="${service}"}`));
     const lost = [...result.ackedSampleTimes].filter((t) => !stored.has(t)).map((t) => `${((t - downAt) / 1000).toFixed(1)}s`);
-    if (lost.length > 0) console.log(collectorProc.output().split("\n").filter((l) => /drop|permanent|error/i.test(l)).slice(0, 8).join("\n"));
-    if (lost.length > 0) console.log(`[fault backend down] lost samples at (relative to the stop): ${lost.join(", ")}; up again at ${((upAt - downAt) / 1000).toFixed(1)}s`);
+    if (lost.length > 0)
+      console.log(
+        collectorProc
+          .output()
+          .split("\n")
+          .filter((l) => /drop|permanent|error/i.test(l))
+          .slice(0, 8)
+          .join("\n"),
+      );
+    if (lost.length > 0)
+      console.log(
+        `[fault backend down] lost samples at (relative to the stop): ${lost.join(", ")}; up again at ${((upAt - downAt) / 1000).toFixed(1)}s`,
+      );
     expect(upAt - downAt).toBeGreaterThanOrEqual(30_000);
     for (const t of tallies) {
       expect(t.lost, `${t.signal}: acknowledged but lost`).toBe(0);
@@ -187,8 +217,17 @@ describe("fault (c): a burst far above the small tier's memory_limiter", () => {
     const payload = "x".repeat(2_048);
     // 16 app instances, each pushing 12 batches of 1 000 spans × 2 KiB back to back (~2 MiB each):
     // about 375 MiB against a memory_limiter of 102 MiB in a 128 MB container.
-    const clients = Array.from({ length: 16 }, (_, i) =>
-      new OtelClient({ protocol: i % 2 ? "http" : "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: `fault-burst-${i}`, captureSpans: true, timeoutMillis: 30_000 }),
+    const clients = Array.from(
+      { length: 16 },
+      (_, i) =>
+        new OtelClient({
+          protocol: i % 2 ? "http" : "grpc",
+          grpcPort: stack.collectorPorts.otlpGrpc,
+          httpPort: stack.collectorPorts.otlpHttp,
+          serviceName: `fault-burst-${i}`,
+          captureSpans: true,
+          timeoutMillis: 30_000,
+        }),
     );
     let accepted = 0;
     let refused = 0;
@@ -214,11 +253,22 @@ describe("fault (c): a burst far above the small tier's memory_limiter", () => {
     );
     if (cgroup) expect(cgroup.oomKills()).toBe(0);
     expect(refusedSpans, "back-pressure: the memory_limiter must have refused data").toBeGreaterThan(0);
-    const after = new OtelClient({ protocol: "grpc", grpcPort: stack.collectorPorts.otlpGrpc, httpPort: stack.collectorPorts.otlpHttp, serviceName: "fault-burst-after", captureSpans: true });
-    await waitFor("the collector to accept again", async () => {
-      after.tracer().startSpan("after the burst").end();
-      return (await after.exportCapturedSpans()).ok ? true : undefined;
-    }, 60_000, 1_000);
+    const after = new OtelClient({
+      protocol: "grpc",
+      grpcPort: stack.collectorPorts.otlpGrpc,
+      httpPort: stack.collectorPorts.otlpHttp,
+      serviceName: "fault-burst-after",
+      captureSpans: true,
+    });
+    await waitFor(
+      "the collector to accept again",
+      async () => {
+        after.tracer().startSpan("after the burst").end();
+        return (await after.exportCapturedSpans()).ok ? true : undefined;
+      },
+      60_000,
+      1_000,
+    );
     await Promise.all([...clients, after].map((c) => c.shutdown()));
     await collector.stop();
     cgroup?.remove();

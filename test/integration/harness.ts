@@ -5,7 +5,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** Where scripts/install-components.sh put the real binaries. */
-export const TOOLS_BIN = process.env.TOOLS_DIR ? path.join(process.env.TOOLS_DIR, "bin") : path.resolve(__dirname, "..", "..", ".tools", "bin");
+export const TOOLS_BIN = process.env.TOOLS_DIR
+  ? path.join(process.env.TOOLS_DIR, "bin")
+  : path.resolve(__dirname, "..", "..", ".tools", "bin");
 
 export function binary(name: string): string {
   const file = path.join(TOOLS_BIN, name);
@@ -166,7 +168,11 @@ export function peakRssMb(pid: number): number {
 }
 
 /** PromQL instant query against a Prometheus-compatible API. */
-export async function promQuery(base: string, query: string, time?: number): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+export async function promQuery(
+  base: string,
+  query: string,
+  time?: number,
+): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const params = new URLSearchParams({ query });
   if (time !== undefined) params.set("time", String(time));
   // nocache: VictoriaMetrics would otherwise serve a cached answer from before the data arrived.
@@ -184,7 +190,10 @@ export async function promQuery(base: string, query: string, time?: number): Pro
  */
 export function memoryCgroup(limitMb: number): { dir: string; oomKills(): number; remove(): void } | undefined {
   try {
-    const line = fs.readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => /:memory:/.test(l));
+    const line = fs
+      .readFileSync("/proc/self/cgroup", "utf8")
+      .split("\n")
+      .find((l) => /:memory:/.test(l));
     if (!line) return undefined;
     const base = path.join("/sys/fs/cgroup/memory", line.split(":")[2]!);
     const dir = path.join(base, `obs-test-${process.pid}-${Date.now()}`);

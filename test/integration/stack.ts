@@ -28,7 +28,11 @@ export async function loopbackStack(raw: Partial<SettingsInput> & Record<string,
   const backendPorts = new Map<string, Record<string, number>>();
   // Reserve every backend's ports up front so the plan can be computed synchronously.
   const { METRICS_BACKENDS, TRACES_BACKENDS, LOGS_BACKENDS } = await import("../../configs/backends/index.js");
-  for (const backend of [...Object.values(METRICS_BACKENDS), ...Object.values(TRACES_BACKENDS), ...Object.values(LOGS_BACKENDS)] as Backend[]) {
+  for (const backend of [
+    ...Object.values(METRICS_BACKENDS),
+    ...Object.values(TRACES_BACKENDS),
+    ...Object.values(LOGS_BACKENDS),
+  ] as Backend[]) {
     backendPorts.set(backend.kind, await freePorts(Object.keys(backend.defaultPorts)));
   }
   const plan = planStack(settings, {
@@ -130,7 +134,9 @@ export async function startCollector(stack: LoopbackStack, options: { env?: Node
   const env = { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT, ...options.env };
   const args = [`--config=${stack.collectorConfigPath}`];
   const proc = options.cgroupDir
-    ? start("otelcol", "/bin/sh", ["-c", `echo $$ > "${options.cgroupDir}/cgroup.procs" && exec "$0" "$@"`, binary("otelcol"), ...args], { env })
+    ? start("otelcol", "/bin/sh", ["-c", `echo $$ > "${options.cgroupDir}/cgroup.procs" && exec "$0" "$@"`, binary("otelcol"), ...args], {
+        env,
+      })
     : start("otelcol", binary("otelcol"), args, { env });
   await waitHttpOk(`http://127.0.0.1:${stack.collectorPorts.health}/`, proc, 60_000);
   return proc;

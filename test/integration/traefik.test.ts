@@ -8,7 +8,14 @@ import * as tls from "node:tls";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planStack } from "../../configs/stack";
-import { basicAuthUsersLabel, renderTraefikStatic, routerLabels, TRAEFIK_CERT_PATH, TRAEFIK_DYNAMIC_TLS_PATH, TRAEFIK_KEY_PATH } from "../../configs/traefik";
+import {
+  basicAuthUsersLabel,
+  renderTraefikStatic,
+  routerLabels,
+  TRAEFIK_CERT_PATH,
+  TRAEFIK_DYNAMIC_TLS_PATH,
+  TRAEFIK_KEY_PATH,
+} from "../../configs/traefik";
 import { parseSettings } from "../../settings";
 import { binary, freePorts, hasBinary, Proc, start, stopAll, tempDir, waitFor } from "./harness";
 
@@ -45,7 +52,10 @@ function labelsToDynamic(labels: Record<string, string>, upstreamUrl: string): R
   return dynamic;
 }
 
-function get(url: string, options: { host: string; auth?: string }): Promise<{ status: number; location?: string; body: string; certFingerprint?: string }> {
+function get(
+  url: string,
+  options: { host: string; auth?: string },
+): Promise<{ status: number; location?: string; body: string; certFingerprint?: string }> {
   const target = new URL(url);
   const client = target.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
@@ -54,13 +64,17 @@ function get(url: string, options: { host: string; auth?: string }): Promise<{ s
         hostname: "127.0.0.1",
         port: target.port,
         path: target.pathname,
-        headers: { Host: options.host, ...(options.auth ? { Authorization: `Basic ${Buffer.from(options.auth).toString("base64")}` } : {}) },
+        headers: {
+          Host: options.host,
+          ...(options.auth ? { Authorization: `Basic ${Buffer.from(options.auth).toString("base64")}` } : {}),
+        },
         servername: options.host,
         rejectUnauthorized: false,
       },
       (response) => {
         const socket = response.socket as tls.TLSSocket | null;
-        const certFingerprint = socket && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate().fingerprint256 : undefined;
+        const certFingerprint =
+          socket && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate().fingerprint256 : undefined;
         let body = "";
         response.on("data", (c) => (body += c));
         response.on("end", () => resolve({ status: response.statusCode ?? 0, location: response.headers.location, body, certFingerprint }));
@@ -85,7 +99,25 @@ describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static 
     const local = (p: string) => path.join(root, p);
     // A self-signed certificate for the stack's domain, as a user would provide (traefik.tls.files).
     fs.mkdirSync(path.dirname(local(TRAEFIK_CERT_PATH)), { recursive: true });
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=*.${DOMAIN}`, "-keyout", local(TRAEFIK_KEY_PATH), "-out", local(TRAEFIK_CERT_PATH)], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        `/CN=*.${DOMAIN}`,
+        "-keyout",
+        local(TRAEFIK_KEY_PATH),
+        "-out",
+        local(TRAEFIK_CERT_PATH),
+      ],
+      { stdio: "ignore" },
+    );
     certPem = fs.readFileSync(local(TRAEFIK_CERT_PATH), "utf8");
 
     upstream = http.createServer((req, res) => res.end(`upstream saw ${req.headers.host}`)).listen(ports.upstream, "127.0.0.1");
@@ -100,22 +132,37 @@ describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static 
     labels[basicAuthUsersLabel("prod")] = `admin:{SHA}${createHash("sha1").update(PASSWORD).digest("base64")}`;
 
     const renderedTls = yaml.load(plan.traefik!.files.find((f) => f.path === TRAEFIK_DYNAMIC_TLS_PATH)!.content) as Record<string, any>;
-    const dynamicText = yaml.dump({ ...renderedTls, http: labelsToDynamic(labels, upstreamUrl) }).split(TRAEFIK_CERT_PATH).join(local(TRAEFIK_CERT_PATH)).split(TRAEFIK_KEY_PATH).join(local(TRAEFIK_KEY_PATH));
+    const dynamicText = yaml
+      .dump({ ...renderedTls, http: labelsToDynamic(labels, upstreamUrl) })
+      .split(TRAEFIK_CERT_PATH)
+      .join(local(TRAEFIK_CERT_PATH))
+      .split(TRAEFIK_KEY_PATH)
+      .join(local(TRAEFIK_KEY_PATH));
     fs.mkdirSync(path.dirname(local(TRAEFIK_DYNAMIC_TLS_PATH)), { recursive: true });
     fs.writeFileSync(local(TRAEFIK_DYNAMIC_TLS_PATH), dynamicText);
     const staticText = renderTraefikStatic({
       ...plan.traefikConfig!,
       addresses: { web: `127.0.0.1:${ports.web}`, websecure: `127.0.0.1:${ports.websecure}`, ping: `127.0.0.1:${ports.ping}` },
-    }).split(TRAEFIK_DYNAMIC_TLS_PATH).join(local(TRAEFIK_DYNAMIC_TLS_PATH));
+    })
+      .split(TRAEFIK_DYNAMIC_TLS_PATH)
+      .join(local(TRAEFIK_DYNAMIC_TLS_PATH));
     // Only the addresses differ from what the container gets.
     expect(staticText.replace(/127\.0\.0\.1:\d+/g, "X")).toEqual(
-      plan.traefik!.files.find((f) => f.path === "/etc/traefik/traefik.yml")!.content.replace(/(:80|:443|127\.0\.0\.1:8082)\b/g, "X").split(TRAEFIK_DYNAMIC_TLS_PATH).join(local(TRAEFIK_DYNAMIC_TLS_PATH)),
+      plan
+        .traefik!.files.find((f) => f.path === "/etc/traefik/traefik.yml")!
+        .content.replace(/(:80|:443|127\.0\.0\.1:8082)\b/g, "X")
+        .split(TRAEFIK_DYNAMIC_TLS_PATH)
+        .join(local(TRAEFIK_DYNAMIC_TLS_PATH)),
     );
     fs.writeFileSync(local("traefik.yml"), staticText);
     proc = start("traefik", binary("traefik"), [`--configFile=${local("traefik.yml")}`]);
     await waitFor("Traefik ping", async () => ((await fetch(`http://127.0.0.1:${ports.ping}/ping`)).ok ? true : undefined), 60_000);
     // Routers come up once the file provider is read.
-    await waitFor("the grafana router", async () => ((await get(`https://127.0.0.1:${ports.websecure}/`, { host: `grafana.${DOMAIN}` })).status === 200 ? true : undefined), 30_000);
+    await waitFor(
+      "the grafana router",
+      async () => ((await get(`https://127.0.0.1:${ports.websecure}/`, { host: `grafana.${DOMAIN}` })).status === 200 ? true : undefined),
+      30_000,
+    );
   });
 
   afterAll(async () => {

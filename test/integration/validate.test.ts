@@ -19,16 +19,25 @@ function validate(configPath: string): { ok: boolean; output: string } {
 }
 
 const EXTRAS = [
-  { name: "thanos", kind: "prometheusremotewrite", endpoint: "https://thanos.example.com/api/v1/write", headers: { "X-Scope-OrgID": "tenant" } },
+  {
+    name: "thanos",
+    kind: "prometheusremotewrite",
+    endpoint: "https://thanos.example.com/api/v1/write",
+    headers: { "X-Scope-OrgID": "tenant" },
+  },
   { name: "vendor", kind: "otlphttp", endpoint: "https://otlp.vendor.example.com", basicAuth: { username: "u", password: "p" } },
-  { name: "vendorb", kind: "otlphttp", endpoint: "https://otlp.b.example.com", signals: ["traces"], headers: { Authorization: "Bearer x" } },
+  {
+    name: "vendorb",
+    kind: "otlphttp",
+    endpoint: "https://otlp.b.example.com",
+    signals: ["traces"],
+    headers: { Authorization: "Bearer x" },
+  },
 ];
 
 const combos = Object.keys(METRICS_BACKENDS).flatMap((metrics) =>
   Object.keys(TRACES_BACKENDS).flatMap((traces) =>
-    ["none", ...Object.keys(LOGS_BACKENDS)].flatMap((logs) =>
-      [false, true].map((extras) => ({ metrics, traces, logs, extras })),
-    ),
+    ["none", ...Object.keys(LOGS_BACKENDS)].flatMap((logs) => [false, true].map((extras) => ({ metrics, traces, logs, extras }))),
   ),
 );
 

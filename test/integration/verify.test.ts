@@ -81,7 +81,10 @@ describe("verifyStack against the real components", () => {
     expect(report.ok).toBe(false);
     const row = (name: string) => report.checks.find((c) => c.check === name)!;
     expect(row("metric → VictoriaMetrics").ok).toBe(true);
-    expect(row("span → Jaeger")).toMatchObject({ ok: false, detail: expect.stringMatching(/^trace [0-9a-f]{32} in Jaeger: not found within 5\.00 s \(last: .*ECONNREFUSED/) });
+    expect(row("span → Jaeger")).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^trace [0-9a-f]{32} in Jaeger: not found within 5\.00 s \(last: .*ECONNREFUSED/),
+    });
     expect(row("Grafana /api/health")).toMatchObject({ ok: false, detail: expect.stringContaining("ECONNREFUSED") });
     expect(row("Grafana datasources").ok).toBe(false);
     expect(formatReport(report)).not.toContain("not-shown");
@@ -94,11 +97,18 @@ describe("verifyStack's Grafana checks (a stand-in answering like Grafana's API)
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       seen.push({ path: req.url!, host: req.headers.host, auth: req.headers.authorization });
-      const json = (status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+      const json = (status: number, body: unknown) =>
+        res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
       if (req.url === "/api/health") return json(200, { database: "ok", version: "12.3.0" });
-      if (req.headers.authorization !== `Basic ${Buffer.from("admin:s3cret-admin").toString("base64")}`) return json(401, { message: "Unauthorized" });
-      if (req.url === "/api/datasources") return json(200, [{ uid: "traces", name: "Jaeger", type: "jaeger" }, { uid: "metrics", name: "VictoriaMetrics", type: "prometheus" }]);
-      if (req.url === "/api/datasources/uid/metrics/health") return json(200, { status: "OK", message: "Successfully queried the Prometheus API." });
+      if (req.headers.authorization !== `Basic ${Buffer.from("admin:s3cret-admin").toString("base64")}`)
+        return json(401, { message: "Unauthorized" });
+      if (req.url === "/api/datasources")
+        return json(200, [
+          { uid: "traces", name: "Jaeger", type: "jaeger" },
+          { uid: "metrics", name: "VictoriaMetrics", type: "prometheus" },
+        ]);
+      if (req.url === "/api/datasources/uid/metrics/health")
+        return json(200, { status: "OK", message: "Successfully queried the Prometheus API." });
       if (req.url === "/api/datasources/uid/traces/health") return json(400, { status: "ERROR", message: "Jaeger: connection refused" });
       return json(404, { message: "Not found" });
     });
@@ -111,7 +121,12 @@ describe("verifyStack's Grafana checks (a stand-in answering like Grafana's API)
     const port = (server.address() as AddressInfo).port;
     const report = await verifyStack({
       ...target,
-      grafana: { api: { url: `http://127.0.0.1:${port}`, hostHeader: "grafana.it.test" }, adminUser: "admin", adminPassword: "s3cret-admin", expectDatasources: ["metrics", "traces", "logs"] },
+      grafana: {
+        api: { url: `http://127.0.0.1:${port}`, hostHeader: "grafana.it.test" },
+        adminUser: "admin",
+        adminPassword: "s3cret-admin",
+        expectDatasources: ["metrics", "traces", "logs"],
+      },
       logs: undefined,
       timeoutMs: 30_000,
     });
