@@ -139,6 +139,16 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     expect(Object.keys(outputs).includes("basicAuthPassword")).toBe(settings().traefik.basicAuth);
   });
 
+  it("GIVEN every probed container WHEN registered THEN Docker can only call it unhealthy after its start period plus all retries, and before Pulumi's wait ends", () => {
+    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)![1]);
+    for (const c of byType(run(), CONTAINER).filter((c) => c.inputs.healthcheck)) {
+      const h = c.inputs.healthcheck;
+      const unhealthyAfter = seconds(h.startPeriod) + h.retries * seconds(h.interval);
+      expect(seconds(h.startPeriod), c.name).toBeGreaterThanOrEqual(60);
+      expect(unhealthyAfter, c.name).toBeLessThan(c.inputs.waitTimeout);
+    }
+  });
+
   // Found by the deploy tier: a retention change replaced the VictoriaMetrics container by creating
   // the new one first, and Docker refused the second container of the same name.
   it("GIVEN Docker objects with fixed names WHEN registered THEN each is deleted before it is replaced", () => {
