@@ -44,8 +44,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       }
       return created;
     };
-    const reveal = (source: SecretSource) =>
-      pulumi.secret(source instanceof Secret ? pulumi.output(source.reveal()) : password(source).result);
+    const reveal = (source: SecretSource): pulumi.Output<string> => {
+      if (source instanceof Secret) return pulumi.secret(pulumi.output(source.reveal()));
+      if ("basicAuthUsers" in source) {
+        const { user, password: generated } = source.basicAuthUsers;
+        return pulumi.secret(pulumi.interpolate`${user}:${password(generated).bcryptHash}`);
+      }
+      return pulumi.secret(password(source).result);
+    };
 
     const network = new docker.Network(
       `${name}-network`,

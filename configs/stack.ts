@@ -9,9 +9,9 @@ import {
   publicUrl,
   routerLabels,
   RoutingInput,
-  traefikDashboardLabels,
   TraefikStaticInput,
   traefikServicePlan,
+  type TraefikRoute,
 } from "./traefik";
 import { DATASOURCE_UIDS, GeneratedSecret, RoutePlan, SecretSource, ServicePlan, ServiceWiring } from "./types";
 
@@ -155,27 +155,39 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
           dashboard: settings.traefik.dashboard,
         }
       : undefined;
+  const basicAuth =
+    routing && settings.traefik.basicAuth
+      ? { user: BASIC_AUTH_USER, password: BASIC_AUTH_PASSWORD, usersLabel: basicAuthUsersLabel(settings.environment) }
+      : undefined;
   const tls = settings.traefik.tls;
+  // The program's own Traefik routes from a rendered file; only an external one reads labels.
+  const routes: TraefikRoute[] = [
+    ...[...chosen.map((c) => c.plan.service), grafana].flatMap((service) =>
+      service.route ? [{ role: service.role, ...service.route }] : [],
+    ),
+    ...(settings.traefik.dashboard
+      ? [{ role: "traefik", subdomain: "traefik", internalService: "api@internal", protectWithBasicAuth: true }]
+      : []),
+  ];
   const traefik = traefikConfig
     ? traefikServicePlan({
         image: settings.images.traefik,
         memoryMb: tier.memoryMb.traefik,
         config: traefikConfig,
         tlsFiles: tls.mode === "files" ? { certificate: tls.certificate, key: tls.key } : undefined,
+        routes,
+        basicAuthUsers: basicAuth ? { basicAuthUsers: { user: basicAuth.user, password: basicAuth.password } } : undefined,
       })
     : undefined;
   const collectorPlan = collectorServicePlan({ image: settings.images.collector, config: collector, extras: settings.exporters });
 
   const { ports, bindAddress } = settings.exposure;
-  const basicAuth =
-    routing && settings.traefik.basicAuth
-      ? { user: BASIC_AUTH_USER, password: BASIC_AUTH_PASSWORD, usersLabel: basicAuthUsersLabel(settings.environment) }
-      : undefined;
-  const externalNetworks = settings.traefik.mode === "external" ? [settings.traefik.network!] : [];
+  const external = settings.traefik.mode === "external";
+  const externalNetworks = external ? [settings.traefik.network!] : [];
   const routed = (service: ServicePlan): ServiceWiring => ({
     publish: {},
-    labels: routing && service.route ? routerLabels(routing, service.role, service.route, settings.traefik.basicAuth) : {},
-    basicAuthUsers: basicAuth !== undefined && service.route?.protectWithBasicAuth === true,
+    labels: external && routing && service.route ? routerLabels(routing, service.role, service.route, settings.traefik.basicAuth) : {},
+    basicAuthUsers: external && basicAuth !== undefined && service.route?.protectWithBasicAuth === true,
     extraNetworks: service.route ? externalNetworks : [],
   });
   const published = (entries: Record<string, number | undefined>) =>
@@ -188,9 +200,8 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       ? {
           [traefik.role]: {
             publish: published({ http: ports.http, https: ports.https }),
-            // The dashboard route needs basic auth (the schema insists), so it is labelled only with it.
-            labels: settings.traefik.dashboard && basicAuth ? traefikDashboardLabels(routing) : {},
-            basicAuthUsers: settings.traefik.dashboard && basicAuth !== undefined,
+            labels: {},
+            basicAuthUsers: false,
             extraNetworks: [],
           },
         }

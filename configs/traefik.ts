@@ -1,11 +1,16 @@
 import { httpHealthcheck } from "./backends/contract";
 import { toYaml } from "./serialize";
 import type { Secret } from "../settings";
-import { SECRET_NAMES, STACK_LABEL } from "../settings/names";
-import type { RoutePlan, ServicePlan } from "./types";
+import { SECRET_NAMES } from "../settings/names";
+import type { RoutePlan, SecretSource, ServicePlan } from "./types";
 
 export const TRAEFIK_STATIC_PATH = "/etc/traefik/traefik.yml";
-export const TRAEFIK_DYNAMIC_TLS_PATH = "/etc/traefik/dynamic/tls.yml";
+/** The file provider reads every file here: the routes and (TLS from files) the certificates. */
+export const TRAEFIK_DYNAMIC_DIR = "/etc/traefik/dynamic";
+export const TRAEFIK_DYNAMIC_ROUTES_PATH = `${TRAEFIK_DYNAMIC_DIR}/routes.yml`;
+export const TRAEFIK_DYNAMIC_TLS_PATH = `${TRAEFIK_DYNAMIC_DIR}/tls.yml`;
+/** `admin:<bcrypt>`, a secret file (basicAuth.usersFile), never part of the rendered routes. */
+export const TRAEFIK_BASIC_AUTH_USERS_PATH = "/etc/traefik/secrets/basic-auth-users";
 export const TRAEFIK_CERT_PATH = "/etc/traefik/certs/tls.crt";
 export const TRAEFIK_KEY_PATH = "/etc/traefik/certs/tls.key";
 export const TRAEFIK_ACME_PATH = "/letsencrypt/acme.json";
@@ -92,16 +97,10 @@ export function renderTraefikStatic(input: TraefikStaticInput): string {
       // Health probe only; never published.
       ping: { address: addresses.ping },
     },
-    providers: {
-      docker: {
-        endpoint: "unix:///var/run/docker.sock",
-        exposedByDefault: false,
-        network: input.network,
-        // Only containers of this stack, even if others on the host carry traefik labels.
-        constraints: `Label(\`${STACK_LABEL}\`, \`${input.environment}\`)`,
-      },
-      ...(input.tls === "files" ? { file: { filename: TRAEFIK_DYNAMIC_TLS_PATH, watch: false } } : {}),
-    },
+    // Every route is known at deploy time and rendered into the file provider's directory: no
+    // Docker socket (root-equivalent even read-only), and no route that depends on Traefik seeing a
+    // container's "healthy" event (missed once, Grafana stayed unrouted for minutes after `up`).
+    providers: { file: { directory: TRAEFIK_DYNAMIC_DIR, watch: false } },
     ...(input.tls === "acme"
       ? {
           certificatesResolvers: {
@@ -125,12 +124,51 @@ export function renderTraefikTlsDynamic(): string {
   });
 }
 
+/** One UI Traefik routes by host name: to a stack service (its alias and port) or to Traefik's own API. */
+export type TraefikRoute = Omit<RoutePlan, "port"> & { role: string } & ({ port: number } | { internalService: string });
+
+/**
+ * The file provider's routers, services and middlewares for the program's own Traefik: what the
+ * Docker labels say in external mode, rendered as one file. Services are reached by their alias on
+ * the stack network.
+ */
+export function renderTraefikRoutes(input: RoutingInput, routes: TraefikRoute[], basicAuth: boolean): string {
+  const routers: Record<string, unknown> = {};
+  const services: Record<string, unknown> = {};
+  for (const route of routes) {
+    const name = routerName(input.environment, route.role);
+    routers[name] = {
+      rule: `Host(\`${hostFor(route, input.domain)}\`)`,
+      entryPoints: [input.tls === "none" ? "web" : "websecure"],
+      service: "port" in route ? name : route.internalService,
+      ...(input.tls === "files" ? { tls: {} } : input.tls === "acme" ? { tls: { certResolver: CERT_RESOLVER } } : {}),
+      ...(route.protectWithBasicAuth && basicAuth ? { middlewares: [basicAuthMiddleware(input.environment)] } : {}),
+    };
+    if ("port" in route) services[name] = { loadBalancer: { servers: [{ url: `http://${route.role}:${route.port}` }] } };
+  }
+  if (!basicAuth && routes.some((r) => !("port" in r))) throw new Error("Traefik's own API is only routed behind basic auth");
+  const protectedRoutes = routes.some((r) => r.protectWithBasicAuth);
+  return toYaml({
+    http: {
+      routers,
+      ...(Object.keys(services).length > 0 ? { services } : {}),
+      ...(basicAuth && protectedRoutes
+        ? { middlewares: { [basicAuthMiddleware(input.environment)]: { basicAuth: { usersFile: TRAEFIK_BASIC_AUTH_USERS_PATH } } } }
+        : {}),
+    },
+  });
+}
+
 export function traefikServicePlan(input: {
   image: string;
   memoryMb: number;
   config: TraefikStaticInput;
   /** files mode: the certificate and key from config. */
   tlsFiles?: { certificate: Secret; key: Secret };
+  /** The UIs to route (file provider). */
+  routes: TraefikRoute[];
+  /** The users file for basic auth, when the stack has it. */
+  basicAuthUsers?: SecretSource;
 }): ServicePlan {
   if ((input.config.tls === "files") !== (input.tlsFiles !== undefined)) throw new Error("TLS files are given exactly in files mode");
   const { config } = input;
@@ -142,19 +180,22 @@ export function traefikServicePlan(input: {
     memoryMb: input.memoryMb,
     ports: [{ name: "http", internal: 80 }, ...(config.tls !== "none" ? [{ name: "https", internal: 443 }] : [])],
     volumes: config.tls === "acme" ? [{ name: "acme", containerPath: TRAEFIK_ACME_PATH.replace(/\/[^/]+$/, "") }] : [],
-    // Read-only stops file writes, not Docker API calls: the socket is root-equivalent. Documented
-    // in the README's security notes; a filtering socket proxy is the next step.
-    hostMounts: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+    // No Docker socket: routes come from the rendered file (renderTraefikRoutes).
+    hostMounts: [],
     files: [
       { path: TRAEFIK_STATIC_PATH, content: renderTraefikStatic(config) },
+      { path: TRAEFIK_DYNAMIC_ROUTES_PATH, content: renderTraefikRoutes(config, input.routes, input.basicAuthUsers !== undefined) },
       ...(config.tls === "files" ? [{ path: TRAEFIK_DYNAMIC_TLS_PATH, content: renderTraefikTlsDynamic() }] : []),
     ],
-    secretFiles: input.tlsFiles
-      ? [
-          { path: TRAEFIK_CERT_PATH, secret: SECRET_NAMES.tlsCertificate, value: input.tlsFiles.certificate },
-          { path: TRAEFIK_KEY_PATH, secret: SECRET_NAMES.tlsKey, value: input.tlsFiles.key },
-        ]
-      : [],
+    secretFiles: [
+      ...(input.tlsFiles
+        ? [
+            { path: TRAEFIK_CERT_PATH, secret: SECRET_NAMES.tlsCertificate, value: input.tlsFiles.certificate },
+            { path: TRAEFIK_KEY_PATH, secret: SECRET_NAMES.tlsKey, value: input.tlsFiles.key },
+          ]
+        : []),
+      ...(input.basicAuthUsers ? [{ path: TRAEFIK_BASIC_AUTH_USERS_PATH, secret: "basicAuthUsers", value: input.basicAuthUsers }] : []),
+    ],
     // Binds :80/:443 as root inside the container; needs nothing else.
     // Spelled as Docker reports it back (CAP_…): "NET_BIND_SERVICE" made every preview after a
     // `pulumi refresh` want to replace the container.

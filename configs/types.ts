@@ -37,8 +37,13 @@ export interface GeneratedSecret {
   generate: { name: string; length: number };
 }
 
-/** Where a secret value comes from: stack config (wrapped) or generated at deploy time. */
-export type SecretSource = Secret | GeneratedSecret;
+/** `user:<bcrypt of a generated password>`: the basic-auth users line Traefik reads. */
+export interface BasicAuthUsersSecret {
+  basicAuthUsers: { user: string; password: GeneratedSecret };
+}
+
+/** Where a secret value comes from: stack config (wrapped), generated at deploy time, or derived from a generated one. */
+export type SecretSource = Secret | GeneratedSecret | BasicAuthUsersSecret;
 
 /** A file whose content is a secret: the component uploads `value` as a Pulumi secret. */
 export interface SecretFilePlan {

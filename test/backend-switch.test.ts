@@ -98,19 +98,21 @@ describe("one flag changes only what must change", () => {
     diffGraphs(runs.get(from)!.resources, runs.get(to)!.resources).map((d) => `${d.change} ${d.name}`);
 
   // What a backend switch may touch: that backend's own subtree, the collector (its exporter),
-  // and Grafana (datasource, dashboards and alerts follow the backend).
+  // Grafana (datasource, dashboards and alerts follow the backend), and Traefik when a routed UI
+  // comes or goes (its routes are a rendered file; Tempo and Loki have no route).
   const FOLLOWERS = ["changed dev-collector-container", "changed dev-grafana-container"];
+  const ROUTED_FOLLOWERS = [...FOLLOWERS, "changed dev-traefik-container"];
 
   it("GIVEN VictoriaMetrics WHEN metrics.backend becomes prometheus THEN only the metrics backend is replaced and the collector and Grafana follow", () => {
     const diff = changes("victoriametrics/jaeger/none", "prometheus/jaeger/none");
-    expect(diff.filter((d) => !/ dev-metrics(-|$)/.test(d)).sort()).toEqual(FOLLOWERS);
+    expect(diff.filter((d) => !/ dev-metrics(-|$)/.test(d)).sort()).toEqual(ROUTED_FOLLOWERS);
     // The component's type changes (obs:backend:VictoriaMetrics → obs:backend:Prometheus): Pulumi replaces it.
     expect(diff).toEqual(expect.arrayContaining(["removed dev-metrics", "added dev-metrics", "changed dev-metrics-container"]));
   });
 
   it("GIVEN Jaeger WHEN traces.backend becomes tempo THEN only the traces backend is replaced and the collector and Grafana follow", () => {
     const diff = changes("victoriametrics/jaeger/none", "victoriametrics/tempo/none");
-    expect(diff.filter((d) => !/ dev-traces(-|$)/.test(d)).sort()).toEqual(FOLLOWERS);
+    expect(diff.filter((d) => !/ dev-traces(-|$)/.test(d)).sort()).toEqual(ROUTED_FOLLOWERS);
     expect(diff).toContain("added dev-traces-data-init");
   });
 
@@ -119,7 +121,7 @@ describe("one flag changes only what must change", () => {
     (logs) => {
       const diff = changes("victoriametrics/jaeger/none", `victoriametrics/jaeger/${logs}`);
       expect(diff.filter((d) => !/ dev-logs(-|$)/.test(d)).sort()).toEqual([
-        ...FOLLOWERS,
+        ...(logs === "victorialogs" ? ROUTED_FOLLOWERS : FOLLOWERS),
         // The traces datasource gains its trace → logs link, which lives in Grafana's file: already
         // counted; Jaeger itself must not change.
       ]);

@@ -63,7 +63,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(summaryChanges(out)).toEqual(["~ dev-victoriametrics  changed: command"]);
     expect(diffedFiles(out)).toEqual(["changed victoriametrics/container.json"]);
     expect(diffBody(out)).toEqual(['-    "-retentionPeriod=30d",', '+    "-retentionPeriod=90d",']);
-    expect(out).toContain("## Rendered files: 1 changed, 0 added, 0 removed, 12 unchanged");
+    expect(out).toContain("## Rendered files: 1 changed, 0 added, 0 removed, 13 unchanged");
   });
 
   it("GIVEN tier small → large WHEN diffed THEN every container's memory limit and only the tier's sizes change", () => {
@@ -112,6 +112,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(summaryChanges(out)).toEqual([
       "~ dev-grafana  changed: files",
       "~ dev-otel-collector  changed: files",
+      "~ dev-traefik  changed: files",
       "+ dev-prometheus  role prometheus",
       "- dev-victoriametrics  role victoriametrics",
       `+ dev-prometheus  ${DEFAULT_IMAGES.prometheus}`,
@@ -136,6 +137,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
       "changed otel-collector/etc/otelcol-contrib/config.yaml",
       "added prometheus/container.json",
       "added prometheus/etc/prometheus/prometheus.yml",
+      "changed traefik/etc/traefik/dynamic/routes.yml",
       "removed victoriametrics/container.json",
     ]);
     expect(diffBody(out)).toEqual(
@@ -152,7 +154,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(report(base, head)).toBe(report(base, head));
     const same = report(base, base);
     expect(summaryChanges(same)).toEqual([]);
-    expect(same).toContain("## Rendered files: 0 changed, 0 added, 0 removed, 13 unchanged");
+    expect(same).toContain("## Rendered files: 0 changed, 0 added, 0 removed, 14 unchanged");
   });
 
   it("GIVEN secrets in the stack file (ciphertext) and in settings (plain) WHEN diffed THEN no value appears, secret files read [secret]", () => {
@@ -212,7 +214,8 @@ describe("npm run diff: the plan summary and rendered files", () => {
         "+ dev-otel-collector:/etc/otelcol-contrib/secrets/vendor-authorization  [secret]",
         "+ dev-otel-collector:/etc/otelcol-contrib/secrets/remote-basic-auth-password  [secret]",
         "+ dev-traefik:/etc/traefik/certs/tls.key  [secret]",
-        '+    "/etc/traefik/certs/tls.key": "[secret]"',
+        "+ dev-traefik:/etc/traefik/secrets/basic-auth-users  [secret]",
+        '+    "/etc/traefik/certs/tls.key": "[secret]",',
       ]),
     );
   });

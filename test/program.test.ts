@@ -1,8 +1,20 @@
+import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { planStack } from "../configs/stack";
 import { ConfigError, DEFAULT_IMAGES, parseSettings, TIERS } from "../settings";
 import { INVALID } from "./fixtures/invalid-configs";
-import { byName, byType, CONTAINER, envOf, ProgramRun, Recorded, runProgram, stackFileConfig, uploadsOf } from "./helpers/program";
+import {
+  byName,
+  byType,
+  CONTAINER,
+  labelsOf,
+  envOf,
+  ProgramRun,
+  Recorded,
+  runProgram,
+  stackFileConfig,
+  uploadsOf,
+} from "./helpers/program";
 import { diffGraphs } from "./helpers/diff";
 
 const SERVICES = ["otel-collector", "victoriametrics", "jaeger", "grafana", "traefik"] as const;
@@ -104,13 +116,19 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     for (const role of ["victoriametrics", "jaeger", "grafana"]) expect(container(role).inputs.ports).toEqual([]);
   });
 
-  it("GIVEN Traefik routing WHEN registered THEN each UI has a Host rule on the stack's domain", () => {
+  it("GIVEN Traefik routing WHEN registered THEN each UI has a Host rule on the stack's domain in the rendered routes, and no container is labelled for Traefik", () => {
     const s = settings();
-    const label = (role: string, key: string) =>
-      container(role).inputs.labels.find((l: any) => l.label === `traefik.http.routers.${stack}-${role}.${key}`)?.value;
-    expect(label("grafana", "rule")).toBe(`Host(\`grafana.${s.domain}\`)`);
-    expect(label("jaeger", "rule")).toBe(`Host(\`jaeger.${s.domain}\`)`);
-    expect(label("victoriametrics", "rule")).toBe(`Host(\`vm.${s.domain}\`)`);
+    const routes = yaml.load(uploadsOf(container("traefik"))["/etc/traefik/dynamic/routes.yml"]!) as any;
+    const rule = (role: string) => routes.http.routers[`${stack}-${role}`].rule;
+    expect(rule("grafana")).toBe(`Host(\`grafana.${s.domain}\`)`);
+    expect(rule("jaeger")).toBe(`Host(\`jaeger.${s.domain}\`)`);
+    expect(rule("victoriametrics")).toBe(`Host(\`vm.${s.domain}\`)`);
+    expect(routes.http.services[`${stack}-victoriametrics`].loadBalancer.servers).toEqual([{ url: "http://victoriametrics:8428" }]);
+    for (const c of byType(run(), CONTAINER)) expect(Object.keys(labelsOf(c)).filter((l) => l.startsWith("traefik."))).toEqual([]);
+  });
+
+  it("GIVEN the program's own Traefik WHEN registered THEN it has no Docker socket", () => {
+    expect(container("traefik").inputs.volumes ?? []).not.toContainEqual(expect.objectContaining({ hostPath: "/var/run/docker.sock" }));
   });
 
   it("GIVEN the outputs WHEN read THEN URLs and OTLP endpoints are set and the admin password is a secret", () => {
@@ -190,14 +208,17 @@ describe("prod vs dev", () => {
     expect(SERVICES.filter((role) => prod[role] > dev[role]).length).toBeGreaterThanOrEqual(4);
   });
 
-  it("GIVEN prod WHEN registered THEN UIs without a login are behind basic auth over TLS with a bcrypt users label held as a secret", () => {
-    const jaeger = byName(runs.prod!, "prod-traces-container");
-    const labels = Object.fromEntries(jaeger.inputs.labels.map((l: any) => [l.label, l.value]));
-    expect(labels["traefik.http.routers.prod-jaeger.middlewares"]).toBe("prod-basic-auth@docker");
-    expect(labels["traefik.http.routers.prod-jaeger.tls.certresolver"]).toBe("letsencrypt");
-    expect(labels["traefik.http.middlewares.prod-basic-auth.basicauth.users"]).toMatch(/^admin:\$2a\$10\$/);
-    const index = jaeger.inputs.labels.findIndex((l: any) => l.label === "traefik.http.middlewares.prod-basic-auth.basicauth.users");
-    expect(jaeger.secretPaths.some((p) => p === "labels" || p.startsWith(`labels[${index}]`))).toBe(true);
+  it("GIVEN prod WHEN registered THEN UIs without a login are behind basic auth over TLS with a bcrypt users file held as a secret", () => {
+    const traefik = byName(runs.prod!, "prod-traefik-container");
+    const uploads = uploadsOf(traefik);
+    const routes = yaml.load(uploads["/etc/traefik/dynamic/routes.yml"]!) as any;
+    expect(routes.http.routers["prod-jaeger"].middlewares).toEqual(["prod-basic-auth"]);
+    expect(routes.http.routers["prod-jaeger"].tls).toEqual({ certResolver: "letsencrypt" });
+    expect(routes.http.routers["prod-grafana"].middlewares).toBeUndefined();
+    expect(routes.http.middlewares["prod-basic-auth"]).toEqual({ basicAuth: { usersFile: "/etc/traefik/secrets/basic-auth-users" } });
+    expect(uploads["/etc/traefik/secrets/basic-auth-users"]).toMatch(/^admin:\$2a\$10\$/);
+    expect(uploads["/etc/traefik/dynamic/routes.yml"]).not.toContain("$2a$");
+    expect(traefik.secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
     expect(runs.prod!.outputs.basicAuthPassword!.secret).toBe(true);
   });
 });

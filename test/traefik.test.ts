@@ -1,9 +1,6 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { byType, CONTAINER, Recorded, runProgram, uploadsOf } from "./helpers/program";
-
-const labelsOf = (c: Recorded): Record<string, string> =>
-  Object.fromEntries((c.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+import { byType, CONTAINER, labelsOf, runProgram, uploadsOf } from "./helpers/program";
 
 describe("Traefik modes under mocks", () => {
   it("GIVEN TLS from files and the dashboard WHEN registered THEN cert and key are secret uploads, the file provider serves them, and the dashboard sits behind basic auth", async () => {
@@ -22,13 +19,13 @@ describe("Traefik modes under mocks", () => {
     expect(uploads["/etc/traefik/certs/tls.key"]).toBe("-----BEGIN PRIVATE KEY-----y");
     expect(traefik.secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
     const staticConfig = yaml.load(uploads["/etc/traefik/traefik.yml"]!) as any;
-    expect(staticConfig.providers.file.filename).toBe("/etc/traefik/dynamic/tls.yml");
+    expect(staticConfig.providers).toEqual({ file: { directory: "/etc/traefik/dynamic", watch: false } });
+    expect(yaml.load(uploads["/etc/traefik/dynamic/tls.yml"]!)).toHaveProperty("tls.certificates");
     expect(staticConfig.entryPoints.web.http.redirections.entryPoint.to).toBe("websecure");
     expect(staticConfig.api).toEqual({ dashboard: true, insecure: false });
     expect(uploads["/etc/traefik/traefik.yml"]).not.toContain("PRIVATE KEY");
-    const labels = labelsOf(traefik);
-    expect(labels["traefik.http.routers.stage-traefik.service"]).toBe("api@internal");
-    expect(labels["traefik.http.routers.stage-traefik.middlewares"]).toBe("stage-basic-auth@docker");
+    const routes = yaml.load(uploads["/etc/traefik/dynamic/routes.yml"]!) as any;
+    expect(routes.http.routers["stage-traefik"]).toMatchObject({ service: "api@internal", middlewares: ["stage-basic-auth"], tls: {} });
     expect(traefik.inputs.ports.map((p: any) => [p.internal, p.external, p.ip])).toEqual([
       [80, 80, "10.0.0.5"],
       [443, 443, "10.0.0.5"],

@@ -141,6 +141,8 @@ export const byName = (run: ProgramRun, name: string) => {
   return found;
 };
 export const CONTAINER = "docker:index/container:Container";
+export const labelsOf = (container: Recorded): Record<string, string> =>
+  Object.fromEntries((container.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
 export const uploadsOf = (container: Recorded): Record<string, string> =>
   Object.fromEntries((container.inputs.uploads ?? []).map((u: { file: string; content: string }) => [u.file, u.content]));
 export const envOf = (container: Recorded): Record<string, string> =>

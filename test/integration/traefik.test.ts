@@ -9,10 +9,11 @@ import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planStack } from "../../configs/stack";
 import {
-  basicAuthUsersLabel,
   renderTraefikStatic,
-  routerLabels,
+  TRAEFIK_BASIC_AUTH_USERS_PATH,
   TRAEFIK_CERT_PATH,
+  TRAEFIK_DYNAMIC_DIR,
+  TRAEFIK_DYNAMIC_ROUTES_PATH,
   TRAEFIK_DYNAMIC_TLS_PATH,
   TRAEFIK_KEY_PATH,
 } from "../../configs/traefik";
@@ -20,11 +21,9 @@ import { parseSettings } from "../../settings";
 import { binary, freePorts, hasBinary, Proc, start, stopAll, tempDir, waitFor } from "./harness";
 
 /**
- * The real Traefik (built at the pinned image's version) runs the rendered static config: TLS from
- * files, the HTTP→HTTPS redirect, ping. There is no Docker daemon here, so the routers the program
- * puts in Docker labels are loaded through Traefik's file provider instead: Docker labels and the
- * file provider share one dynamic-configuration model, so the translation is mechanical
- * (`labelsToDynamic`), and rule syntax, TLS, middleware wiring and basic auth are Traefik's own.
+ * The real Traefik (built at the pinned image's version) runs the rendered static and dynamic config
+ * (the program's own Traefik routes from files, no Docker socket): TLS from files, the HTTP→HTTPS
+ * redirect, ping, the routers and the basic-auth users file.
  */
 const DOMAIN = "obs.example.test";
 let proc: Proc;
@@ -32,25 +31,6 @@ let ports: { web: number; websecure: number; ping: number; upstream: number };
 let upstream: http.Server;
 let certPem: string;
 const PASSWORD = "correct horse battery staple";
-
-/** Docker labels → the same routers/services/middlewares as file-provider YAML. */
-function labelsToDynamic(labels: Record<string, string>, upstreamUrl: string): Record<string, any> {
-  const dynamic: Record<string, any> = {};
-  for (const [label, value] of Object.entries(labels)) {
-    if (!label.startsWith("traefik.http.")) continue;
-    const [kind, name, ...rest] = label.slice("traefik.http.".length).split(".");
-    const key = rest.join(".");
-    const node = ((dynamic[kind!] ??= {})[name!] ??= {});
-    if (kind === "services" && key === "loadbalancer.server.port") node.loadBalancer = { servers: [{ url: upstreamUrl }] };
-    else if (kind === "middlewares" && key === "basicauth.users") node.basicAuth = { users: value.split(",") };
-    else if (key === "entrypoints") node.entryPoints = value.split(",");
-    else if (key === "middlewares") node.middlewares = value.split(",").map((m) => m.replace(/@docker$/, "@file"));
-    else if (key === "tls") node.tls = {};
-    else if (key === "tls.certresolver") node.tls = { certResolver: value };
-    else node[key] = value;
-  }
-  return dynamic;
-}
 
 function get(
   url: string,
@@ -123,36 +103,31 @@ describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static 
     upstream = http.createServer((req, res) => res.end(`upstream saw ${req.headers.host}`)).listen(ports.upstream, "127.0.0.1");
     const upstreamUrl = `http://127.0.0.1:${ports.upstream}`;
 
-    // The program's labels for Grafana (own login) and Jaeger (behind basic auth).
-    const labels: Record<string, string> = {};
-    for (const service of [plan.grafana, plan.backends.traces.plan.service]) {
-      Object.assign(labels, routerLabels(plan.routing!, service.role, service.route!, settings.traefik.basicAuth));
-    }
-    // The program fills this label with `admin:<bcrypt>`; Traefik accepts {SHA} hashes the same way.
-    labels[basicAuthUsersLabel("prod")] = `admin:{SHA}${createHash("sha1").update(PASSWORD).digest("base64")}`;
-
-    const renderedTls = yaml.load(plan.traefik!.files.find((f) => f.path === TRAEFIK_DYNAMIC_TLS_PATH)!.content) as Record<string, any>;
-    const dynamicText = yaml
-      .dump({ ...renderedTls, http: labelsToDynamic(labels, upstreamUrl) })
-      .split(TRAEFIK_CERT_PATH)
-      .join(local(TRAEFIK_CERT_PATH))
-      .split(TRAEFIK_KEY_PATH)
-      .join(local(TRAEFIK_KEY_PATH));
-    fs.mkdirSync(path.dirname(local(TRAEFIK_DYNAMIC_TLS_PATH)), { recursive: true });
-    fs.writeFileSync(local(TRAEFIK_DYNAMIC_TLS_PATH), dynamicText);
-    const staticText = renderTraefikStatic({
-      ...plan.traefikConfig!,
-      addresses: { web: `127.0.0.1:${ports.web}`, websecure: `127.0.0.1:${ports.websecure}`, ping: `127.0.0.1:${ports.ping}` },
-    })
-      .split(TRAEFIK_DYNAMIC_TLS_PATH)
-      .join(local(TRAEFIK_DYNAMIC_TLS_PATH));
-    // Only the addresses differ from what the container gets.
+    // The rendered routes (Grafana with its own login, Jaeger and VictoriaMetrics behind basic auth),
+    // exactly as uploaded; only the upstream addresses (stack aliases) and container paths differ here.
+    const rendered = (p: string) => plan.traefik!.files.find((f) => f.path === p)!.content;
+    const localPaths = (text: string) =>
+      [TRAEFIK_CERT_PATH, TRAEFIK_KEY_PATH, TRAEFIK_BASIC_AUTH_USERS_PATH, TRAEFIK_DYNAMIC_DIR].reduce(
+        (t, p) => t.split(p).join(local(p)),
+        text,
+      );
+    const routesText = rendered(TRAEFIK_DYNAMIC_ROUTES_PATH).replace(/url: http:\/\/[a-z0-9-]+:\d+/g, `url: ${upstreamUrl}`);
+    expect(yaml.load(routesText)).toHaveProperty(["http", "routers", "prod-jaeger", "middlewares"], ["prod-basic-auth"]);
+    fs.mkdirSync(local(TRAEFIK_DYNAMIC_DIR), { recursive: true });
+    fs.writeFileSync(local(TRAEFIK_DYNAMIC_ROUTES_PATH), localPaths(routesText));
+    fs.writeFileSync(local(TRAEFIK_DYNAMIC_TLS_PATH), localPaths(rendered(TRAEFIK_DYNAMIC_TLS_PATH)));
+    // The program uploads `admin:<bcrypt>` here (a secret file); Traefik accepts {SHA} hashes the same way.
+    fs.mkdirSync(path.dirname(local(TRAEFIK_BASIC_AUTH_USERS_PATH)), { recursive: true });
+    fs.writeFileSync(local(TRAEFIK_BASIC_AUTH_USERS_PATH), `admin:{SHA}${createHash("sha1").update(PASSWORD).digest("base64")}\n`);
+    const staticText = localPaths(
+      renderTraefikStatic({
+        ...plan.traefikConfig!,
+        addresses: { web: `127.0.0.1:${ports.web}`, websecure: `127.0.0.1:${ports.websecure}`, ping: `127.0.0.1:${ports.ping}` },
+      }),
+    );
+    // Only the addresses (and container paths) differ from what the container gets.
     expect(staticText.replace(/127\.0\.0\.1:\d+/g, "X")).toEqual(
-      plan
-        .traefik!.files.find((f) => f.path === "/etc/traefik/traefik.yml")!
-        .content.replace(/(:80|:443|127\.0\.0\.1:8082)\b/g, "X")
-        .split(TRAEFIK_DYNAMIC_TLS_PATH)
-        .join(local(TRAEFIK_DYNAMIC_TLS_PATH)),
+      localPaths(rendered("/etc/traefik/traefik.yml")).replace(/(:80|:443|127\.0\.0\.1:8082)\b/g, "X"),
     );
     fs.writeFileSync(local("traefik.yml"), staticText);
     proc = start("traefik", binary("traefik"), [`--configFile=${local("traefik.yml")}`]);
