@@ -158,7 +158,10 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
   });
 
   it("GIVEN every probed container WHEN registered THEN Docker can only call it unhealthy after its start period plus all retries, and before Pulumi's wait ends", () => {
-    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)![1]);
+    const seconds = (d: string) => {
+      const [, m = "0", sec = "0"] = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(d)!;
+      return Number(m) * 60 + Number(sec);
+    };
     for (const c of byType(run(), CONTAINER).filter((c) => c.inputs.healthcheck)) {
       const h = c.inputs.healthcheck;
       const unhealthyAfter = seconds(h.startPeriod) + h.retries * seconds(h.interval);

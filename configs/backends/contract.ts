@@ -66,7 +66,9 @@ export function httpHealthcheck(port: number, path: string) {
     interval: "10s",
     timeout: "5s",
     retries: 6,
-    startPeriod: "60s",
+    // Go's spelling of the duration, as Docker reports it back: "60s" read back as "1m0s" made every
+    // preview after `up` show an update.
+    startPeriod: "1m0s",
   };
 }
 

@@ -94,6 +94,11 @@ describe("dev stack on the real engine", () => {
     expect(Object.keys(outputs)).not.toContain("logsUrl");
   });
 
+  it("GIVEN the stack just deployed WHEN previewed again THEN nothing changes (what the program sends is what Docker reports back)", async () => {
+    const preview = await deployed.stack.preview({ diff: true });
+    expect(preview.changeSummary, preview.stdout.slice(-3000)).toEqual({ same: expect.any(Number) });
+  });
+
   it("GIVEN the running stack WHEN the OTel SDK sends a metric and a span THEN they are queryable through Traefik", async () => {
     const { acked, traceId } = await emit("deploy-app", "first", 3);
     expect(acked).toBe(3);
