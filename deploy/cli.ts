@@ -7,6 +7,7 @@
  *   --local-images    set images.<role> in Pulumi.<stack>.yaml to the locally built images
  *                     ($TOOLS_DIR/images.json from scripts/build-images.sh) before running
  *   --ca <file>       (verify) PEM bundle that signed Traefik's certificate
+ *   --cwd <dir>       the project directory (Pulumi.yaml + Pulumi.<stack>.yaml); default: this repository
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -34,13 +35,14 @@ interface Args {
   yes: boolean;
   localImages: boolean;
   ca?: string;
+  cwd?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const [command, stack, ...rest] = argv;
   if (!COMMANDS.includes(command as Command) || !stack || stack.startsWith("-")) {
     throw new PrerequisiteError(
-      `usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--local-images] [--ca file]  (stacks: ${listStackFiles().join(", ")})`,
+      `usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--local-images] [--ca file] [--cwd dir]  (stacks: ${listStackFiles().join(", ")})`,
     );
   }
   const args: Args = { command: command as Command, stack, yes: false, localImages: false };
@@ -49,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     if (flag === "--yes") args.yes = true;
     else if (flag === "--local-images") args.localImages = true;
     else if (flag === "--ca" && rest[i + 1]) args.ca = rest[++i];
+    else if (flag === "--cwd" && rest[i + 1]) args.cwd = rest[++i];
     else throw new PrerequisiteError(`unknown option ${flag}`);
   }
   return args;
@@ -77,7 +80,7 @@ async function useLocalImages(stack: Stack, stackName: string): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  readStackFile(args.stack); // a clear line for a stack without a file
+  readStackFile(args.stack, args.cwd); // a clear line for a stack without a file
   const toolchain = await findToolchain();
   const docker = await checkDocker();
   if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
@@ -86,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   console.log(`pulumi: ${toolchain.description}; docker engine ${docker}; stack ${args.stack}`);
-  const stack = await openStack({ stackName: args.stack, toolchain });
+  const stack = await openStack({ stackName: args.stack, toolchain, workDir: args.cwd });
   if (args.localImages) await useLocalImages(stack, args.stack);
   const onOutput = (out: string) => process.stdout.write(out);
   switch (args.command) {
