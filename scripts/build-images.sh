@@ -25,10 +25,8 @@ set -euo pipefail
 export DOCKER_BUILDKIT=0
 trap 'echo "build-images: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
-mkdir -p "$TOOLS_DIR"
-TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
+# shellcheck source=lib/tools-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools-dir.sh"
 BIN_DIR="$TOOLS_DIR/bin"
 GRAFANA_DIR="$TOOLS_DIR/grafana10"
 CTX_ROOT="$TOOLS_DIR/images"

@@ -16,10 +16,9 @@
 #   DOCKER_START_TIMEOUT   seconds to wait for the daemon to answer (default 60)
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
+# shellcheck source=lib/tools-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools-dir.sh"
 mkdir -p "$TOOLS_DIR/logs"
-TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
 MARKER="$TOOLS_DIR/dockerd.started"
 LOG="$TOOLS_DIR/logs/dockerd.log"
 APT_LOG="$TOOLS_DIR/logs/docker-engine-apt.log"

@@ -17,20 +17,14 @@ set -euo pipefail
 ACTIONLINT_MODULE="github.com/rhysd/actionlint"
 ACTIONLINT_VERSION="${ACTIONLINT_VERSION:-v1.7.12}"
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
-mkdir -p "$TOOLS_DIR"
-TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
+# shellcheck source=lib/tools-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools-dir.sh"
 BIN_DIR="$TOOLS_DIR/bin"
 GOBIN_DIR="$TOOLS_DIR/gobin"
 LOG_DIR="$TOOLS_DIR/logs"
 mkdir -p "$BIN_DIR" "$GOBIN_DIR" "$LOG_DIR" "$TOOLS_DIR/go/tmp"
 
-export GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
-export GOCACHE="${GOCACHE:-$TOOLS_DIR/go/cache}"
-export GOPATH="${GOPATH:-$TOOLS_DIR/go}"
-export GOTMPDIR="$TOOLS_DIR/go/tmp"
-export GOFLAGS="-buildvcs=false -modcacherw"
+go_env
 export CGO_ENABLED=0
 export GOBIN="$GOBIN_DIR"
 

@@ -67,22 +67,15 @@ TRAEFIK_VERSION="v3.5.3"
 DEB_PACKAGES=(victoria-metrics prometheus)
 
 # --- layout -----------------------------------------------------------------
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
-mkdir -p "$TOOLS_DIR"
-TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
+# shellcheck source=lib/tools-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools-dir.sh"
 BIN_DIR="$TOOLS_DIR/bin"
 GOBIN_DIR="$TOOLS_DIR/gobin"      # go install target (builder, raw go-installed binaries)
 LOG_DIR="$TOOLS_DIR/logs"
 WORK_DIR="$TOOLS_DIR/work"        # build trees (ocb output, module copies)
 mkdir -p "$BIN_DIR" "$GOBIN_DIR" "$LOG_DIR" "$WORK_DIR" "$TOOLS_DIR/go/tmp"
 
-export GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
-export GOCACHE="${GOCACHE:-$TOOLS_DIR/go/cache}"
-export GOPATH="${GOPATH:-$TOOLS_DIR/go}"
-export GOTMPDIR="$TOOLS_DIR/go/tmp"   # go build's temporary work dirs (default /tmp)
-# -modcacherw: module cache stays deletable with a plain `rm -rf .tools`.
-export GOFLAGS="-buildvcs=false -modcacherw"
+go_env
 export CGO_ENABLED=0
 export GOBIN="$GOBIN_DIR"
 export DEBIAN_FRONTEND=noninteractive

@@ -34,10 +34,8 @@ GRAFANA_COMMIT="81d85ce8028d"
 WIRE_VERSION="v0.7.0"
 GRAFANA_TIMEOUT="${GRAFANA_TIMEOUT:-2400}"
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
-mkdir -p "$TOOLS_DIR"
-TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
+# shellcheck source=lib/tools-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools-dir.sh"
 OUT_DIR="$TOOLS_DIR/grafana10"
 GOBIN_DIR="$TOOLS_DIR/gobin"
 LOG_DIR="$TOOLS_DIR/logs"
@@ -68,11 +66,7 @@ fi
 command -v go >/dev/null || { echo "install-grafana: FAILED: go not found in PATH" >&2; exit 1; }
 command -v gcc >/dev/null || { echo "install-grafana: FAILED: gcc not found (cgo is needed for sqlite; apt-get install gcc libc6-dev)" >&2; exit 1; }
 mkdir -p "$GOBIN_DIR" "$LOG_DIR" "$WORK_DIR" "$TOOLS_DIR/go/tmp"
-export GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
-export GOCACHE="${GOCACHE:-$TOOLS_DIR/go/cache}"
-export GOPATH="${GOPATH:-$TOOLS_DIR/go}"
-export GOTMPDIR="$TOOLS_DIR/go/tmp"
-export GOFLAGS="-buildvcs=false -modcacherw"
+go_env
 export GOBIN="$GOBIN_DIR"
 export GOWORK=off
 : >"$LOG"

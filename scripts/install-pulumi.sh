@@ -62,10 +62,8 @@ RANDOM_TF_VERSION="v1.3.2-0.20260824155315-e1092b0cfc07"   # has uuid4/uuid7, li
 RANDOM_TF_DECLARED="github.com/terraform-providers/terraform-provider-random"
 
 # --- layout -----------------------------------------------------------------
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
-mkdir -p "$TOOLS_DIR"
-TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
+# shellcheck source=lib/tools-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools-dir.sh"
 BIN_DIR="$TOOLS_DIR/bin"
 PLUGIN_DIR="$TOOLS_DIR/pulumi-plugins"
 LOG_DIR="$TOOLS_DIR/logs"
@@ -74,11 +72,7 @@ PULUMI_HOME_DIR="$TOOLS_DIR/pulumi-home"
 WRAPPERS_DIR="$REPO_ROOT/tools/pulumi-providers"
 mkdir -p "$BIN_DIR" "$PLUGIN_DIR" "$LOG_DIR" "$WORK_DIR" "$PULUMI_HOME_DIR" "$TOOLS_DIR/go/tmp"
 
-export GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
-export GOCACHE="${GOCACHE:-$TOOLS_DIR/go/cache}"
-export GOPATH="${GOPATH:-$TOOLS_DIR/go}"
-export GOTMPDIR="$TOOLS_DIR/go/tmp"
-export GOFLAGS="-buildvcs=false -modcacherw"
+go_env
 export GOWORK=off
 export CGO_ENABLED=0
 
