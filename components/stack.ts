@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ChosenBackend } from "../configs/backends";
+import { htpasswdSha1Line, otlpHeadersEnv } from "../configs/credentials";
 import type { StackPlan } from "../configs/stack";
 import type { GeneratedSecret, SecretSource } from "../configs/types";
 import { Secret } from "../settings";
@@ -47,8 +48,13 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     const reveal = (source: SecretSource): pulumi.Output<string> => {
       if (source instanceof Secret) return pulumi.secret(pulumi.output(source.reveal()));
       if ("basicAuthUsers" in source) {
-        const { user, password: generated } = source.basicAuthUsers;
+        const { user, password: generated, hash } = source.basicAuthUsers;
+        if (hash === "sha1") return pulumi.secret(password(generated).result.apply((value) => htpasswdSha1Line(user, value)));
         return pulumi.secret(pulumi.interpolate`${user}:${password(generated).bcryptHash}`);
+      }
+      if ("otlpHeaders" in source) {
+        const { user, password: generated } = source.otlpHeaders;
+        return pulumi.secret(password(generated).result.apply((value) => otlpHeadersEnv(user, value)));
       }
       return pulumi.secret(password(source).result);
     };
@@ -97,6 +103,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       logsUrl: plan.urls.logs,
       otlpGrpcEndpoint: plan.outputs.otlpGrpcEndpoint,
       otlpHttpEndpoint: plan.outputs.otlpHttpEndpoint,
+      otlpHeaders: plan.outputs.otlpHeaders ? reveal(plan.outputs.otlpHeaders) : undefined,
+      otlpCaCertificate: plan.outputs.otlpCaCertificate,
       grafanaAdminUser: plan.outputs.grafanaAdminUser,
       grafanaAdminPassword: reveal(plan.outputs.grafanaAdminPassword),
       basicAuthPassword: basicAuth ? pulumi.secret(basicAuth.result) : undefined,
@@ -114,6 +122,9 @@ export interface StackOutputs {
   logsUrl?: pulumi.Output<string>;
   otlpGrpcEndpoint?: pulumi.Output<string>;
   otlpHttpEndpoint?: pulumi.Output<string>;
+  /** OTEL_EXPORTER_OTLP_HEADERS for clients (a secret), when the receivers require credentials. */
+  otlpHeaders?: pulumi.Output<string>;
+  otlpCaCertificate?: pulumi.Output<string>;
   grafanaAdminUser: pulumi.Output<string>;
   grafanaAdminPassword: pulumi.Output<string>;
   basicAuthPassword?: pulumi.Output<string>;

@@ -1,12 +1,24 @@
 import type { ExtraExporter, Secret, Settings, Tier } from "../settings";
+import { ingestAuthRequired } from "../settings/ingest";
 import { COLLECTOR_SCRAPE_JOB, NON_ROOT_UID, SECRET_NAMES } from "../settings/names";
 import { toYaml } from "./serialize";
-import type { ExporterPlan, ScrapeTarget, SecretFilePlan, ServicePlan, Signal } from "./types";
+import type { ExporterPlan, GeneratedSecret, ScrapeTarget, SecretFilePlan, ServicePlan, Signal } from "./types";
 
 export const COLLECTOR_CONFIG_PATH = "/etc/otelcol-contrib/config.yaml";
 export const COLLECTOR_SECRETS_DIR = "/etc/otelcol-contrib/secrets";
 export const COLLECTOR_DATA_DIR = "/var/lib/otelcol";
+/** `otlp:{SHA}<digest>`: the OTLP clients' credentials the basicauth extension checks (a secret file). */
+export const INGEST_HTPASSWD_PATH = `${COLLECTOR_SECRETS_DIR}/ingest-htpasswd`;
+export const INGEST_TLS_CERT_PATH = `${COLLECTOR_SECRETS_DIR}/ingest-tls.crt`;
+export const INGEST_TLS_KEY_PATH = `${COLLECTOR_SECRETS_DIR}/ingest-tls.key`;
+/** The user OTLP clients authenticate as; the password is generated (stack output `otlpHeaders`). */
+export const INGEST_USER = "otlp";
+/** Built-in component names never contain a dot; an extra destination's always do (collision-free ids). */
+const extraName = (name: string) => `extra.${name}`;
 export const SELF_SCRAPE_JOB = COLLECTOR_SCRAPE_JOB;
+
+/** The collector's role: its DNS alias in the stack network, and the suffix of its container name. */
+export const COLLECTOR_ROLE = "otel-collector";
 
 export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888 } as const;
 export type CollectorPorts = { [K in keyof typeof COLLECTOR_PORTS]: number };
@@ -29,6 +41,8 @@ export interface CollectorConfigInput {
   debug: boolean;
   /** Read Docker's json-file logs of every container on the host. */
   dockerLogs?: { include: string };
+  /** What protects the OTLP receivers: credentials (an htpasswd file) and TLS (certificate and key files). */
+  ingest?: { htpasswdFile?: string; tls?: { certFile: string; keyFile: string } };
 }
 
 /** Where apps inside the stack network send OTLP (the collector's DNS alias is its role). */
@@ -62,6 +76,10 @@ export function collectorInputFromSettings(
     retryMaxElapsed: settings.collector.retryMaxElapsed,
     debug: settings.collector.debug,
     dockerLogs: settings.logs.dockerLogs ? { include: "/var/lib/docker/containers/*/*-json.log" } : undefined,
+    ingest: {
+      ...(ingestAuthRequired(settings) ? { htpasswdFile: INGEST_HTPASSWD_PATH } : {}),
+      ...(settings.ingest.tls.mode === "files" ? { tls: { certFile: INGEST_TLS_CERT_PATH, keyFile: INGEST_TLS_KEY_PATH } } : {}),
+    },
   };
 }
 
@@ -69,21 +87,22 @@ export function collectorInputFromSettings(
 export function extraExporterPlans(extras: ExtraExporter[], logsEnabled: boolean): ExporterPlan[] {
   return extras.map((extra) => {
     const secretFiles: SecretFilePlan[] = [];
-    const secretRef = (name: string, value: Secret) => {
-      const path = `${COLLECTOR_SECRETS_DIR}/${extra.name}-${name.toLowerCase()}`;
-      secretFiles.push({ path, secret: SECRET_NAMES.exporter(extra.name, name), value });
+    const secretRef = (header: string, value: Secret) => {
+      // `.` is in neither an exporter's nor a header's alphabet: one file name per (exporter, header).
+      const path = `${COLLECTOR_SECRETS_DIR}/${extraName(extra.name)}.header.${header.toLowerCase()}`;
+      secretFiles.push({ path, secret: SECRET_NAMES.exporter(extra.name, header), value });
       return `\${file:${path}}`;
     };
     const headers: Record<string, string> = {};
     for (const header of Object.keys(extra.headers).sort()) headers[header] = secretRef(header, extra.headers[header]!);
     const optional = {
       ...(Object.keys(headers).length > 0 ? { headers } : {}),
-      ...(extra.basicAuth ? { auth: { authenticator: `basicauth/${extra.name}` } } : {}),
+      ...(extra.basicAuth ? { auth: { authenticator: `basicauth/${extraName(extra.name)}` } } : {}),
     };
     switch (extra.kind) {
       case "prometheusremotewrite":
         return {
-          id: `prometheus_remote_write/${extra.name}`,
+          id: `prometheus_remote_write/${extraName(extra.name)}`,
           type: "prometheus_remote_write",
           signals: ["metrics"],
           config: { endpoint: extra.endpoint, ...optional },
@@ -92,7 +111,7 @@ export function extraExporterPlans(extras: ExtraExporter[], logsEnabled: boolean
       case "otlphttp": {
         const wanted: Signal[] = extra.signals ?? ["metrics", "traces", ...(logsEnabled ? (["logs"] as const) : [])];
         return {
-          id: `otlp_http/${extra.name}`,
+          id: `otlp_http/${extraName(extra.name)}`,
           type: "otlp_http",
           signals: wanted,
           config: { endpoint: extra.endpoint, ...optional },
@@ -112,9 +131,9 @@ function basicAuthExtensions(extras: ExtraExporter[]): { extensions: Record<stri
   const secretFiles: SecretFilePlan[] = [];
   for (const extra of extras) {
     if (!extra.basicAuth) continue;
-    const path = `${COLLECTOR_SECRETS_DIR}/${extra.name}-basic-auth-password`;
+    const path = `${COLLECTOR_SECRETS_DIR}/${extraName(extra.name)}.basic-auth-password`;
     secretFiles.push({ path, secret: SECRET_NAMES.exporter(extra.name, "basicAuth.password"), value: extra.basicAuth.password });
-    extensions[`basicauth/${extra.name}`] = {
+    extensions[`basicauth/${extraName(extra.name)}`] = {
       client_auth: { username: extra.basicAuth.username, password: `\${file:${path}}` },
     };
   }
@@ -194,6 +213,8 @@ function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Reco
   }
 }
 
+const INGEST_AUTHENTICATOR = "basicauth/ingest";
+
 /** Render the collector config as a plain object (serialise with renderCollectorYaml). */
 export function renderCollectorConfig(input: CollectorConfigInput, extras: ExtraExporter[] = []): Record<string, unknown> {
   const { bind, ports } = input;
@@ -213,13 +234,20 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
         }
       : {}),
     ...auth.extensions,
+    ...(input.ingest?.htpasswdFile ? { [INGEST_AUTHENTICATOR]: { htpasswd: { file: input.ingest.htpasswdFile } } } : {}),
   };
 
+  // Both protocols take the same credentials and certificate; the health and metrics ports are
+  // never published, so they stay open inside the network for the probe and the self-scrape.
+  const protect = {
+    ...(input.ingest?.htpasswdFile ? { auth: { authenticator: INGEST_AUTHENTICATOR } } : {}),
+    ...(input.ingest?.tls ? { tls: { cert_file: input.ingest.tls.certFile, key_file: input.ingest.tls.keyFile, min_version: "1.2" } } : {}),
+  };
   const receivers: Record<string, unknown> = {
     otlp: {
       protocols: {
-        grpc: { endpoint: `${bind}:${ports.otlpGrpc}` },
-        http: { endpoint: `${bind}:${ports.otlpHttp}` },
+        grpc: { endpoint: `${bind}:${ports.otlpGrpc}`, ...protect },
+        http: { endpoint: `${bind}:${ports.otlpHttp}`, ...protect },
       },
     },
     "prometheus/self": {
@@ -312,10 +340,37 @@ export function collectorSecretFiles(exporters: ExporterPlan[], extras: ExtraExp
 }
 
 /** Plain plan of the collector container: pure, so tests compare the upload with the renderer. */
-export function collectorServicePlan(args: { image: string; config: CollectorConfigInput; extras: ExtraExporter[] }): ServicePlan {
+export function collectorServicePlan(args: {
+  image: string;
+  config: CollectorConfigInput;
+  extras: ExtraExporter[];
+  /** The secrets behind `config.ingest`: the generated client password, the receivers' certificate. */
+  ingest?: { password?: GeneratedSecret; tls?: { certificate: Secret; key: Secret } };
+}): ServicePlan {
   const { config } = args;
+  const ingest = config.ingest ?? {};
+  if ((ingest.htpasswdFile !== undefined) !== (args.ingest?.password !== undefined))
+    throw new Error("ingest auth needs exactly one password");
+  if ((ingest.tls !== undefined) !== (args.ingest?.tls !== undefined)) throw new Error("ingest TLS needs exactly one certificate");
+  const ingestSecrets: SecretFilePlan[] = [
+    ...(ingest.htpasswdFile && args.ingest?.password
+      ? [
+          {
+            path: ingest.htpasswdFile,
+            secret: SECRET_NAMES.ingestUsers,
+            value: { basicAuthUsers: { user: INGEST_USER, password: args.ingest.password, hash: "sha1" as const } },
+          },
+        ]
+      : []),
+    ...(ingest.tls && args.ingest?.tls
+      ? [
+          { path: ingest.tls.certFile, secret: SECRET_NAMES.ingestTlsCertificate, value: args.ingest.tls.certificate },
+          { path: ingest.tls.keyFile, secret: SECRET_NAMES.ingestTlsKey, value: args.ingest.tls.key },
+        ]
+      : []),
+  ];
   return {
-    role: "otel-collector",
+    role: COLLECTOR_ROLE,
     image: args.image,
     command: [`--config=${COLLECTOR_CONFIG_PATH}`],
     env: { GOMEMLIMIT: `${memoryLimits(config.memoryMb).goMemLimitMib}MiB` },
@@ -329,7 +384,7 @@ export function collectorServicePlan(args: { image: string; config: CollectorCon
     volumes: config.queueDirectory ? [{ name: "queue", containerPath: COLLECTOR_DATA_DIR, ownerUid: NON_ROOT_UID }] : [],
     hostMounts: config.dockerLogs ? [{ hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers" }] : [],
     files: [{ path: COLLECTOR_CONFIG_PATH, content: renderCollectorYaml(config, args.extras) }],
-    secretFiles: collectorSecretFiles(config.exporters, args.extras),
+    secretFiles: [...collectorSecretFiles(config.exporters, args.extras), ...ingestSecrets],
     // FROM scratch: no shell, curl or wget to probe with. Health is :13133 from outside.
     healthcheck: undefined,
   };

@@ -2,7 +2,15 @@ import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "..
 import { Settings, TIERS } from "../settings";
 import { STACK_LABEL } from "../settings/names";
 import { BackendAddressing, BackendPlans, LOGS_BACKENDS, METRICS_BACKENDS, planBackends, TRACES_BACKENDS } from "./backends";
-import { CollectorConfigInput, collectorInputFromSettings, collectorServicePlan, extraExporterPlans } from "./collector";
+import {
+  COLLECTOR_PORTS,
+  COLLECTOR_ROLE,
+  CollectorConfigInput,
+  collectorInputFromSettings,
+  collectorServicePlan,
+  extraExporterPlans,
+  INGEST_USER,
+} from "./collector";
 import { CONTACT_POINT_URL_FILE, GRAFANA_PORT, grafanaEnv, grafanaServicePlan } from "./grafana";
 import {
   basicAuthUsersLabel,
@@ -49,6 +57,10 @@ export interface StackPlan {
   outputs: {
     otlpGrpcEndpoint?: string;
     otlpHttpEndpoint?: string;
+    /** OTEL_EXPORTER_OTLP_HEADERS for clients, when the receivers require credentials (a secret). */
+    otlpHeaders?: SecretSource;
+    /** The CA clients trust for the receivers' TLS (public). */
+    otlpCaCertificate?: string;
     grafanaAdminUser: string;
     grafanaAdminPassword: SecretSource;
   };
@@ -58,6 +70,10 @@ export interface StackPlan {
 const GRAFANA_ADMIN_PASSWORD: GeneratedSecret = { generate: { name: "grafana-admin-password", length: 32 } };
 const BASIC_AUTH_PASSWORD: GeneratedSecret = { generate: { name: "basic-auth-password", length: 24 } };
 const BASIC_AUTH_USER = "admin";
+/** The OTLP clients' password (user `otlp`), when the receivers require credentials. */
+const INGEST_PASSWORD: GeneratedSecret = { generate: { name: "otlp-password", length: 32 } };
+/** OTLP/HTTP through the managed Traefik (ingest.route): the collector checks the credentials itself. */
+const OTLP_ROUTE: RoutePlan = { subdomain: "otlp", port: COLLECTOR_PORTS.otlpHttp, protectWithBasicAuth: false };
 
 export interface StackPlanOptions {
   /** Dashboards the user dropped into dashboards/custom (path relative to that folder → JSON). */
@@ -168,6 +184,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     ...(settings.traefik.dashboard
       ? [{ role: "traefik", subdomain: "traefik", internalService: "api@internal", protectWithBasicAuth: true }]
       : []),
+    ...(settings.ingest.route ? [{ role: COLLECTOR_ROLE, ...OTLP_ROUTE }] : []),
   ];
   const traefik = traefikConfig
     ? traefikServicePlan({
@@ -179,7 +196,16 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
         basicAuthUsers: basicAuth ? { basicAuthUsers: { user: basicAuth.user, password: basicAuth.password } } : undefined,
       })
     : undefined;
-  const collectorPlan = collectorServicePlan({ image: settings.images.collector, config: collector, extras: settings.exporters });
+  const ingestTls = settings.ingest.tls.mode === "files" ? settings.ingest.tls : undefined;
+  const collectorPlan = collectorServicePlan({
+    image: settings.images.collector,
+    config: collector,
+    extras: settings.exporters,
+    ingest: {
+      password: collector.ingest?.htpasswdFile ? INGEST_PASSWORD : undefined,
+      tls: ingestTls ? { certificate: ingestTls.certificate, key: ingestTls.key } : undefined,
+    },
+  });
 
   const { ports, bindAddress } = settings.exposure;
   const external = settings.traefik.mode === "external";
@@ -208,6 +234,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       : {}),
   };
   const endpoint = (port: number | undefined, scheme: string) => (port === undefined ? undefined : `${scheme}${bindAddress}:${port}`);
+  const otlpRouted = routing && settings.ingest.route ? publicUrl(OTLP_ROUTE, routing) : undefined;
 
   return {
     networkName,
@@ -232,7 +259,9 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     basicAuth,
     outputs: {
       otlpGrpcEndpoint: endpoint(ports.otlpGrpc, ""),
-      otlpHttpEndpoint: endpoint(ports.otlpHttp, "http://"),
+      otlpHttpEndpoint: otlpRouted ?? endpoint(ports.otlpHttp, ingestTls ? "https://" : "http://"),
+      otlpHeaders: collector.ingest?.htpasswdFile ? { otlpHeaders: { user: INGEST_USER, password: INGEST_PASSWORD } } : undefined,
+      otlpCaCertificate: ingestTls?.ca,
       grafanaAdminUser: settings.grafana.adminUser,
       grafanaAdminPassword: adminPassword,
     },

@@ -37,13 +37,22 @@ export interface GeneratedSecret {
   generate: { name: string; length: number };
 }
 
-/** `user:<bcrypt of a generated password>`: the basic-auth users line Traefik reads. */
+/**
+ * `user:<hash of a generated password>`: an htpasswd line. bcrypt for Traefik (a login now and
+ * then); `{SHA}` for the collector, which checks every OTLP request: bcrypt would cost ~70 ms of CPU
+ * each, and the password is 32 random characters, so an unsalted digest cannot be guessed back.
+ */
 export interface BasicAuthUsersSecret {
-  basicAuthUsers: { user: string; password: GeneratedSecret };
+  basicAuthUsers: { user: string; password: GeneratedSecret; hash?: "bcrypt" | "sha1" };
+}
+
+/** `Authorization=Basic%20<base64 user:password>`: the OTEL_EXPORTER_OTLP_HEADERS value for clients. */
+export interface OtlpHeadersSecret {
+  otlpHeaders: { user: string; password: GeneratedSecret };
 }
 
 /** Where a secret value comes from: stack config (wrapped), generated at deploy time, or derived from a generated one. */
-export type SecretSource = Secret | GeneratedSecret | BasicAuthUsersSecret;
+export type SecretSource = Secret | GeneratedSecret | BasicAuthUsersSecret | OtlpHeadersSecret;
 
 /** A file whose content is a secret: the component uploads `value` as a Pulumi secret. */
 export interface SecretFilePlan {

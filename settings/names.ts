@@ -27,6 +27,9 @@ export const SECRET_NAMES = {
   contactPointUrl: "contactPointUrl",
   tlsCertificate: "tlsCertificate",
   tlsKey: "tlsKey",
+  ingestUsers: "ingestUsers",
+  ingestTlsCertificate: "ingest.tls.certificate",
+  ingestTlsKey: "ingest.tls.key",
   /** An extra exporter's header value or basic-auth password (`exporters.<name>.<key>`). */
   exporter: (exporter: string, key: string) => `exporters.${exporter}.${key}`,
 } as const;

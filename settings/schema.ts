@@ -3,6 +3,7 @@ import { DEFAULT_IMAGES, ImageRole } from "./images";
 import { Secret } from "./secret";
 import { APP_NAME_PATTERN, ENVIRONMENT_PATTERN } from "./names";
 import { TIER_NAMES } from "./tiers";
+import { ingestProblems, ingestSchema } from "./ingest";
 
 /**
  * The one schema for a stack's config. Every key is a top-level Pulumi config key of the project
@@ -198,6 +199,8 @@ export const settingsSchema = z
         thresholds: alertThresholds.prefault({}),
       })
       .prefault({}),
+    /** OTLP ingest: client authentication, TLS on the receivers, routing through Traefik (settings/ingest.ts). */
+    ingest: ingestSchema.prefault({}),
     exposure: z
       .strictObject({
         /** Host address published ports bind to. dev: 127.0.0.1 (nothing reachable from the LAN). */
@@ -237,6 +240,7 @@ export const settingsSchema = z
       .prefault({}),
   })
   .superRefine((s, ctx) => {
+    for (const problem of ingestProblems(s)) ctx.addIssue({ code: "custom", ...problem });
     // Cross-field rules: each names the key to change and what would be accepted.
     const exposed = s.exposure.bindAddress !== "127.0.0.1" || /^prod/.test(s.environment);
     const why = `environment '${s.environment}' with bindAddress ${s.exposure.bindAddress}`;

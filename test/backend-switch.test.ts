@@ -85,8 +85,8 @@ describe("every backend combination under mocks", () => {
     const run = runs.get("victoriametrics/jaeger/none+extras")!;
     const collector = byType(run, CONTAINER).find((r) => r.name === "dev-collector-container")!;
     const uploads = uploadsOf(collector);
-    expect(uploads["/etc/otelcol-contrib/secrets/thanos-x-scope-orgid"]).toBe("tenant-a");
-    expect(uploads["/etc/otelcol-contrib/secrets/vendor-basic-auth-password"]).toBe("vendor-password-1");
+    expect(uploads["/etc/otelcol-contrib/secrets/extra.thanos.header.x-scope-orgid"]).toBe("tenant-a");
+    expect(uploads["/etc/otelcol-contrib/secrets/extra.vendor.basic-auth-password"]).toBe("vendor-password-1");
     expect(uploads["/etc/otelcol-contrib/config.yaml"]).not.toContain("vendor-password-1");
     expect(collector.secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
     for (const r of run.resources) expect(JSON.stringify({ ...r.inputs, uploads: undefined }).includes("vendor-password-1")).toBe(false);

@@ -128,19 +128,19 @@ describe("collector config renderer", () => {
     const text = renderCollectorYaml(input, settings.exporters);
     expect(text).not.toContain("tenant-secret-1");
     expect(text).not.toContain("pw-secret-2");
-    expect(config.exporters["prometheus_remote_write/thanos"].http.headers).toEqual({
-      "X-Scope-OrgID": "${file:/etc/otelcol-contrib/secrets/thanos-x-scope-orgid}",
+    expect(config.exporters["prometheus_remote_write/extra.thanos"].http.headers).toEqual({
+      "X-Scope-OrgID": "${file:/etc/otelcol-contrib/secrets/extra.thanos.header.x-scope-orgid}",
     });
-    expect(config.extensions["basicauth/vendor"].client_auth.password).toBe(
-      "${file:/etc/otelcol-contrib/secrets/vendor-basic-auth-password}",
+    expect(config.extensions["basicauth/extra.vendor"].client_auth.password).toBe(
+      "${file:/etc/otelcol-contrib/secrets/extra.vendor.basic-auth-password}",
     );
-    expect(config.exporters["otlp_http/vendor"].auth).toEqual({ authenticator: "basicauth/vendor" });
+    expect(config.exporters["otlp_http/extra.vendor"].auth).toEqual({ authenticator: "basicauth/extra.vendor" });
     expect(config.service.pipelines.metrics.exporters).toEqual([
       "prometheus_remote_write/metrics",
-      "prometheus_remote_write/thanos",
-      "otlp_http/vendor",
+      "prometheus_remote_write/extra.thanos",
+      "otlp_http/extra.vendor",
     ]);
-    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces", "otlp_http/vendor"]);
+    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces", "otlp_http/extra.vendor"]);
     expect(collectorSecretFiles(input.exporters, settings.exporters).map((f) => f.secret)).toEqual([
       "exporters.thanos.X-Scope-OrgID",
       "exporters.vendor.basicAuth.password",

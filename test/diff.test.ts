@@ -211,8 +211,8 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(secretLines).toEqual(
       expect.arrayContaining([
         "+ dev-grafana:/etc/grafana/secrets/contact-point-url  [secret]",
-        "+ dev-otel-collector:/etc/otelcol-contrib/secrets/vendor-authorization  [secret]",
-        "+ dev-otel-collector:/etc/otelcol-contrib/secrets/remote-basic-auth-password  [secret]",
+        "+ dev-otel-collector:/etc/otelcol-contrib/secrets/extra.vendor.header.authorization  [secret]",
+        "+ dev-otel-collector:/etc/otelcol-contrib/secrets/extra.remote.basic-auth-password  [secret]",
         "+ dev-traefik:/etc/traefik/certs/tls.key  [secret]",
         "+ dev-traefik:/etc/traefik/secrets/basic-auth-users  [secret]",
         '+    "/etc/traefik/certs/tls.key": "[secret]",',

@@ -32,6 +32,36 @@ beforeAll(async () => {
   for (const stack of ["dev", "prod"] as const) runs[stack] = await runProgram(stackFileConfig(stack), { stack });
 });
 
+describe("Pulumi.prod.yaml: OTLP ingest", () => {
+  const stack = "prod";
+  const run = () => runs[stack]!;
+  const settings = () => parseSettings(stackFileConfig(stack));
+  const container = (role: string) => byName(run(), `${stack}-${COMPONENT_OF[role as keyof typeof COMPONENT_OF]}-container`);
+
+  it("GIVEN prod WHEN registered THEN OTLP is not published: it is routed through Traefik's TLS and needs credentials", () => {
+    const s = settings();
+    // Nothing but Traefik publishes a port; OTLP/HTTP reaches the collector through it.
+    for (const role of ["otel-collector", "victoriametrics", "jaeger", "grafana"]) expect(container(role).inputs.ports).toEqual([]);
+    const routes = yaml.load(uploadsOf(container("traefik"))["/etc/traefik/dynamic/routes.yml"]!) as any;
+    expect(routes.http.routers[`${stack}-otel-collector`]).toMatchObject({
+      rule: `Host(\`otlp.${s.domain}\`)`,
+      tls: { certResolver: "letsencrypt" },
+    });
+    expect(routes.http.services[`${stack}-otel-collector`].loadBalancer.servers).toEqual([{ url: "http://otel-collector:4318" }]);
+    // The collector checks the credentials on both protocols, from a secret htpasswd file.
+    const config = yaml.load(uploadsOf(container("otel-collector"))["/etc/otelcol-contrib/config.yaml"]!) as any;
+    for (const protocol of ["grpc", "http"]) {
+      expect(config.receivers.otlp.protocols[protocol].auth).toEqual({ authenticator: "basicauth/ingest" });
+    }
+    expect(config.extensions["basicauth/ingest"]).toEqual({ htpasswd: { file: "/etc/otelcol-contrib/secrets/ingest-htpasswd" } });
+    expect(config.service.extensions).toContain("basicauth/ingest");
+    const collector = container("otel-collector");
+    const index = collector.inputs.uploads.findIndex((u: any) => u.file === "/etc/otelcol-contrib/secrets/ingest-htpasswd");
+    expect(collector.inputs.uploads[index].content).toMatch(/^otlp:\{SHA\}[A-Za-z0-9+/]{27}=$/);
+    expect(collector.secretPaths).toContain("uploads");
+  });
+});
+
 describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) => {
   const run = () => runs[stack]!;
   const settings = () => parseSettings(stackFileConfig(stack));
@@ -105,17 +135,6 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     expect(envOf(container("otel-collector")).GOMEMLIMIT).toBe(`${Math.floor(TIERS[s.tier].memoryMb.collector * 0.8)}MiB`);
   });
 
-  it("GIVEN published ports WHEN registered THEN they bind the configured host address only", () => {
-    const s = settings();
-    const ports = container("otel-collector").inputs.ports;
-    expect(ports).toEqual([
-      { internal: 4317, external: s.exposure.ports.otlpGrpc, ip: s.exposure.bindAddress, protocol: "tcp" },
-      { internal: 4318, external: s.exposure.ports.otlpHttp, ip: s.exposure.bindAddress, protocol: "tcp" },
-    ]);
-    // Backends and Grafana are reached through Traefik only.
-    for (const role of ["victoriametrics", "jaeger", "grafana"]) expect(container(role).inputs.ports).toEqual([]);
-  });
-
   it("GIVEN Traefik routing WHEN registered THEN each UI has a Host rule on the stack's domain in the rendered routes, and no container is labelled for Traefik", () => {
     const s = settings();
     const routes = yaml.load(uploadsOf(container("traefik"))["/etc/traefik/dynamic/routes.yml"]!) as any;
@@ -138,8 +157,17 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     expect(outputs.grafanaUrl!.value).toBe(`${scheme}://grafana.${s.domain}`);
     expect(outputs.tracesUrl!.value).toBe(`${scheme}://jaeger.${s.domain}`);
     expect(outputs.metricsUrl!.value).toBe(`${scheme}://vm.${s.domain}`);
-    expect(outputs.otlpGrpcEndpoint!.value).toBe(`${s.exposure.bindAddress}:4317`);
-    expect(outputs.otlpHttpEndpoint!.value).toBe(`http://${s.exposure.bindAddress}:4318`);
+    if (stack === "dev") {
+      // Published on loopback only: no credentials needed, none exported.
+      expect(outputs.otlpGrpcEndpoint!.value).toBe(`${s.exposure.bindAddress}:4317`);
+      expect(outputs.otlpHttpEndpoint!.value).toBe(`http://${s.exposure.bindAddress}:4318`);
+      expect(outputs.otlpHeaders).toBeUndefined();
+    } else {
+      expect(outputs.otlpGrpcEndpoint).toBeUndefined();
+      expect(outputs.otlpHttpEndpoint!.value).toBe(`https://otlp.${s.domain}`);
+      expect(outputs.otlpHeaders!.secret).toBe(true);
+      expect(String(outputs.otlpHeaders!.value)).toMatch(/^Authorization=Basic%20[A-Za-z0-9%]+$/);
+    }
     expect(outputs.grafanaAdminPassword!.secret).toBe(true);
     expect(String(outputs.grafanaAdminPassword!.value)).toMatch(/^generated-/);
   });

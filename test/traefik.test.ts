@@ -6,7 +6,7 @@ describe("Traefik modes under mocks", () => {
   it("GIVEN TLS from files and the dashboard WHEN registered THEN cert and key are secret uploads, the file provider serves them, and the dashboard sits behind basic auth", async () => {
     const run = await runProgram({
       environment: "stage",
-      exposure: { bindAddress: "10.0.0.5", ports: { otlpGrpc: 4317, http: 80, https: 443 } },
+      exposure: { bindAddress: "10.0.0.5", ports: { http: 80, https: 443 } },
       traefik: {
         tls: { mode: "files", certificate: "-----BEGIN CERTIFICATE-----x", key: "-----BEGIN PRIVATE KEY-----y" },
         basicAuth: true,

@@ -3,15 +3,12 @@
  * a CA made for this test), basic auth, a fixed subnet. Published on 127.0.0.1 only (tests send
  * traffic to loopback), under an environment named prod* so the production rules apply.
  */
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stackSettings } from "../../deploy/automation";
 import { request } from "../../deploy/verify";
 import { verifyTargetFor } from "../../deploy/verify-target";
 import { formatReport, verifyStack } from "../../deploy/verify";
+import { makeCertificates } from "../helpers/certificates";
 import { containersOf, createStack, DeployedStack, docker, outputValue, prerequisites, purgeEnvironment, viaTraefik } from "./harness";
 
 const DOMAIN = "obs.example.com";
@@ -19,50 +16,6 @@ let deployed: DeployedStack;
 let outputs: Awaited<ReturnType<DeployedStack["up"]>>;
 let ca: string;
 let subnet: string;
-
-/** A test CA and a wildcard server certificate for the stack's domain, with openssl. */
-function makeCertificates(): { ca: string; cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "obs-ca-"));
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  ssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=obs deploy-tier test CA",
-  );
-  ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tls.key", "-out", "tls.csr", "-subj", `/CN=*.${DOMAIN}`);
-  fs.writeFileSync(path.join(dir, "ext.cnf"), `subjectAltName=DNS:*.${DOMAIN},DNS:${DOMAIN}\nextendedKeyUsage=serverAuth\n`);
-  ssl(
-    "x509",
-    "-req",
-    "-in",
-    "tls.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "tls.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-  );
-  const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-  const result = { ca: read("ca.crt"), cert: read("tls.crt"), key: read("tls.key") };
-  fs.rmSync(dir, { recursive: true, force: true });
-  return result;
-}
 
 /** A /24 in 172.30.0.0/16 no Docker network uses yet. */
 async function freeSubnet(): Promise<string> {
@@ -82,7 +35,7 @@ async function freeSubnet(): Promise<string> {
 
 beforeAll(async () => {
   const { toolchain, images } = await prerequisites();
-  const certs = makeCertificates();
+  const certs = makeCertificates(`*.${DOMAIN}`, [`DNS:*.${DOMAIN}`, `DNS:${DOMAIN}`]);
   ca = certs.ca;
   subnet = await freeSubnet();
   deployed = await createStack(
