@@ -8,6 +8,8 @@ export interface OtelCollectorArgs {
   plan: ServicePlan;
   /** Published OTLP ports. */
   wiring: ServiceWiring;
+  /** The sidecar that probes the collector's health endpoint (configs/collector.ts collectorProbePlan). */
+  probe: { plan: ServicePlan; wiring: ServiceWiring };
   common: ServiceCommon;
 }
 
@@ -20,7 +22,9 @@ export class OtelCollector extends pulumi.ComponentResource {
 
   constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:OtelCollector", name, {}, opts);
-    const service = createService(this, name, args);
+    const service = createService(this, name, { plan: args.plan, wiring: args.wiring, common: args.common });
+    // Created after the collector: `up` waits for the probe to be healthy, i.e. the collector serving.
+    createService(this, `${name}-probe`, { ...args.probe, common: args.common }, [service.container]);
     this.containerName = service.container.name;
     const internal = collectorInternalEndpoints(args.plan.role);
     this.internalOtlpGrpc = pulumi.output(internal.otlpGrpc);

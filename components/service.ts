@@ -37,8 +37,20 @@ export interface ServiceResources {
  * Create a service's image, volumes and container as children of `parent` named
  * `${name}-<role>`. A function, not a component: each component stays the one node users see.
  */
-export function createService(parent: pulumi.ComponentResource, name: string, args: ServiceArgs): ServiceResources {
+export function createService(
+  parent: pulumi.ComponentResource,
+  name: string,
+  args: ServiceArgs,
+  dependsOn: pulumi.Resource[] = [],
+): ServiceResources {
   const { plan, wiring, common } = args;
+  const ulimits = [{ name: "nproc", soft: CONTAINER_POLICY.processLimit, hard: CONTAINER_POLICY.processLimit }];
+  const hardening = {
+    securityOpts: [...CONTAINER_POLICY.securityOpts],
+    logDriver: CONTAINER_POLICY.logDriver,
+    logOpts: { ...CONTAINER_POLICY.logOpts },
+    ulimits,
+  };
   const opts = { parent };
   // Docker names are unique: a replacement created before its predecessor is deleted (Pulumi's
   // default) fails with "name already in use". Every named Docker object is deleted first.
@@ -64,7 +76,15 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
             image: common.initImageId,
             command: volumeInitCommand(v.plan.ownerUid!, v.plan.containerPath),
             volumes: [{ volumeName: v.created.name, containerPath: v.plan.containerPath }],
-            ...CONTAINER_POLICY.init,
+            mustRun: CONTAINER_POLICY.init.mustRun,
+            attach: CONTAINER_POLICY.init.attach,
+            restart: CONTAINER_POLICY.init.restart,
+            networkMode: CONTAINER_POLICY.init.networkMode,
+            readOnly: CONTAINER_POLICY.init.readOnly,
+            memory: CONTAINER_POLICY.init.memoryMb,
+            memorySwap: CONTAINER_POLICY.init.memoryMb,
+            capabilities: { drops: [...CONTAINER_POLICY.dropCapabilities], adds: [...CONTAINER_POLICY.initCapabilities] },
+            ...hardening,
             labels: [stackLabel],
           },
           named,
@@ -125,13 +145,12 @@ export function createService(parent: pulumi.ComponentResource, name: string, ar
         : undefined,
       wait: plan.healthcheck !== undefined,
       waitTimeout: CONTAINER_POLICY.waitTimeoutSeconds,
-      logDriver: CONTAINER_POLICY.logDriver,
-      logOpts: { ...CONTAINER_POLICY.logOpts },
-      securityOpts: [...CONTAINER_POLICY.securityOpts],
+      ...hardening,
+      readOnly: plan.readOnlyRootfs ? true : undefined,
       capabilities: { drops: [...CONTAINER_POLICY.dropCapabilities], adds: plan.capabilities ?? [] },
       destroyGraceSeconds: CONTAINER_POLICY.destroyGraceSeconds,
     },
-    { ...named, dependsOn: inits },
+    { ...named, dependsOn: [...inits, ...dependsOn] },
   );
 
   return { image, volumes: volumes.map((v) => v.created), container };

@@ -91,7 +91,16 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       ...(plan.backends.logs ? [backend("logs", plan.backends.logs)] : []),
     ];
     const afterBackends = { ...child, dependsOn: backends };
-    new OtelCollector(`${name}-collector`, { plan: plan.collector, wiring: plan.wiring[plan.collector.role]!, common }, afterBackends);
+    new OtelCollector(
+      `${name}-collector`,
+      {
+        plan: plan.collector,
+        wiring: plan.wiring[plan.collector.role]!,
+        probe: { plan: plan.collectorProbe, wiring: plan.wiring[plan.collectorProbe.role]! },
+        common,
+      },
+      afterBackends,
+    );
     new Grafana(`${name}-grafana`, { plan: plan.grafana, wiring: plan.wiring[plan.grafana.role]!, common }, afterBackends);
     if (plan.traefik) new Traefik(`${name}-traefik`, { plan: plan.traefik, wiring: plan.wiring[plan.traefik.role]!, common }, child);
 

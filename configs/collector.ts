@@ -1,6 +1,7 @@
 import type { ExtraExporter, Secret, Settings, Tier } from "../settings";
 import { ingestAuthRequired } from "../settings/ingest";
 import { COLLECTOR_SCRAPE_JOB, NON_ROOT_UID, SECRET_NAMES } from "../settings/names";
+import { httpHealthcheck } from "./backends/contract";
 import { toYaml } from "./serialize";
 import type { ExporterPlan, GeneratedSecret, ScrapeTarget, SecretFilePlan, ServicePlan, Signal } from "./types";
 
@@ -387,5 +388,36 @@ export function collectorServicePlan(args: {
     secretFiles: [...collectorSecretFiles(config.exporters, args.extras), ...ingestSecrets],
     // FROM scratch: no shell, curl or wget to probe with. Health is :13133 from outside.
     healthcheck: undefined,
+  };
+}
+
+/** The probe's role: `<environment>-otel-collector-probe` beside the collector it watches. */
+export const COLLECTOR_PROBE_ROLE = `${COLLECTOR_ROLE}-probe`;
+
+/**
+ * The collector image is FROM scratch: nothing in it can run a Docker healthcheck, so `up` would
+ * succeed with a collector that exits at once. A busybox sidecar (the stack's init image) on the
+ * stack network probes the collector's health_check endpoint instead; Pulumi waits for the probe
+ * to be healthy, so a collector that is not serving fails the update, and `docker ps` shows the
+ * collector's health afterwards. It uploads nothing, so its root filesystem is read-only, it runs
+ * as nobody and keeps no capability.
+ */
+export function collectorProbePlan(image: string): ServicePlan {
+  const url = `http://${COLLECTOR_ROLE}:${COLLECTOR_PORTS.health}/`;
+  return {
+    role: COLLECTOR_PROBE_ROLE,
+    image,
+    // Sleeps until stopped; `wait` in the foreground so SIGTERM ends it at once.
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
+    env: {},
+    user: "65534:65534",
+    memoryMb: 16,
+    ports: [],
+    volumes: [],
+    hostMounts: [],
+    files: [],
+    secretFiles: [],
+    healthcheck: { ...httpHealthcheck(COLLECTOR_PORTS.health, "/"), test: ["CMD", "wget", "-q", "-O", "/dev/null", url] },
+    readOnlyRootfs: true,
   };
 }

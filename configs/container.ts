@@ -13,9 +13,22 @@ export const CONTAINER_POLICY = {
   destroyGraceSeconds: 30,
   /** Every container drops all capabilities; a plan lists the few it keeps. */
   dropCapabilities: ["ALL"],
+  /**
+   * RLIMIT_NPROC (processes and threads) for every container: a fork bomb or thread leak stops
+   * here instead of exhausting the host. @pulumi/docker 5.2 has no `pidsLimit` (the pids cgroup),
+   * so this is the bound Docker can set through the provider; the kernel counts it per uid, and
+   * does not apply it to uid 0, which is why every service runs as a non-root user where its image
+   * allows. Go services run a few dozen threads; Grafana under load about 60.
+   */
+  processLimit: 2048,
   protocol: "tcp",
-  /** The volume init job runs once to completion, offline, before its service starts. */
-  init: { mustRun: false, attach: true, restart: "no", networkMode: "none" },
+  /**
+   * The volume init job runs once to completion, offline, before its service starts, on a read-only
+   * root filesystem with 32 MB; it keeps only what `chown -R` needs (CAP_CHOWN, and CAP_DAC_READ_SEARCH
+   * to walk a volume the service already filled with 0700 directories).
+   */
+  init: { mustRun: false, attach: true, restart: "no", networkMode: "none", readOnly: true, memoryMb: 32 },
+  initCapabilities: ["CAP_CHOWN", "CAP_DAC_READ_SEARCH"],
 } as const;
 
 /** The one-shot init container that hands a fresh named volume to a non-root image's uid. */

@@ -7,6 +7,7 @@ import {
   COLLECTOR_ROLE,
   CollectorConfigInput,
   collectorInputFromSettings,
+  collectorProbePlan,
   collectorServicePlan,
   extraExporterPlans,
   INGEST_USER,
@@ -30,6 +31,8 @@ export interface StackPlan {
   /** The collector's rendered-config input (tests render it again with loopback addresses). */
   collectorConfig: CollectorConfigInput;
   collector: ServicePlan;
+  /** The busybox sidecar that probes the collector's health endpoint (its image cannot). */
+  collectorProbe: ServicePlan;
   grafana: ServicePlan;
   /** Routing for Traefik (managed or external); undefined when traefik.mode is none. */
   routing?: RoutingInput;
@@ -169,6 +172,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
           ...routing,
           acmeEmail: settings.traefik.tls.mode === "acme" ? settings.traefik.tls.email : undefined,
           dashboard: settings.traefik.dashboard,
+          publicHttpsPort: settings.exposure.ports.https,
         }
       : undefined;
   const basicAuth =
@@ -196,6 +200,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
         basicAuthUsers: basicAuth ? { basicAuthUsers: { user: basicAuth.user, password: basicAuth.password } } : undefined,
       })
     : undefined;
+  const collectorProbe = collectorProbePlan(settings.images.init);
   const ingestTls = settings.ingest.tls.mode === "files" ? settings.ingest.tls : undefined;
   const collectorPlan = collectorServicePlan({
     image: settings.images.collector,
@@ -222,6 +227,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     ...Object.fromEntries(chosen.map((c) => [c.plan.service.role, routed(c.plan.service)])),
     [collectorPlan.role]: { ...routed(collectorPlan), publish: published({ "otlp-grpc": ports.otlpGrpc, "otlp-http": ports.otlpHttp }) },
     [grafana.role]: routed(grafana),
+    [collectorProbe.role]: { publish: {}, labels: {}, basicAuthUsers: false, extraNetworks: [] },
     ...(traefik && routing
       ? {
           [traefik.role]: {
@@ -241,11 +247,12 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     backends,
     collectorConfig: collector,
     collector: collectorPlan,
+    collectorProbe,
     grafana,
     routing,
     traefik,
     traefikConfig,
-    services: [...chosen.map((c) => c.plan.service), collectorPlan, grafana, ...(traefik ? [traefik] : [])],
+    services: [...chosen.map((c) => c.plan.service), collectorPlan, collectorProbe, grafana, ...(traefik ? [traefik] : [])],
     urls: {
       grafana: urlOf(grafanaRoute),
       traces: urlOf(backends.traces.plan.service.route),

@@ -72,11 +72,23 @@ export function traefikDashboardLabels(input: RoutingInput): Record<string, stri
 export interface TraefikStaticInput extends RoutingInput {
   acmeEmail?: string;
   dashboard: boolean;
+  /**
+   * The host port HTTPS is published on (exposure.ports.https): HTTP redirects there, not to the
+   * entrypoint's port inside the container (8443).
+   */
+  publicHttpsPort?: number;
   /** Entrypoint addresses; tests run the real Traefik on free loopback ports. */
   addresses?: { web: string; websecure: string; ping: string };
 }
 
-export const TRAEFIK_ADDRESSES = { web: ":80", websecure: ":443", ping: "127.0.0.1:8082" } as const;
+/**
+ * Unprivileged ports inside the container (published as the host's 80/443): Traefik then runs as
+ * nobody with no capability at all, instead of root with CAP_NET_BIND_SERVICE.
+ */
+export const TRAEFIK_ADDRESSES = { web: ":8000", websecure: ":8443", ping: "127.0.0.1:8082" } as const;
+/** nobody: owns nothing in the image; reads the uploaded (0644) files, writes only the ACME volume. */
+export const TRAEFIK_UID = 65534;
+const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
 
 /** Traefik's static config when the program runs Traefik itself. */
 export function renderTraefikStatic(input: TraefikStaticInput): string {
@@ -91,7 +103,15 @@ export function renderTraefikStatic(input: TraefikStaticInput): string {
     entryPoints: {
       web: {
         address: addresses.web,
-        ...(tls ? { http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } } : {}),
+        ...(tls
+          ? {
+              http: {
+                redirections: {
+                  entryPoint: { to: input.publicHttpsPort ? `:${input.publicHttpsPort}` : "websecure", scheme: "https", permanent: true },
+                },
+              },
+            }
+          : {}),
       },
       ...(tls ? { websecure: { address: addresses.websecure, http: { tls: {} } } } : {}),
       // Health probe only; never published.
@@ -178,8 +198,15 @@ export function traefikServicePlan(input: {
     command: [`--configFile=${TRAEFIK_STATIC_PATH}`],
     env: {},
     memoryMb: input.memoryMb,
-    ports: [{ name: "http", internal: 80 }, ...(config.tls !== "none" ? [{ name: "https", internal: 443 }] : [])],
-    volumes: config.tls === "acme" ? [{ name: "acme", containerPath: TRAEFIK_ACME_PATH.replace(/\/[^/]+$/, "") }] : [],
+    user: `${TRAEFIK_UID}:${TRAEFIK_UID}`,
+    ports: [
+      { name: "http", internal: portOf(TRAEFIK_ADDRESSES.web) },
+      ...(config.tls !== "none" ? [{ name: "https", internal: portOf(TRAEFIK_ADDRESSES.websecure) }] : []),
+    ],
+    volumes:
+      config.tls === "acme"
+        ? [{ name: "acme", containerPath: TRAEFIK_ACME_PATH.replace(/\/[^/]+$/, ""), ownerUid: TRAEFIK_UID }]
+        : [],
     // No Docker socket: routes come from the rendered file (renderTraefikRoutes).
     hostMounts: [],
     files: [
@@ -196,13 +223,11 @@ export function traefikServicePlan(input: {
         : []),
       ...(input.basicAuthUsers ? [{ path: TRAEFIK_BASIC_AUTH_USERS_PATH, secret: "basicAuthUsers", value: input.basicAuthUsers }] : []),
     ],
-    // Binds :80/:443 as root inside the container; needs nothing else.
-    // Spelled as Docker reports it back (CAP_…): "NET_BIND_SERVICE" made every preview after a
-    // `pulumi refresh` want to replace the container.
-    capabilities: ["CAP_NET_BIND_SERVICE"],
+    // Unprivileged ports, so no capability at all (it was CAP_NET_BIND_SERVICE for :80/:443 as root).
+    capabilities: [],
     // busybox wget against the ping entrypoint, not `traefik healthcheck`: that starts a second
     // ~100 MB Traefik process inside the container's own memory limit (64 MB in the small tier) every
     // interval; under memory pressure on a busy host it outlived the timeout until Pulumi's wait gave up.
-    healthcheck: httpHealthcheck(Number(TRAEFIK_ADDRESSES.ping.split(":")[1]), "/ping"),
+    healthcheck: httpHealthcheck(portOf(TRAEFIK_ADDRESSES.ping), "/ping"),
   };
 }

@@ -97,6 +97,12 @@ export interface ServicePlan {
   capabilities?: string[];
   /** Absent where the image has no tool to run one (the collector image is FROM scratch). */
   healthcheck?: HealthcheckPlan;
+  /**
+   * Read-only root filesystem. Only where nothing is uploaded: Docker refuses to copy a file into a
+   * read-only root filesystem ("container rootfs is marked read-only"), and every service gets its
+   * rendered config that way.
+   */
+  readOnlyRootfs?: boolean;
   route?: RoutePlan;
 }
 

@@ -63,7 +63,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(summaryChanges(out)).toEqual(["~ dev-victoriametrics  changed: command"]);
     expect(diffedFiles(out)).toEqual(["changed victoriametrics/container.json"]);
     expect(diffBody(out)).toEqual(['-    "-retentionPeriod=30d",', '+    "-retentionPeriod=90d",']);
-    expect(out).toContain("## Rendered files: 1 changed, 0 added, 0 removed, 13 unchanged");
+    expect(out).toContain("## Rendered files: 1 changed, 0 added, 0 removed, 14 unchanged");
   });
 
   it("GIVEN tier small → large WHEN diffed THEN every container's memory limit and only the tier's sizes change", () => {
@@ -154,7 +154,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(report(base, head)).toBe(report(base, head));
     const same = report(base, base);
     expect(summaryChanges(same)).toEqual([]);
-    expect(same).toContain("## Rendered files: 0 changed, 0 added, 0 removed, 14 unchanged");
+    expect(same).toContain("## Rendered files: 0 changed, 0 added, 0 removed, 15 unchanged");
   });
 
   it("GIVEN secrets in the stack file (ciphertext) and in settings (plain) WHEN diffed THEN no value appears, secret files read [secret]", () => {

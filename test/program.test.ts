@@ -69,13 +69,13 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
 
   it("registers without error", () => expect(run().error).toBeUndefined());
 
-  it("GIVEN the stack file WHEN run THEN one network and exactly the five services' containers (plus volume-init jobs) exist", () => {
+  it("GIVEN the stack file WHEN run THEN one network and exactly the five services' containers (plus volume-init jobs and the collector probe) exist", () => {
     expect(byType(run(), "docker:index/network:Network")).toHaveLength(1);
     const names = byType(run(), CONTAINER)
       .map((c) => c.inputs.name)
       .filter((n: string) => !n.endsWith("-init"))
       .sort();
-    expect(names).toEqual(SERVICES.map((s) => `${stack}-${s}`).sort());
+    expect(names).toEqual([...SERVICES, "otel-collector-probe"].map((s) => `${stack}-${s}`).sort());
   });
 
   it.each(SERVICES)("GIVEN service %s WHEN registered THEN image, network alias, memory, restart and parent are right", (role) => {

@@ -21,16 +21,18 @@ describe("Traefik modes under mocks", () => {
     const staticConfig = yaml.load(uploads["/etc/traefik/traefik.yml"]!) as any;
     expect(staticConfig.providers).toEqual({ file: { directory: "/etc/traefik/dynamic", watch: false } });
     expect(yaml.load(uploads["/etc/traefik/dynamic/tls.yml"]!)).toHaveProperty("tls.certificates");
-    expect(staticConfig.entryPoints.web.http.redirections.entryPoint.to).toBe("websecure");
+    expect(staticConfig.entryPoints.web.http.redirections.entryPoint.to).toBe(":443"); // the published port, not the entrypoint's 8443
     expect(staticConfig.api).toEqual({ dashboard: true, insecure: false });
     expect(uploads["/etc/traefik/traefik.yml"]).not.toContain("PRIVATE KEY");
     const routes = yaml.load(uploads["/etc/traefik/dynamic/routes.yml"]!) as any;
     expect(routes.http.routers["stage-traefik"]).toMatchObject({ service: "api@internal", middlewares: ["stage-basic-auth"], tls: {} });
+    // The host's 80/443 reach unprivileged ports: Traefik runs as nobody with no capability.
     expect(traefik.inputs.ports.map((p: any) => [p.internal, p.external, p.ip])).toEqual([
-      [80, 80, "10.0.0.5"],
-      [443, 443, "10.0.0.5"],
+      [8000, 80, "10.0.0.5"],
+      [8443, 443, "10.0.0.5"],
     ]);
-    expect(traefik.inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["CAP_NET_BIND_SERVICE"] });
+    expect(traefik.inputs.user).toBe("65534:65534");
+    expect(traefik.inputs.capabilities).toEqual({ drops: ["ALL"], adds: [] });
   });
 
   it("GIVEN an existing Traefik (external) WHEN registered THEN no Traefik container is created and routed services join its network with labels", async () => {

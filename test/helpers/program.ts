@@ -16,6 +16,10 @@ export interface Recorded {
   secretPaths: string[];
   /** The resource option `deleteBeforeReplace`. */
   deleteBeforeReplace: boolean;
+  /** The resource option `retainOnDelete`: Pulumi forgets it on delete, the object stays. */
+  retainOnDelete: boolean;
+  /** Logical names of the resources it explicitly depends on (`dependsOn`). */
+  dependsOn: string[];
 }
 
 export interface ProgramRun {
@@ -104,6 +108,8 @@ export async function runProgram(
       custom: req.getCustom(),
       secretPaths,
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      retainOnDelete: req.getRetainondelete() ?? false,
+      dependsOn: (req.getDependenciesList() as string[]).map((urn) => urn.split("::").pop()!),
     });
     return register(req, callback);
   };

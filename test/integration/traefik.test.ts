@@ -71,7 +71,7 @@ describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static 
     const settings = parseSettings({
       environment: "prod",
       domain: DOMAIN,
-      exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, http: 80, https: 443 } },
+      exposure: { bindAddress: "0.0.0.0", ports: { http: 80, https: 443 } },
       traefik: { tls: { mode: "files", certificate: "(from the test)", key: "(from the test)" }, basicAuth: true },
     });
     const plan = planStack(settings);
@@ -123,11 +123,14 @@ describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static 
       renderTraefikStatic({
         ...plan.traefikConfig!,
         addresses: { web: `127.0.0.1:${ports.web}`, websecure: `127.0.0.1:${ports.websecure}`, ping: `127.0.0.1:${ports.ping}` },
+        publicHttpsPort: ports.websecure,
       }),
     );
     // Only the addresses (and container paths) differ from what the container gets.
-    expect(staticText.replace(/127\.0\.0\.1:\d+/g, "X")).toEqual(
-      localPaths(rendered("/etc/traefik/traefik.yml")).replace(/(:80|:443|127\.0\.0\.1:8082)\b/g, "X"),
+    expect(staticText.replace(/127\.0\.0\.1:\d+/g, "X").replace(`to: :${ports.websecure}`, "PUBLIC")).toEqual(
+      localPaths(rendered("/etc/traefik/traefik.yml"))
+        .replace(/(:8000|:8443|127\.0\.0\.1:8082)\b/g, "X")
+        .replace(`to: :${plan.traefikConfig!.publicHttpsPort}`, "PUBLIC"),
     );
     fs.writeFileSync(local("traefik.yml"), staticText);
     proc = start("traefik", binary("traefik"), [`--configFile=${local("traefik.yml")}`]);
@@ -148,7 +151,7 @@ describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static 
   it("GIVEN plain HTTP WHEN a UI is requested THEN Traefik redirects to HTTPS permanently", async () => {
     const response = await get(`http://127.0.0.1:${ports.web}/login`, { host: `grafana.${DOMAIN}` });
     expect([301, 308]).toContain(response.status);
-    // Traefik redirects to the websecure entrypoint's port: here a test port, :443 in the container.
+    // Traefik redirects to the published HTTPS port (here the test's; 443 in prod), not the entrypoint's 8443.
     expect(response.location).toBe(`https://grafana.${DOMAIN}:${ports.websecure}/login`);
   });
 

@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { CONTAINER_POLICY } from "../configs/container";
+import { byType, CONTAINER, ProgramRun, Recorded, runProgram, stackFileConfig } from "./helpers/program";
+
+/**
+ * Every container of both committed stacks, service, volume-init job and probe alike, under mocks:
+ * the bounds and privileges a reviewer would check with `docker inspect`.
+ */
+const runs: Partial<Record<"dev" | "prod", ProgramRun>> = {};
+
+beforeAll(async () => {
+  for (const stack of ["dev", "prod"] as const) runs[stack] = await runProgram(stackFileConfig(stack), { stack });
+});
+
+const isInit = (c: Recorded) => String(c.inputs.name).endsWith("-init");
+
+describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml: every container is bounded and unprivileged", (stack) => {
+  const containers = () => byType(runs[stack]!, CONTAINER);
+
+  it("registers, with at least one init job and the collector probe among the containers", () => {
+    expect(runs[stack]!.error).toBeUndefined();
+    expect(containers().filter(isInit).length).toBeGreaterThan(0);
+    expect(containers().map((c) => c.inputs.name)).toContain(`${stack}-otel-collector-probe`);
+  });
+
+  it("GIVEN any container WHEN registered THEN it has a process limit, a memory limit without swap, no-new-privileges and drops every capability", () => {
+    for (const c of containers()) {
+      const what = String(c.inputs.name);
+      expect(c.inputs.ulimits, what).toEqual([{ name: "nproc", soft: CONTAINER_POLICY.processLimit, hard: CONTAINER_POLICY.processLimit }]);
+      expect(c.inputs.memory, what).toBeGreaterThan(0);
+      expect(c.inputs.memorySwap, what).toBe(c.inputs.memory);
+      expect(c.inputs.securityOpts, what).toEqual(["no-new-privileges:true"]);
+      expect(c.inputs.capabilities.drops, what).toEqual(["ALL"]);
+      expect(c.inputs.logOpts, what).toEqual({ "max-size": "10m", "max-file": "3" });
+      expect(c.inputs.volumes ?? [], what).not.toContainEqual(expect.objectContaining({ hostPath: "/var/run/docker.sock" }));
+    }
+  });
+
+  it("GIVEN a volume-init job WHEN registered THEN it runs offline on a read-only root filesystem keeping only what chown -R needs", () => {
+    for (const c of containers().filter(isInit)) {
+      expect(c.inputs).toMatchObject({ networkMode: "none", readOnly: true, restart: "no", memory: 32 });
+      expect(c.inputs.capabilities.adds).toEqual(["CAP_CHOWN", "CAP_DAC_READ_SEARCH"]);
+      expect(c.inputs.command[0]).toBe("chown");
+    }
+  });
+
+  it("GIVEN the collector (FROM scratch, no probe of its own) WHEN registered THEN a read-only busybox sidecar as nobody probes its health endpoint and up waits for it", () => {
+    const probe = containers().find((c) => c.inputs.name === `${stack}-otel-collector-probe`)!;
+    expect(probe.inputs).toMatchObject({ readOnly: true, user: "65534:65534", wait: true, ports: [] });
+    expect(probe.inputs.capabilities.adds).toEqual([]);
+    expect(probe.inputs.healthcheck.tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://otel-collector:13133/"]);
+    expect(probe.dependsOn).toContain(`${stack}-collector-container`);
+    expect(probe.inputs.networksAdvanced[0].aliases).toEqual(["otel-collector-probe"]);
+  });
+
+  it("GIVEN the images that run as root WHEN registered THEN Traefik runs as nobody with no capability, and no service is switched to root", () => {
+    const traefik = containers().find((c) => c.inputs.name === `${stack}-traefik`)!;
+    expect(traefik.inputs.user).toBe("65534:65534");
+    expect(traefik.inputs.capabilities.adds).toEqual([]);
+    // The image's user unless the plan overrides it; only the collector with logs.dockerLogs (not
+    // in these stacks) is switched to root, to read Docker's log files.
+    const root = containers().filter((c) => !isInit(c) && (c.inputs.user === "0" || c.inputs.user === "root"));
+    expect(root.map((c) => c.inputs.name)).toEqual([]);
+  });
+});
