@@ -1,3 +1,4 @@
+import * as grpc from "@grpc/grpc-js";
 import { ExportResult, ExportResultCode } from "@opentelemetry/core";
 import { OTLPMetricExporter as GrpcMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
 import { OTLPMetricExporter as HttpMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
@@ -30,6 +31,12 @@ function exportMetrics(exporter: PushMetricExporter, metrics: ResourceMetrics): 
   return new Promise((resolve) => exporter.export(metrics, resolve));
 }
 
+function metadataOf(headers: Record<string, string>): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(headers)) metadata.set(key.toLowerCase(), value);
+  return metadata;
+}
+
 /**
  * The official OpenTelemetry JS SDK as a client of the collector: a MeterProvider with a manual
  * reader and OTLP exporters (gRPC or HTTP/protobuf-JSON), and a tracer provider.
@@ -55,6 +62,10 @@ export class OtelClient {
       timeoutMillis?: number;
       /** Spans wait in memory until exportCapturedSpans() instead of being exported on end. */
       captureSpans?: boolean;
+      /** Sent with every export (e.g. the stack's `otlpHeaders`: Authorization). */
+      headers?: Record<string, string>;
+      /** TLS: trust this CA (PEM) and connect over https / TLS gRPC. */
+      caPem?: string;
     },
   ) {
     const resource = resourceFromAttributes({
@@ -63,14 +74,22 @@ export class OtelClient {
       ...options.attributes,
     });
     const timeoutMillis = options.timeoutMillis ?? 10_000;
+    const scheme = options.caPem ? "https" : "http";
+    const grpcOptions = {
+      url: `${scheme}://127.0.0.1:${options.grpcPort}`,
+      timeoutMillis,
+      ...(options.caPem ? { credentials: grpc.credentials.createSsl(Buffer.from(options.caPem)) } : {}),
+      ...(options.headers ? { metadata: metadataOf(options.headers) } : {}),
+    };
+    const httpOptions = (signal: string) => ({
+      url: `${scheme}://127.0.0.1:${options.httpPort}/v1/${signal}`,
+      timeoutMillis,
+      ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.caPem ? { httpAgentOptions: { ca: options.caPem } } : {}),
+    });
     this.metricExporter =
-      options.protocol === "grpc"
-        ? new GrpcMetricExporter({ url: `http://127.0.0.1:${options.grpcPort}`, timeoutMillis })
-        : new HttpMetricExporter({ url: `http://127.0.0.1:${options.httpPort}/v1/metrics`, timeoutMillis });
-    this.spanExporter =
-      options.protocol === "grpc"
-        ? new GrpcTraceExporter({ url: `http://127.0.0.1:${options.grpcPort}`, timeoutMillis })
-        : new HttpTraceExporter({ url: `http://127.0.0.1:${options.httpPort}/v1/traces`, timeoutMillis });
+      options.protocol === "grpc" ? new GrpcMetricExporter(grpcOptions) : new HttpMetricExporter(httpOptions("metrics"));
+    this.spanExporter = options.protocol === "grpc" ? new GrpcTraceExporter(grpcOptions) : new HttpTraceExporter(httpOptions("traces"));
     this.meterProvider = new MeterProvider({ resource, readers: [this.reader] });
     this.tracerProvider = new BasicTracerProvider({
       resource,
