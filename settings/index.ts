@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { containsUrlCredentials } from "./checks";
 import { Settings, settingsSchema } from "./schema";
 
 export * from "./schema";
@@ -13,7 +14,11 @@ export interface ConfigProblem {
   /** Config key path, e.g. `metrics.retention`. */
   path: string;
   message: string;
-  /** The value given, rendered for humans (`(secret)` for secret leaves, `(not set)` when missing). */
+  /**
+   * The value given, rendered for humans: `(secret)` for secret leaves, `(contains credentials)` for
+   * a URL (or a value holding one) with a user name, password or secret query parameter in it,
+   * `(not set)` when missing.
+   */
   given: string;
 }
 
@@ -48,6 +53,7 @@ function describe(raw: unknown, path: PropertyKey[], secretKeys: ReadonlySet<str
   if (path.some((key) => typeof key === "string" && SECRET_LEAVES.has(key)) || secretKeys.has(String(path[0]))) {
     return "(secret)";
   }
+  if (containsUrlCredentials(value)) return "(contains credentials)";
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -33,3 +33,9 @@ export const SECRET_NAMES = {
   /** An extra exporter's header value or basic-auth password (`exporters.<name>.<key>`). */
   exporter: (exporter: string, key: string) => `exporters.${exporter}.${key}`,
 } as const;
+
+/**
+ * The stack's Docker network when `network.name` is not set. The schema checks the name that will
+ * be used (it must not be the external Traefik's); configs/stack.ts names the network.
+ */
+export const defaultNetworkName = (environment: string) => `obs-${environment}`;

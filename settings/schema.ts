@@ -1,7 +1,19 @@
 import { z } from "zod";
+import {
+  isLocalHost,
+  isLoopbackIpv4,
+  MOVING_TAGS,
+  networkAddressFor,
+  parseUrl,
+  reservedRangeOf,
+  RESERVED_IPV4_RANGES,
+  unpinnedImage,
+  urlCredentials,
+} from "./checks";
 import { DEFAULT_IMAGES, ImageRole } from "./images";
 import { Secret } from "./secret";
-import { APP_NAME_PATTERN, ENVIRONMENT_PATTERN } from "./names";
+import { APP_NAME_PATTERN, defaultNetworkName, ENVIRONMENT_PATTERN } from "./names";
+import { SECRET_STAND_IN } from "./stack-file";
 import { TIER_NAMES } from "./tiers";
 import { ingestProblems, ingestSchema } from "./ingest";
 
@@ -21,15 +33,55 @@ export function retentionHours(retention: string): number {
   return Number(match[1]) * HOURS_PER_UNIT[match[2] as keyof typeof HOURS_PER_UNIT];
 }
 
-const retention = (what: string) =>
+/**
+ * The longest retention any key takes: VictoriaMetrics' and VictoriaLogs' -retentionPeriod are
+ * documented up to 100y, Prometheus limits retention.time to 100y, and the Go durations Jaeger,
+ * Tempo and Loki are given (rendered in hours) end at 2562047h ≈ 292y.
+ */
+export const MAX_RETENTION = "100y";
+
+/** A retention; `limit` says which component sets MAX_RETENTION for this key. */
+const retention = (what: string, limit: string) =>
   z
     .string({ error: `${what} must be a string like "30d"` })
-    .regex(RETENTION, { error: `must be a whole number followed by h, d, w or y (e.g. "30d", "72h")` });
+    .regex(RETENTION, { error: `must be a whole number followed by h, d, w or y (e.g. "30d", "72h")` })
+    .refine((value) => !RETENTION.test(value) || retentionHours(value) <= retentionHours(MAX_RETENTION), {
+      error: `must be at most ${MAX_RETENTION} (${retentionHours(MAX_RETENTION)}h): ${limit}`,
+    });
 
 const secret = z
   .string({ error: "must be a string (set it with `pulumi config set --secret`)" })
   .min(1, { error: "must not be empty" })
   .transform((value) => new Secret(value));
+
+/**
+ * Grafana accepts a 4-character admin password; we ask for 15, NIST SP 800-63B's minimum for a
+ * password that is the only factor (Grafana's admin login has no second one). The generated
+ * default has 32. A stack file read without the passphrase carries SECRET_STAND_IN, which stands
+ * for a value that was checked when it was set, so it is let through.
+ */
+export const MIN_ADMIN_PASSWORD_LENGTH = 15;
+const adminPassword = z
+  .string({ error: "must be a string (set it with `pulumi config set --secret`)" })
+  .min(1, { error: "must not be empty" })
+  .refine((value) => value.length === 0 || value === SECRET_STAND_IN || value.length >= MIN_ADMIN_PASSWORD_LENGTH, {
+    error: `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters (the admin login has no second factor); leave it unset to get a generated 32-character one`,
+  })
+  .transform((value) => new Secret(value));
+
+/** The collector expands `${file:…}`, `${env:…}` in every value of its config, so a plain value must not hold a '$'. */
+const noDollar = (what: string, instead: string) =>
+  [
+    (value: string) => !value.includes("$"),
+    {
+      error: `must not contain '$': the collector expands \${…} in every config value (\${file:…} reads any file it can, e.g. another exporter's secret) and this ${what} is written into its config as is; ${instead}`,
+    },
+  ] as const;
+
+/** Docker network names (the stack's, and the external Traefik's). */
+const DOCKER_NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** Docker's own networks and network modes: a stack network of that name is refused or is not ours. */
+export const DOCKER_PREDEFINED_NETWORKS = ["bridge", "host", "none", "default"] as const;
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const domain = z.string().refine((d) => d.length <= 253 && d.split(".").every((label) => DNS_LABEL.test(label)) && d.includes("."), {
@@ -38,13 +90,32 @@ const domain = z.string().refine((d) => d.length <= 253 && d.split(".").every((l
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(IPV4, { error: "must be an IPv4 address (e.g. 127.0.0.1)" });
-const cidr = z.string().refine(
-  (value) => {
-    const [ip, bits, ...rest] = value.split("/");
-    return rest.length === 0 && IPV4.test(ip ?? "") && /^\d+$/.test(bits ?? "") && Number(bits) >= 8 && Number(bits) <= 29;
-  },
-  { error: "must be an IPv4 CIDR with a prefix from /8 to /29 (e.g. 172.28.0.0/16)" },
-);
+const isCidr = (value: string) => {
+  const [ip, bits, ...rest] = value.split("/");
+  return rest.length === 0 && IPV4.test(ip ?? "") && /^\d+$/.test(bits ?? "") && Number(bits) >= 8 && Number(bits) <= 29;
+};
+const cidr = z
+  .string()
+  .refine(isCidr, { error: "must be an IPv4 CIDR with a prefix from /8 to /29 (e.g. 172.28.0.0/16)" })
+  .superRefine((value, ctx) => {
+    if (!isCidr(value)) return;
+    const reserved = reservedRangeOf(value);
+    if (reserved) {
+      ctx.addIssue({
+        code: "custom",
+        input: value,
+        message: `overlaps ${reserved.cidr} (${reserved.what}), which the host does not route to a bridge network; reserved: ${RESERVED_IPV4_RANGES.map((r) => r.cidr).join(", ")}; use a private range, e.g. 172.28.0.0/16`,
+      });
+    }
+    const network = networkAddressFor(value);
+    if (network) {
+      ctx.addIssue({
+        code: "custom",
+        input: value,
+        message: `has host bits set after the /${value.split("/")[1]} prefix; write the network address: ${network}`,
+      });
+    }
+  });
 
 const hostPort = z
   .number({ error: "must be a port number" })
@@ -52,29 +123,95 @@ const hostPort = z
   .min(1, { error: "must be from 1 to 65535" })
   .max(65535, { error: "must be from 1 to 65535" });
 
-/** An image reference that is pinned: a tag other than `latest`, or a digest. */
-const pinnedImage = z.string().refine(
-  (ref) => {
-    if (/@sha256:[a-f0-9]{64}$/.test(ref)) return true;
-    const lastSlash = ref.lastIndexOf("/");
-    const tag = ref.slice(lastSlash + 1).split(":")[1];
-    return tag !== undefined && tag !== "" && tag !== "latest";
-  },
-  { error: "must be pinned: name:tag with a tag other than 'latest', or name@sha256:<digest>" },
-);
+/** An image reference that is pinned: a version-like tag (with a digit, not a moving name), or a digest. */
+const pinnedImage = z.string().superRefine((ref, ctx) => {
+  const why = unpinnedImage(ref);
+  if (why) {
+    ctx.addIssue({
+      code: "custom",
+      input: ref,
+      message: `must be pinned, but ${why}; allowed: name:<version tag with a digit, e.g. 1.2.3> or name@sha256:<digest>; moving tags (also with a suffix, e.g. latest-alpine): ${MOVING_TAGS.join(", ")}`,
+    });
+  }
+});
 
 const imagesShape = Object.fromEntries(
   (Object.keys(DEFAULT_IMAGES) as ImageRole[]).map((role) => [role, pinnedImage.default(DEFAULT_IMAGES[role])]),
 ) as { [K in ImageRole]: z.ZodDefault<typeof pinnedImage> };
 
-const duration = z.string().regex(/^[1-9][0-9]*(ms|s|m|h)$/, { error: 'must be a duration like "5s", "500ms", "1m"' });
+const DURATION = /^([1-9][0-9]*)(ms|s|m|h)$/;
+const SECONDS_PER_UNIT = { ms: 0.001, s: 1, m: 60, h: 3600 } as const;
+const durationSeconds = (value: string) => {
+  const match = DURATION.exec(value)!;
+  return Number(match[1]) * SECONDS_PER_UNIT[match[2] as keyof typeof SECONDS_PER_UNIT];
+};
+/**
+ * How long one batch is retried. Go durations end at 2562047h, but past a day a retry only holds
+ * stale batches while the full queue refuses new data (and Prometheus refuses samples older than
+ * its head block anyway), so a day is the limit.
+ */
+export const MAX_RETRY_ELAPSED = "24h";
+const retryDuration = z
+  .string()
+  .regex(DURATION, { error: 'must be a duration like "5s", "500ms", "1m"' })
+  .refine((value) => !DURATION.test(value) || durationSeconds(value) <= durationSeconds(MAX_RETRY_ELAPSED), {
+    error: `must be at most ${MAX_RETRY_ELAPSED}: past that the full queue refuses new data while it retries stale batches`,
+  });
+
+/**
+ * Disk caps in GB. Prometheus counts its WAL (128 MB segments) and head chunks, which peak every
+ * 2 h, toward retention.size but deletes only persisted blocks, so a cap below ~1 GB deletes every
+ * block as it is written; VictoriaLogs keeps its newest two daily partitions whatever the cap.
+ * Above 1e6 GB (1 PB) JavaScript would write the number with an exponent neither flag parses.
+ */
+const maxDiskGb = (why: string) =>
+  z
+    .number({ error: "must be a number of GB" })
+    .min(1, { error: `must be at least 1 (GB): ${why}; allowed: 1 to 1000000` })
+    .max(1_000_000, { error: "must be at most 1000000 (GB, 1 PB): a larger number is written with an exponent the flag does not parse" });
+
+/** Backend kinds per signal: the schema's enums, and what every other module's types derive from. */
+export const metricsBackendKind = z.enum(["victoriametrics", "prometheus"]);
+export const tracesBackendKind = z.enum(["jaeger", "tempo"]);
+export const logsBackendKind = z.enum(["none", "victorialogs", "loki"]);
+
+/**
+ * Names an extra exporter must not take: the stack's own exporters are `<type>/<signal>` and
+ * `debug`, and the backends' roles are their kinds, so these would replace or shadow one of ours.
+ */
+export const RESERVED_EXPORTER_NAMES: readonly string[] = [
+  "metrics",
+  "traces",
+  "logs",
+  "debug",
+  ...metricsBackendKind.options,
+  ...tracesBackendKind.options,
+  ...logsBackendKind.options.filter((kind) => kind !== "none"),
+];
 
 const extraExporter = z
   .strictObject({
     /** Unique id, used in the collector config as `<type>/<name>`. */
-    name: z.string().regex(/^[a-z][a-z0-9_-]{0,30}$/, { error: "must be lower-case letters, digits, '-' or '_' (max 31)" }),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,30}$/, { error: "must be lower-case letters, digits, '-' or '_' (max 31)" })
+      .refine((name) => !RESERVED_EXPORTER_NAMES.includes(name), {
+        error: `is reserved for the stack's own exporters and backends; reserved: ${RESERVED_EXPORTER_NAMES.join(", ")}`,
+      }),
     kind: z.enum(["prometheusremotewrite", "otlphttp"]),
-    endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    endpoint: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .refine(...noDollar("URL", "percent-encode a literal '$' as %24"))
+      .superRefine((url, ctx) => {
+        const credential = urlCredentials(url);
+        if (credential) {
+          ctx.addIssue({
+            code: "custom",
+            input: "(contains credentials)",
+            message: `carries ${credential}, which would be written into the collector config in plain text; put the credential in headers or basicAuth (secrets, uploaded as files) and remove it from the URL`,
+          });
+        }
+      }),
     /** Signals an OTLP/HTTP destination receives; a remote-write target only takes metrics. */
     signals: z
       .array(z.enum(["metrics", "traces", "logs"]))
@@ -82,7 +219,15 @@ const extraExporter = z
       .optional(),
     /** Header values are secrets (API keys, tenant tokens); they are uploaded as files, never inlined. */
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: "header names are letters, digits and '-'" }), secret).default({}),
-    basicAuth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
+    basicAuth: z
+      .strictObject({
+        username: z
+          .string()
+          .min(1)
+          .refine(...noDollar("user name", "allowed: any other characters")),
+        password: secret,
+      })
+      .optional(),
   })
   .superRefine((exporter, ctx) => {
     if (exporter.kind === "prometheusremotewrite" && exporter.signals && exporter.signals.some((s) => s !== "metrics")) {
@@ -93,6 +238,30 @@ const extraExporter = z
         message: "a prometheusremotewrite exporter only takes metrics; allowed: [metrics]",
       });
     }
+    const headerNames = new Map<string, string>();
+    for (const header of Object.keys(exporter.headers)) {
+      const other = headerNames.get(header.toLowerCase());
+      if (other) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["headers", header],
+          input: "(secret)",
+          message: `repeats header '${other}' (header names are case-insensitive, so one would replace the other); keep one`,
+        });
+      }
+      headerNames.set(header.toLowerCase(), header);
+    }
+    const headers = Object.keys(exporter.headers);
+    const secrets = [...(exporter.basicAuth ? ["basicAuth"] : []), ...(headers.length > 0 ? [`headers (${headers.join(", ")})`] : [])];
+    const url = parseUrl(exporter.endpoint);
+    if (url && secrets.length > 0 && url.protocol === "http:" && !isLocalHost(url.hostname)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoint"],
+        input: exporter.endpoint,
+        message: `sends ${secrets.join(", ")} in clear text over http:// to ${url.hostname}; allowed: https://, or http:// to loopback (localhost, 127.0.0.0/8, [::1]) or an in-stack host (a name without a dot, e.g. mimir:9009, resolved on the stack network)`,
+      });
+    }
   });
 
 /** The schema pieces the dashboards package validates its own input with: one rule each. */
@@ -100,10 +269,6 @@ export const environmentSchema = z.string().regex(ENVIRONMENT_PATTERN, {
   error: "must start with a letter, use a-z, 0-9, '-' and be at most 20 characters",
 });
 export const appNameSchema = z.string().regex(APP_NAME_PATTERN, { error: "must be a lower-case identifier (a-z, 0-9, _)" });
-
-/** Backend kinds per signal: the schema's enums, and what every other module's types derive from. */
-export const metricsBackendKind = z.enum(["victoriametrics", "prometheus"]);
-export const tracesBackendKind = z.enum(["jaeger", "tempo"]);
 
 /** What pages, with the seed's thresholds as defaults; the alert renderer takes exactly this shape. */
 export const alertThresholds = z.strictObject({
@@ -132,7 +297,10 @@ export const settingsSchema = z
         /** @default obs-<environment> */
         name: z
           .string()
-          .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { error: "must be a Docker network name" })
+          .regex(DOCKER_NETWORK_NAME, { error: "must be a Docker network name" })
+          .refine((name) => !(DOCKER_PREDEFINED_NETWORKS as readonly string[]).includes(name.toLowerCase()), {
+            error: `is one of Docker's predefined networks; reserved: ${DOCKER_PREDEFINED_NETWORKS.join(", ")}`,
+          })
           .optional(),
         /** Optional fixed subnet; Docker picks one when unset. */
         subnet: cidr.optional(),
@@ -142,24 +310,33 @@ export const settingsSchema = z
     metrics: z
       .strictObject({
         backend: metricsBackendKind.default("victoriametrics"),
-        retention: retention("metrics.retention").default("30d"),
+        retention: retention("metrics.retention", "VictoriaMetrics' -retentionPeriod and Prometheus' retention.time stop there").default(
+          "30d",
+        ),
         /** Disk cap in GB where the backend supports one (Prometheus `retention.size`). */
-        maxDiskGb: z.number().positive().optional(),
+        maxDiskGb: maxDiskGb(
+          "Prometheus counts its WAL and head chunks (peaking every 2 h) toward the cap but deletes only persisted blocks, so a smaller cap deletes every block as it is written",
+        ).optional(),
       })
       .prefault({}),
     traces: z
       .strictObject({
         backend: tracesBackendKind.default("jaeger"),
-        retention: retention("traces.retention").default("72h"),
+        retention: retention(
+          "traces.retention",
+          "Jaeger's badger TTL and Tempo's block_retention are Go durations (at most 2562047h, ≈292y); one limit for every signal",
+        ).default("72h"),
         /** Jaeger storage: `badger` keeps traces on a volume for `retention`; `memory` is bounded by the tier's maxTraces. */
         storage: z.enum(["badger", "memory"]).default("badger"),
       })
       .prefault({}),
     logs: z
       .strictObject({
-        backend: z.enum(["none", "victorialogs", "loki"]).default("none"),
-        retention: retention("logs.retention").default("7d"),
-        maxDiskGb: z.number().positive().optional(),
+        backend: logsBackendKind.default("none"),
+        retention: retention("logs.retention", "VictoriaLogs' -retentionPeriod is documented from 1d to 100y").default("7d"),
+        maxDiskGb: maxDiskGb(
+          "VictoriaLogs deletes whole days but always keeps the newest two, so a smaller cap silently cuts logs.retention to 2 days",
+        ).optional(),
         /** Also ship the Docker containers' own log files (filelog receiver on the host's container logs). */
         dockerLogs: z.boolean().default(false),
       })
@@ -169,7 +346,7 @@ export const settingsSchema = z
         /** Persist the exporters' queues on a volume so a restart or crash loses nothing acknowledged. */
         persistentQueue: z.boolean().default(true),
         /** How long the exporters retry a failing backend before dropping data; "0s" is not allowed (unbounded disk). */
-        retryMaxElapsed: duration.default("10m"),
+        retryMaxElapsed: retryDuration.default("10m"),
         /** Also print every item with the debug exporter (noisy; for debugging). */
         debug: z.boolean().default(false),
       })
@@ -183,7 +360,7 @@ export const settingsSchema = z
           .regex(/^[a-zA-Z0-9_.@-]{1,64}$/)
           .default("admin"),
         /** @default generated with @pulumi/random (32 characters) and exported as a secret */
-        adminPassword: secret.optional(),
+        adminPassword: adminPassword.optional(),
       })
       .prefault({}),
     alerting: z
@@ -224,7 +401,7 @@ export const settingsSchema = z
          */
         mode: z.enum(["managed", "external", "none"]).default("managed"),
         /** external mode: the network the existing Traefik routes on; the UIs join it too. */
-        network: z.string().optional(),
+        network: z.string().regex(DOCKER_NETWORK_NAME, { error: "must be a Docker network name" }).optional(),
         tls: z
           .discriminatedUnion("mode", [
             z.strictObject({ mode: z.literal("none") }),
@@ -242,7 +419,7 @@ export const settingsSchema = z
   .superRefine((s, ctx) => {
     for (const problem of ingestProblems(s)) ctx.addIssue({ code: "custom", ...problem });
     // Cross-field rules: each names the key to change and what would be accepted.
-    const exposed = s.exposure.bindAddress !== "127.0.0.1" || /^prod/.test(s.environment);
+    const exposed = !isLoopbackIpv4(s.exposure.bindAddress) || /^prod/.test(s.environment);
     const why = `environment '${s.environment}' with bindAddress ${s.exposure.bindAddress}`;
     if (exposed && s.traefik.mode !== "none" && s.traefik.tls.mode === "none") {
       ctx.addIssue({
@@ -266,6 +443,15 @@ export const settingsSchema = z
         path: ["traefik", "network"],
         input: undefined,
         message: "external mode needs the name of the network the existing Traefik routes on",
+      });
+    }
+    const networkName = s.network.name ?? defaultNetworkName(s.environment);
+    if (s.traefik.mode === "external" && s.traefik.network === networkName) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["network", "name"],
+        input: s.network.name,
+        message: `the stack's network would be ${networkName}, which is traefik.network (the external Traefik's); the stack creates and deletes its own network, so set network.name to another name`,
       });
     }
     if (s.traefik.mode !== "external" && s.traefik.network) {
@@ -333,6 +519,14 @@ export const settingsSchema = z
         path: ["metrics", "retention"],
         input: s.metrics.retention,
         message: "VictoriaMetrics keeps at least 1 day; allowed: 1d or more",
+      });
+    }
+    if (s.logs.backend === "victorialogs" && RETENTION.test(s.logs.retention) && retentionHours(s.logs.retention) < 24) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["logs", "retention"],
+        input: s.logs.retention,
+        message: "VictoriaLogs keeps at least 1 day; allowed: 1d or more",
       });
     }
     if (s.logs.backend === "loki" && s.logs.maxDiskGb !== undefined) {

@@ -1,5 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_IMAGES, parseSettings, retentionHours, Secret, TIERS } from "../settings";
+import { planStack } from "../configs/stack";
+import { ConfigError, DEFAULT_IMAGES, parseSettings, retentionHours, Secret, SettingsInput, TIERS } from "../settings";
+import { SECRET_STAND_IN } from "../settings/stack-file";
 import { INVALID } from "./fixtures/invalid-configs";
 
 const valid = { environment: "dev" };
@@ -15,6 +18,23 @@ describe("settings: defaults", () => {
     expect(s.images).toEqual(DEFAULT_IMAGES);
     expect(s.exposure.bindAddress).toBe("127.0.0.1");
     expect(s.grafana.adminPassword).toBeUndefined();
+  });
+
+  it("GIVEN every section present but empty WHEN parsed THEN it equals the config without them (field defaults apply inside sections)", () => {
+    const empty = {
+      metrics: {},
+      traces: {},
+      logs: {},
+      network: {},
+      images: {},
+      collector: {},
+      grafana: {},
+      alerting: {},
+      exposure: {},
+      traefik: {},
+    };
+    expect(parseSettings({ ...valid, ...empty })).toEqual(parseSettings(valid));
+    expect(parseSettings({ ...valid, alerting: { thresholds: {} } })).toEqual(parseSettings(valid));
   });
 
   it("GIVEN the seed's production table WHEN tiers are read THEN VM/collector/Grafana memory match it", () => {
@@ -86,6 +106,47 @@ describe("settings: invalid config fails with its own message", () => {
     expect(error?.message).toMatch(/6 problems/);
   });
 
+  it("GIVEN five of issue 9's mistakes at once WHEN parsed THEN each is reported with its own key and message", () => {
+    const problems = problemsOf({
+      ...valid,
+      traces: { retention: "99999y" },
+      network: { name: "host", subnet: "172.28.0.1/16" },
+      images: { collector: "otel/opentelemetry-collector-contrib:main" },
+      grafana: { adminPassword: "admin" },
+      exporters: [{ name: "logs", kind: "otlphttp", endpoint: "https://evil.example.com/${file:/etc/otelcol-contrib/secrets/x}" }],
+    });
+    expect(problems.map((p) => `${p.path}: ${p.message.split(/[:;]/)[0]}`).sort()).toEqual(
+      [
+        "exporters.0.endpoint: must not contain '$'",
+        "exporters.0.name: is reserved for the stack's own exporters and backends",
+        "grafana.adminPassword: must be at least 15 characters (the admin login has no second factor)",
+        "images.collector: must be pinned, but tag 'main' moves to new builds",
+        "network.name: is one of Docker's predefined networks",
+        "network.subnet: has host bits set after the /16 prefix",
+        "traces.retention: must be at most 100y (876000h)",
+      ].sort(),
+    );
+  });
+
+  it("GIVEN credentials in an exporter URL WHEN reported THEN neither the user info nor the query value is echoed", () => {
+    const problems = problemsOf({
+      ...valid,
+      exporters: [
+        { name: "a", kind: "otlphttp", endpoint: "http://alice:pa55word@otlp.example.com/v1?api_key=K3Y-VALUE", headers: { "X-A": "b" } },
+      ],
+    });
+    const text = JSON.stringify(problems);
+    expect(problems.filter((p) => p.path === "exporters.0.endpoint").length).toBe(2);
+    for (const leaked of ["alice", "pa55word", "K3Y-VALUE", "otlp.example.com/v1"]) expect(text).not.toContain(leaked);
+    expect(problems.every((p) => p.given === "(contains credentials)")).toBe(true);
+  });
+
+  it("GIVEN a short Grafana password WHEN reported THEN the password is not echoed", () => {
+    const problems = problemsOf({ ...valid, grafana: { adminPassword: "hunter2" } });
+    expect(problems).toEqual([expect.objectContaining({ path: "grafana.adminPassword", given: "(secret)" })]);
+    expect(JSON.stringify(problems)).not.toContain("hunter2");
+  });
+
   it("GIVEN a wrong secret WHEN reported THEN its value is never echoed", () => {
     let message = "";
     try {
@@ -96,5 +157,117 @@ describe("settings: invalid config fails with its own message", () => {
     expect(message).toContain("grafana.adminPassword");
     expect(message).toContain("(secret)");
     expect(message).not.toContain("12345678");
+  });
+});
+
+function problemsOf(raw: Record<string, unknown>): ConfigError["problems"] {
+  try {
+    parseSettings(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be rejected`);
+}
+
+describe("settings: what issue 9's rules still accept", () => {
+  it.each([
+    ["in-stack host over http with a header", { endpoint: "http://mimir:9009/api/v1/push", headers: { "X-Scope-OrgID": "t" } }],
+    ["loopback over http with basic auth", { endpoint: "http://127.0.0.1:4318", basicAuth: { username: "u", password: "p" } }],
+    ["localhost over http with a header", { endpoint: "http://localhost:9009", headers: { Authorization: "Bearer x" } }],
+    ["a remote host over http without secrets", { endpoint: "http://otlp.example.com:4318" }],
+    [
+      "https with harmless query parameters",
+      { endpoint: "https://otlp.example.com/v1?tenant=a&monkey=b", headers: { Authorization: "x" } },
+    ],
+    ["a percent-encoded dollar", { endpoint: "https://otlp.example.com/%24%7Bfile:/x%7D" }],
+  ])("GIVEN an exporter with %s WHEN parsed THEN it is accepted", (_title, fields) => {
+    expect(() => parseSettings({ ...valid, exporters: [{ name: "vendor", kind: "otlphttp", ...fields }] })).not.toThrow();
+  });
+
+  it.each([
+    ["the defaults", DEFAULT_IMAGES.grafana],
+    ["a local build", "obs-local/grafana:10.0.0-pre"],
+    ["a registry with a port", "mirror.example.com:5000/grafana/grafana:12.3.0"],
+    ["a digest", `grafana/grafana@sha256:${"a".repeat(64)}`],
+    ["a moving name with a digest", `grafana/grafana:latest@sha256:${"b".repeat(64)}`],
+    ["a version with a suffix", "grafana/grafana:12.3.0-ubuntu"],
+  ])("GIVEN an image from %s WHEN parsed THEN it counts as pinned", (_title, image) => {
+    expect(() => parseSettings({ ...valid, images: { grafana: image } })).not.toThrow();
+  });
+
+  it("GIVEN the default image of every role WHEN parsed THEN all count as pinned", () => {
+    expect(parseSettings({ ...valid, images: { ...DEFAULT_IMAGES } }).images).toEqual(DEFAULT_IMAGES);
+  });
+
+  it.each([
+    ["a private /16", { network: { subnet: "172.28.0.0/16" } }],
+    ["10.0.0.0/8", { network: { subnet: "10.0.0.0/8" } }],
+    ["the longest retention", { metrics: { retention: "100y" }, traces: { retention: "876000h" } }],
+    ["a day of retries", { collector: { retryMaxElapsed: "24h" } }],
+    ["a 1 GB cap", { metrics: { backend: "prometheus", maxDiskGb: 1 }, logs: { backend: "victorialogs", maxDiskGb: 1.5 } }],
+    ["a 15-character password", { grafana: { adminPassword: "fifteen-chars-x" } }],
+    ["a stack file's stand-in for a secret password", { grafana: { adminPassword: SECRET_STAND_IN } }],
+    ["bind address on another loopback address", { exposure: { bindAddress: "127.0.0.2" } }],
+    [
+      "an external Traefik on another network",
+      { network: { name: "obs-dev-own" }, traefik: { mode: "external", network: "proxy" }, exposure: { ports: { otlpGrpc: 4317 } } },
+    ],
+  ])("GIVEN %s WHEN parsed THEN it is accepted", (_title, overrides) => {
+    expect(() => parseSettings({ ...valid, ...overrides })).not.toThrow();
+  });
+});
+
+describe("settings: nothing but secret file references expands in the collector config (property)", () => {
+  /** Pieces that would make the collector read a file or the environment if they reached its config as is. */
+  const expansion = fc.constantFrom("${file:/etc/otelcol-contrib/secrets/other-authorization}", "${env:HOME}", "${HOME}", "$", "$$", "${");
+  const segment = fc.oneof(
+    { arbitrary: fc.webSegment(), weight: 4 },
+    { arbitrary: expansion, weight: 1 },
+    { arbitrary: fc.string({ maxLength: 6 }), weight: 1 },
+  );
+  const endpoint = fc
+    .tuple(
+      fc.constantFrom("https://", "http://"),
+      fc.oneof(fc.domain(), fc.constantFrom("mimir:9009", "127.0.0.1:4318")),
+      fc.array(segment, { maxLength: 4 }),
+    )
+    .map(([scheme, host, path]) => `${scheme}${host}/${path.join("/")}`);
+  const username = fc.oneof(
+    { arbitrary: fc.string({ minLength: 1, maxLength: 12 }), weight: 3 },
+    { arbitrary: expansion.map((e) => `u${e}`), weight: 1 },
+  );
+  const exporter = fc.record({
+    kind: fc.constantFrom("otlphttp", "prometheusremotewrite"),
+    endpoint,
+    basicAuth: fc.option(fc.record({ username, password: fc.constant("p") }), { nil: undefined }),
+  });
+
+  it("GIVEN any exporter endpoint and user name WHEN accepted and rendered THEN the YAML has no '$' outside ${file:<its secret files>}", () => {
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.array(exporter, { minLength: 1, maxLength: 2 }), (exporters) => {
+        const input = { ...valid, exporters: exporters.map((e, i) => ({ name: `x${i}`, ...e })) } as SettingsInput;
+        let settings;
+        try {
+          settings = parseSettings(input);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          refused++;
+          return;
+        }
+        accepted++;
+        const plan = planStack(settings);
+        // Remove exactly the references to files the collector is given as secrets; nothing else may hold a '$'.
+        let rest = plan.collector.files[0]!.content;
+        for (const file of plan.collector.secretFiles) rest = rest.split(`\${file:${file.path}}`).join("");
+        expect(rest).not.toContain("$");
+      }),
+      { numRuns: 200 },
+    );
+    // Not vacuous: the generator reaches both sides of the rules (50–72 of 200 accepted over 10 runs).
+    expect(accepted).toBeGreaterThan(20);
+    expect(refused).toBeGreaterThan(20);
   });
 });
