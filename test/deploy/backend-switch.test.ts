@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stackSettings } from "../../deploy/automation";
 import { verifyTargetFor } from "../../deploy/verify-target";
 import { formatReport, verifyStack } from "../../deploy/verify";
-import { containersOf, createStack, DeployedStack, getJson, outputValue, prerequisites, purgeEnvironment, viaTraefik } from "./harness";
+import {
+  containersOf,
+  createStack,
+  DeployedStack,
+  getJson,
+  outputValue,
+  prerequisites,
+  purgeEnvironment,
+  viaTraefik,
+} from "../../bench/lib/deploy-harness";
 
 let deployed: DeployedStack;
 let images: Record<string, string>;

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStack, DeployedStack, docker, prerequisites, purgeEnvironment, TOOLS } from "./harness";
+import { createStack, DeployedStack, docker, prerequisites, purgeEnvironment, TOOLS } from "../../bench/lib/deploy-harness";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");

@@ -8,8 +8,8 @@ import { TIERS } from "../../settings";
 import { stackSettings } from "../../deploy/automation";
 import { verifyTargetFor } from "../../deploy/verify-target";
 import { formatReport, verifyStack } from "../../deploy/verify";
-import { OtelClient } from "../integration/client";
-import { sleep, waitFor } from "../integration/harness";
+import { OtelClient } from "../../bench/lib/client";
+import { sleep, waitFor } from "../../bench/lib/harness";
 import {
   containersOf,
   createStack,
@@ -21,7 +21,7 @@ import {
   promQuery,
   purgeEnvironment,
   viaTraefik,
-} from "./harness";
+} from "../../bench/lib/deploy-harness";
 
 let deployed: DeployedStack;
 let outputs: Awaited<ReturnType<DeployedStack["up"]>>;

@@ -9,7 +9,16 @@ import { request } from "../../deploy/verify";
 import { verifyTargetFor } from "../../deploy/verify-target";
 import { formatReport, verifyStack } from "../../deploy/verify";
 import { makeCertificates } from "../helpers/certificates";
-import { containersOf, createStack, DeployedStack, docker, outputValue, prerequisites, purgeEnvironment, viaTraefik } from "./harness";
+import {
+  containersOf,
+  createStack,
+  DeployedStack,
+  docker,
+  outputValue,
+  prerequisites,
+  purgeEnvironment,
+  viaTraefik,
+} from "../../bench/lib/deploy-harness";
 
 const DOMAIN = "obs.example.com";
 let deployed: DeployedStack;

@@ -3,9 +3,9 @@ import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { afterEach, describe, expect, it } from "vitest";
-import { OtelClient } from "./client";
-import { hasBinary, promQuery, stopAll, waitFor } from "./harness";
-import { loopbackStack, startBackend, startCollector } from "./stack";
+import { OtelClient } from "../../bench/lib/client";
+import { hasBinary, promQuery, stopAll, waitFor } from "../../bench/lib/harness";
+import { loopbackStack, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
  * The swappable backends with data flowing, for every backend whose binary can be built here:

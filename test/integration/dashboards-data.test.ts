@@ -4,9 +4,9 @@ import { rendererInputs } from "../../configs/stack";
 import { SourcedExpr, allPromQL, catalogFor, prometheusName, seedExamples } from "../../dashboards";
 import type { CatalogMetric } from "../../dashboards/catalog";
 import { groupingLabels } from "../fixtures/seed";
-import { OtelClient } from "./client";
-import { promQuery, sleep, stopAll, waitFor } from "./harness";
-import { LoopbackStack, loopbackStack, startBackend, startCollector } from "./stack";
+import { OtelClient } from "../../bench/lib/client";
+import { promQuery, sleep, stopAll, waitFor } from "../../bench/lib/harness";
+import { LoopbackStack, loopbackStack, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
  * Every PromQL expression the program ships (both dashboards, every alert rule, the seed's

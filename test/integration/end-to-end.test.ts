@@ -1,9 +1,9 @@
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prometheusName } from "../../dashboards";
-import { OtelClient, Protocol } from "./client";
-import { promQuery, Proc, stopAll, waitFor, waitHttpOk } from "./harness";
-import { LoopbackStack, loopbackStack, materialize, startBackend, startCollector } from "./stack";
+import { OtelClient, Protocol } from "../../bench/lib/client";
+import { promQuery, Proc, stopAll, waitFor, waitHttpOk } from "../../bench/lib/harness";
+import { LoopbackStack, loopbackStack, materialize, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
  * The shipped configuration end to end: real OpenTelemetry JS SDK → real collector (config rendered

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { OtelClient } from "./client";
-import { cgroupPeakMb, memoryCgroup, peakRssMb, Proc, sleep, stopAll, waitFor } from "./harness";
-import { LoopbackStack, loopbackStack, RunningBackend, startBackend, startCollector } from "./stack";
+import { OtelClient } from "../../bench/lib/client";
+import { cgroupPeakMb, memoryCgroup, peakRssMb, Proc, sleep, stopAll, waitFor } from "../../bench/lib/harness";
+import { LoopbackStack, loopbackStack, RunningBackend, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
  * Fault tests of the SHIPPED collector config (persistent queue, bounded retries, memory_limiter

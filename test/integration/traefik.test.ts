@@ -18,7 +18,7 @@ import {
   TRAEFIK_KEY_PATH,
 } from "../../configs/traefik";
 import { parseSettings } from "../../settings";
-import { binary, freePorts, hasBinary, Proc, start, stopAll, tempDir, waitFor } from "./harness";
+import { binary, freePorts, hasBinary, Proc, start, stopAll, tempDir, waitFor } from "../../bench/lib/harness";
 
 /**
  * The real Traefik (built at the pinned image's version) runs the rendered static and dynamic config

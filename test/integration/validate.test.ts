@@ -4,8 +4,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LOGS_BACKENDS, METRICS_BACKENDS, TRACES_BACKENDS } from "../../configs/backends";
 import { stackFileConfig } from "../helpers/program";
-import { binary, tempDir } from "./harness";
-import { loopbackStack } from "./stack";
+import { binary, tempDir } from "../../bench/lib/harness";
+import { loopbackStack } from "../../bench/lib/stack";
 
 /** `otelcol validate` with the real collector built at the image's version. */
 function validate(configPath: string): { ok: boolean; output: string } {

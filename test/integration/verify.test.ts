@@ -2,8 +2,8 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatReport, VerifyTarget, verifyStack } from "../../deploy/verify";
-import { freePort, hasBinary, stopAll } from "./harness";
-import { LoopbackStack, loopbackStack, startBackend, startCollector } from "./stack";
+import { freePort, hasBinary, stopAll } from "../../bench/lib/harness";
+import { LoopbackStack, loopbackStack, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
  * `verify` against the loopback stack: the real collector (the program's rendered config),
