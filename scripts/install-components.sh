@@ -3,7 +3,9 @@
 # (default: <repo>/.tools/bin, gitignored) for the integration tests.
 #
 #   scripts/install-components.sh              # all components
-#   scripts/install-components.sh otelcol jaeger   # only some (otelcol jaeger debs prometheus3 loki)
+#   scripts/install-components.sh otelcol jaeger   # only some (otelcol jaeger debs prometheus3 loki traefik)
+#   scripts/install-components.sh telemetrygen     # the bench's load generator: built ONLY when named
+#                                                  # (npm run bench does; CI and `npm run components` never need it)
 #
 # Idempotent: every binary gets a stamp file <bin>.version holding the version
 # string it was built from; a component is rebuilt only when the stamp differs.
@@ -62,6 +64,12 @@ LOKI_RELEASE="3.7.8"                             # stamped into `loki --version`
 # its go.mod has replace directives, so it is built from its module tree (~4.5 min).
 TRAEFIK_MODULE="github.com/traefik/traefik/v3"
 TRAEFIK_VERSION="v3.5.3"
+# telemetrygen (the contrib load generator, used by bench/ only): same contrib line as the
+# collector. Its own module; go install works (no replace directives in its go.mod). Measured here:
+# 9 s with the collector build's Go caches warm, 53 s wall with an empty build cache (module cache
+# warm). Opt-in because only the benchmark uses it and CI's fresh machines have a 60 min budget.
+TELEMETRYGEN_MODULE="github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen"
+TELEMETRYGEN_VERSION="v0.160.0"
 # Debian packages (bookworm: victoria-metrics 1.79.5, prometheus 2.42.0); whatever
 # version apt installs is recorded in the stamp.
 DEB_PACKAGES=(victoria-metrics prometheus)
@@ -115,8 +123,8 @@ go_error() {
     tail -n1 "$1"; } | sed 's/^[[:space:]]*//' | cut -c1-240
 }
 
-want() { # want COMPONENT: selected on the command line (or no selection)
-  [[ ${#SELECTED[@]} -eq 0 ]] && return 0
+want() { # want COMPONENT: selected on the command line (or no selection; opt-in components only when named)
+  [[ ${#SELECTED[@]} -eq 0 && " $OPT_IN " != *" $1 "* ]] && return 0
   local c; for c in "${SELECTED[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1
 }
 
@@ -304,10 +312,24 @@ install_traefik() {
   say traefik "built in $(elapsed $t0) via module build ($stamp)"
 }
 
+# --- 7. telemetrygen (opt-in: the benchmark's load generator) -----------------
+install_telemetrygen() {
+  local stamp="$TELEMETRYGEN_MODULE@$TELEMETRYGEN_VERSION" log="$LOG_DIR/telemetrygen.log" t0=$SECONDS
+  if cached telemetrygen "$stamp"; then say telemetrygen "cached ($stamp)"; return; fi
+  : >"$log"
+  if ! go install -trimpath -ldflags="-s -w" "$stamp" >>"$log" 2>&1; then
+    say telemetrygen "FAILED after $(elapsed $t0): $(go_error "$log") (log: $log)"; FAILED+=(telemetrygen); return
+  fi
+  put_bin "$GOBIN_DIR/telemetrygen" telemetrygen "$stamp"
+  say telemetrygen "built in $(elapsed $t0) ($stamp)"
+}
+
 # --- main -----------------------------------------------------------------
+# Built only when named on the command line: CI's fresh machines never run the benchmark.
+OPT_IN="telemetrygen"
 SELECTED=("$@")
 for c in "${SELECTED[@]}"; do
-  case "$c" in otelcol|jaeger|debs|prometheus3|loki|traefik) ;; *) echo "unknown component: $c (otelcol jaeger debs prometheus3 loki traefik)" >&2; exit 2;; esac
+  case "$c" in otelcol|jaeger|debs|prometheus3|loki|traefik|telemetrygen) ;; *) echo "unknown component: $c (otelcol jaeger debs prometheus3 loki traefik telemetrygen)" >&2; exit 2;; esac
 done
 if ! command -v go >/dev/null; then echo "go not found in PATH" >&2; exit 1; fi
 echo "install-components: TOOLS_DIR=$TOOLS_DIR ($(go version | cut -d' ' -f3))"
@@ -318,6 +340,7 @@ want debs && install_debs
 want prometheus3 && install_prometheus3
 want loki && install_loki
 want traefik && install_traefik
+want telemetrygen && install_telemetrygen
 
 if [[ "${TOOLS_PRUNE:-0}" == 1 && ${#FAILED[@]} -eq 0 ]]; then
   [[ "$GOMODCACHE" == "$TOOLS_DIR"/* ]] && go clean -modcache >/dev/null 2>&1 || true
