@@ -512,22 +512,21 @@ export const settingsSchema = z
         message: "VictoriaMetrics single-node has no disk cap (only retention); remove it or use metrics.backend prometheus",
       });
     }
-    // Runs even when a field failed its own check: only judge a retention that parsed.
-    if (s.metrics.backend === "victoriametrics" && RETENTION.test(s.metrics.retention) && retentionHours(s.metrics.retention) < 24) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["metrics", "retention"],
-        input: s.metrics.retention,
-        message: "VictoriaMetrics keeps at least 1 day; allowed: 1d or more",
-      });
-    }
-    if (s.logs.backend === "victorialogs" && RETENTION.test(s.logs.retention) && retentionHours(s.logs.retention) < 24) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["logs", "retention"],
-        input: s.logs.retention,
-        message: "VictoriaLogs keeps at least 1 day; allowed: 1d or more",
-      });
+    // -retentionPeriod of both Victoria* backends starts at 1d. Runs even when a field failed its
+    // own check: only judge a retention that parsed.
+    for (const [signal, backend, name] of [
+      ["metrics", "victoriametrics", "VictoriaMetrics"],
+      ["logs", "victorialogs", "VictoriaLogs"],
+    ] as const) {
+      const { retention } = s[signal];
+      if (s[signal].backend === backend && RETENTION.test(retention) && retentionHours(retention) < 24) {
+        ctx.addIssue({
+          code: "custom",
+          path: [signal, "retention"],
+          input: retention,
+          message: `${name} keeps at least 1 day; allowed: 1d or more`,
+        });
+      }
     }
     if (s.logs.backend === "loki" && s.logs.maxDiskGb !== undefined) {
       ctx.addIssue({
