@@ -1,7 +1,7 @@
 import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
 import { Settings, TIERS } from "../settings";
 import { STACK_LABEL } from "../settings/names";
-import { BackendAddressing, BackendPlans, LOGS_BACKENDS, METRICS_BACKENDS, planBackends, TRACES_BACKENDS } from "./backends";
+import { BackendAddressing, BackendPlans, chosenBackends, healthOf, planBackends, registeredBackends } from "./backends";
 import {
   COLLECTOR_PORTS,
   COLLECTOR_ROLE,
@@ -87,21 +87,21 @@ export interface StackPlanOptions {
 /** What the dashboard and alerting renderers are given for these settings. */
 export function rendererInputs(settings: Settings, logsEnabled: boolean): { dashboards: DashboardInput; alerts: AlertInput } {
   const contact = settings.alerting.contactPoint;
+  // What each deployed backend's module says about its own health: the renderers know no backend by name.
+  const backends = Object.values(chosenBackends(settings)).flatMap((backend) => healthOf(backend) ?? []);
   return {
     dashboards: {
       appName: settings.appName,
       metricsUid: DATASOURCE_UIDS.metrics,
       tracesUid: DATASOURCE_UIDS.traces,
       ...(logsEnabled ? { logsUid: DATASOURCE_UIDS.logs } : {}),
-      metricsBackend: settings.metrics.backend,
-      tracesBackend: settings.traces.backend,
+      backends,
     },
     alerts: {
       appName: settings.appName,
       environment: settings.environment,
       metricsUid: DATASOURCE_UIDS.metrics,
-      metricsBackend: settings.metrics.backend,
-      tracesBackend: settings.traces.backend,
+      backends,
       thresholds: settings.alerting.thresholds,
       contactPoint:
         contact.kind === "webhook" || contact.kind === "slack"
@@ -155,7 +155,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       plugins,
     }),
     datasources: chosen.map((c) => c.plan.datasource),
-    retiredDatasources: [...Object.values(METRICS_BACKENDS), ...Object.values(TRACES_BACKENDS), ...Object.values(LOGS_BACKENDS)]
+    retiredDatasources: registeredBackends()
       .filter((backend) => !chosen.some((c) => c.backend === backend))
       .map((backend) => backend.displayName),
     dashboards: [

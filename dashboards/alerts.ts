@@ -10,12 +10,13 @@
  */
 import { dump } from "js-yaml";
 import { catalogFor } from "./catalog";
-import { AlertInput, ContactPointInput } from "./input";
+import { COLLECTOR_SCRAPE_JOB } from "../settings/names";
+import { AlertInput, BackendHealth, ContactPointInput } from "./input";
 import { displayName, grafanaUid } from "./naming";
 import { PromQuery, counterRate, gaugeDerivative } from "./queries";
 import { appDashboard } from "./scotty";
 import { STACK_FOLDER } from "./stack-health";
-import { SCRAPE_JOBS, SIGNALS, collectorFlow, healthyQuery, metricsBackendJob, queueFill, tracesBackendJob } from "./stack-metrics";
+import { SIGNALS, collectorFlow, healthyQuery, queueFill } from "./stack-metrics";
 
 /** A secret Grafana reads from a file at provisioning time; rendered as `$__file{path}`, never escaped. */
 export class FileReference {
@@ -207,10 +208,28 @@ function orZero(query: PromQuery): PromQuery {
   return { ...query, expr: `${query.expr} or on() vector(0)` };
 }
 
+/** What a backend being down means, per signal: its rule's error state and the consequence spelled out. */
+const BACKEND_DOWN: Record<BackendHealth["signal"], { what: string; execErrState: ExecErrState; extra: string }> = {
+  metrics: {
+    what: "Metrics backend",
+    // When the metrics backend is down, this very query fails: that IS the alert.
+    execErrState: "Alerting",
+    extra: "Dashboards and every other alert rule read from it; remote write retries and then drops data.",
+  },
+  traces: {
+    what: "Traces backend",
+    execErrState: "Error",
+    extra: "The collector queues spans for it and drops them once retries run out.",
+  },
+  logs: {
+    what: "Logs backend",
+    execErrState: "Error",
+    extra: "The collector queues log records for it and drops them once retries run out.",
+  },
+};
+
 function stackRules(input: AlertInput): RuleDef[] {
-  const collector = SCRAPE_JOBS.collector;
-  const metricsJob = metricsBackendJob(input.metricsBackend);
-  const tracesJob = tracesBackendJob(input.tracesBackend);
+  const collector = COLLECTOR_SCRAPE_JOB;
   const down = (key: string, what: string, job: string, execErrState: ExecErrState, extra: string): RuleDef => ({
     key,
     title: `${what} down`,
@@ -262,21 +281,10 @@ function stackRules(input: AlertInput): RuleDef[] {
       execErrState: "Error",
       lookbackSeconds: 600,
     },
-    down(
-      "metrics-backend-down",
-      "Metrics backend",
-      metricsJob,
-      // When the metrics backend is down, this very query fails: that IS the alert.
-      "Alerting",
-      "Dashboards and every other alert rule read from it; remote write retries and then drops data.",
-    ),
-    down(
-      "traces-backend-down",
-      "Traces backend",
-      tracesJob,
-      "Error",
-      "The collector queues spans for it and drops them once retries run out.",
-    ),
+    ...input.backends.map((backend) => {
+      const meaning = BACKEND_DOWN[backend.signal];
+      return down(`${backend.signal}-backend-down`, meaning.what, backend.job, meaning.execErrState, meaning.extra);
+    }),
   ];
 }
 

@@ -9,12 +9,14 @@ import { prometheusName } from "./naming";
 import { SourcedExpr, alertExprs, dashboardExprs, seedExprs, substituteGrafanaVariables } from "./promql";
 import { appDashboard, appDashboardUid } from "./scotty";
 import { STACK_DASHBOARD_UID, STACK_FOLDER, stackHealthDashboard } from "./stack-health";
-import { SCRAPE_JOBS } from "./stack-metrics";
 
-export type { AlertInput, ContactPointInput, DashboardInput } from "./input";
+export type { AlertInput, BackendHealth, ContactPointInput, DashboardInput } from "./input";
 export type { InstrumentKind } from "./naming";
 export type { SourcedExpr } from "./promql";
-export { SCRAPE_JOBS, catalogFor, prometheusName, seedExamples };
+export type { PromQuery } from "./queries";
+export { catalogFor, prometheusName, seedExamples };
+/** The vocabulary a backend module describes its own health with (configs/backends: `Backend.health`). */
+export { collectorFlow, collectorMemory, jobGauge, jobRate, processMemory, signal } from "./stack-metrics";
 
 /** First path segment = Grafana folder (the provider uses foldersFromFilesStructure). */
 function builtDashboards(input: DashboardInput) {

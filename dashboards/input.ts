@@ -3,24 +3,50 @@
  * renderAlerting). Types are inferred from the schemas: one source of truth for each shape.
  */
 import { z } from "zod";
-import {
-  alertThresholds,
-  appNameSchema as appName,
-  environmentSchema,
-  metricsBackendKind as metricsBackend,
-  tracesBackendKind as tracesBackend,
-} from "../settings/schema";
+import { alertThresholds, appNameSchema as appName, environmentSchema } from "../settings/schema";
 
-// Names, backends and thresholds use the settings schema's own rules: one source for each.
+// Names and thresholds use the settings schema's own rules: one source for each.
 const datasourceUid = z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, { error: "must be a Grafana uid (1-40 of a-z A-Z 0-9 _ -)" });
+
+const promQuery = z.strictObject({
+  expr: z.string().min(1),
+  legendFormat: z.string(),
+  exemplar: z.boolean().optional(),
+  instant: z.boolean().optional(),
+});
+
+/**
+ * What a deployed backend tells the stack-health dashboard (its row) and the stack alerts (its
+ * down rule) about itself: plain data from its module (configs/backends), so neither renderer
+ * knows any backend by name. What it measures is the backend's; how it is shown is ours.
+ */
+export const backendHealthSchema = z.strictObject({
+  signal: z.enum(["metrics", "traces", "logs"]),
+  /** Display name (row and panel titles, alert text). */
+  title: z.string().min(1),
+  /** The collector's scrape job for its own /metrics: `up{job=…}`. */
+  job: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_.-]*$/, { error: "must be a Prometheus job name" }),
+  /** What it takes in per second (and refuses or drops). */
+  ingestion: z.array(promQuery).min(1),
+  /** Bytes it keeps on disk, where it reports them. */
+  storage: z.array(promQuery).min(1).optional(),
+  /** Its resident memory. */
+  memory: promQuery,
+});
+
+export type BackendHealth = z.infer<typeof backendHealthSchema>;
+
+/** Backends in the order their rows appear; one per signal at most (each signal has one backend). */
+const backends = z.array(backendHealthSchema).refine((list) => new Set(list.map((b) => b.signal)).size === list.length, {
+  error: "at most one backend per signal",
+});
 
 export const dashboardInputSchema = z.strictObject({
   appName,
   metricsUid: datasourceUid,
   tracesUid: datasourceUid,
   logsUid: datasourceUid.optional(),
-  metricsBackend,
-  tracesBackend,
+  backends,
 });
 
 export type DashboardInput = z.infer<typeof dashboardInputSchema>;
@@ -42,8 +68,7 @@ export const alertInputSchema = z.strictObject({
   appName,
   environment: environmentSchema,
   metricsUid: datasourceUid,
-  metricsBackend,
-  tracesBackend,
+  backends,
   thresholds: alertThresholds,
   contactPoint,
 });

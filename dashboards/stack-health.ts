@@ -1,29 +1,22 @@
 /**
  * "Observability Stack Health": is telemetry getting in, through and stored? The collector's
- * own metrics per signal, its export queue and memory, then the chosen metrics and traces backends.
+ * own metrics per signal, its export queue and memory, then one row per deployed backend, from
+ * what its module says it measures (configs/backends): no backend is known here by name.
  */
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import { MappingType } from "@grafana/grafana-foundation-sdk/dashboard";
+import { COLLECTOR_SCRAPE_JOB } from "../settings/names";
 import { PanelSpec, SectionSpec, buildDashboard, prometheusDatasource } from "./common";
+import { BackendHealth } from "./input";
 import {
-  MetricsBackend,
-  SCRAPE_JOBS,
   SIGNALS,
   Signal,
-  TracesBackend,
   collectorCpu,
   collectorFlow,
   collectorMemory,
-  metricsBackendJob,
-  metricsIngestion,
-  metricsStorage,
-  processMemory,
   queueCapacity,
   queueFill,
   queueSize,
-  tracesBackendJob,
-  tracesIngestion,
-  tracesMemory,
   upQuery,
 } from "./stack-metrics";
 
@@ -33,8 +26,8 @@ export const STACK_FOLDER = "stack";
 
 export interface StackHealthInput {
   metricsUid: string;
-  metricsBackend: MetricsBackend;
-  tracesBackend: TracesBackend;
+  /** The deployed backends that report their health, in row order (configs/backends: `Backend.health`). */
+  backends: readonly BackendHealth[];
   /**
    * Set exactly when the stack has a logs backend. Only then does the collector run a logs
    * pipeline; without one it has no log-record series at all, and log panels would stay empty.
@@ -58,28 +51,23 @@ const UP_THRESHOLDS: dashboard.Threshold[] = [
   { value: 1, color: "green" },
 ];
 
+const UP_WIDTH = 4;
+
 function upPanel(title: string, job: string): PanelSpec {
   return {
     kind: "stat",
     title,
     description: `Scrape health of job "${job}" (up)`,
     unit: "none",
-    width: 4,
+    width: UP_WIDTH,
     mappings: UP_MAPPINGS,
     thresholds: UP_THRESHOLDS,
     queries: [upQuery(job)],
   };
 }
 
-const BACKEND_TITLES: Record<MetricsBackend | TracesBackend, string> = {
-  victoriametrics: "VictoriaMetrics",
-  prometheus: "Prometheus",
-  jaeger: "Jaeger",
-  tempo: "Tempo",
-};
-
 function collectorSections(signals: readonly Signal[]): SectionSpec[] {
-  const job = SCRAPE_JOBS.collector;
+  const job = COLLECTOR_SCRAPE_JOB;
   // One row of signal panels: three of 8 columns, or two of 12 without logs.
   const width = Math.floor(24 / signals.length);
   return [
@@ -132,50 +120,30 @@ function collectorSections(signals: readonly Signal[]): SectionSpec[] {
   ];
 }
 
-function metricsBackendSection(backend: MetricsBackend): SectionSpec {
-  const job = metricsBackendJob(backend);
-  const name = BACKEND_TITLES[backend];
-  return {
-    title: `Metrics backend: ${name}`,
-    panels: [
-      upPanel(`${name} up`, job),
-      {
-        kind: "timeseries",
-        title: "Samples ingested / s",
-        description: `Rows/samples ${name} stores per second`,
-        unit: "cps",
-        width: 7,
-        queries: [metricsIngestion(backend)],
-      },
-      {
-        kind: "timeseries",
-        title: "Storage",
-        description: `${name} bytes on disk`,
-        unit: "bytes",
-        width: 7,
-        queries: metricsStorage(backend),
-      },
-      { kind: "timeseries", title: `${name} memory (RSS)`, unit: "bytes", width: 6, queries: [processMemory(job)] },
-    ],
-  };
-}
+/** How a backend's row reads, per signal: what "ingestion" means for it. */
+const INGESTION: Record<BackendHealth["signal"], { row: string; title: string; description: (name: string) => string }> = {
+  metrics: { row: "Metrics backend", title: "Samples ingested / s", description: (name) => `Rows/samples ${name} stores per second` },
+  traces: { row: "Traces backend", title: "Spans in / s", description: (name) => `Spans ${name} received, and refused or discarded` },
+  logs: { row: "Logs backend", title: "Log records in / s", description: (name) => `Log records ${name} received, and refused or dropped` },
+};
 
-function tracesBackendSection(backend: TracesBackend): SectionSpec {
-  const job = tracesBackendJob(backend);
-  const name = BACKEND_TITLES[backend];
+function backendSection(backend: BackendHealth): SectionSpec {
+  const name = backend.title;
+  const ingestion = INGESTION[backend.signal];
+  const panels: PanelSpec[] = [
+    { kind: "timeseries", title: ingestion.title, description: ingestion.description(name), unit: "cps", queries: backend.ingestion },
+    ...(backend.storage
+      ? [{ kind: "timeseries" as const, title: "Storage", description: `${name} bytes on disk`, unit: "bytes", queries: backend.storage }]
+      : []),
+    { kind: "timeseries", title: `${name} memory (RSS)`, unit: "bytes", queries: [backend.memory] },
+  ];
+  // The columns beside the up stat are shared out, the first panels taking the remainder.
+  const free = 24 - UP_WIDTH;
   return {
-    title: `Traces backend: ${name}`,
+    title: `${ingestion.row}: ${name}`,
     panels: [
-      upPanel(`${name} up`, job),
-      {
-        kind: "timeseries",
-        title: "Spans in / s",
-        description: `Spans ${name} received, and refused or discarded`,
-        unit: "cps",
-        width: 10,
-        queries: tracesIngestion(backend),
-      },
-      { kind: "timeseries", title: `${name} memory (RSS)`, unit: "bytes", width: 10, queries: [tracesMemory(backend)] },
+      upPanel(`${name} up`, backend.job),
+      ...panels.map((panel, i) => ({ ...panel, width: Math.floor(free / panels.length) + (i < free % panels.length ? 1 : 0) })),
     ],
   };
 }
@@ -192,10 +160,6 @@ export function stackHealthDashboard(input: StackHealthInput): dashboard.Dashboa
     time: { from: "now-1h", to: "now" },
     datasource: prometheusDatasource(input.metricsUid),
     collapsedRows: false,
-    sections: [
-      ...collectorSections(stackSignals(input)),
-      metricsBackendSection(input.metricsBackend),
-      tracesBackendSection(input.tracesBackend),
-    ],
+    sections: [...collectorSections(stackSignals(input)), ...input.backends.map(backendSection)],
   });
 }

@@ -1,6 +1,6 @@
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { alertInput } from "./fixtures/seed";
+import { alertInput, healthOfKinds } from "./fixtures/seed";
 import { AlertInput, renderAlerting, renderDashboards } from "../dashboards";
 import { FileReference, escapeProvisioning } from "../dashboards/alerts";
 
@@ -44,13 +44,7 @@ describe("renderAlerting", () => {
 
   it("GIVEN the app rules WHEN their annotations are read THEN each links to the app dashboard panel that shows its measurement (alert states on the panel)", () => {
     const dash = JSON.parse(
-      renderDashboards({
-        appName: "scotty",
-        metricsUid: BASE.metricsUid,
-        tracesUid: "t",
-        metricsBackend: "victoriametrics",
-        tracesBackend: "jaeger",
-      })[0]!.json,
+      renderDashboards({ appName: "scotty", metricsUid: BASE.metricsUid, tracesUid: "t", backends: BASE.backends })[0]!.json,
     ) as {
       uid: string;
       panels: { id: number; title: string; targets?: { expr: string }[] }[];
@@ -135,15 +129,23 @@ describe("renderAlerting", () => {
     ["victoriametrics", "jaeger", "victoriametrics", "jaeger"],
     ["prometheus", "tempo", "prometheus", "tempo"],
   ] as const)(
-    "GIVEN backends %s + %s WHEN rendered THEN the down rules watch jobs %s and %s, robust to the series vanishing",
-    (metricsBackend, tracesBackend, metricsJob, tracesJob) => {
-      const { rules } = rendered({ metricsBackend, tracesBackend });
+    "GIVEN the health of backends %s + %s WHEN rendered THEN the down rules watch jobs %s and %s, robust to the series vanishing",
+    (metrics, traces, metricsJob, tracesJob) => {
+      const { rules } = rendered({ backends: healthOfKinds(metrics, traces) });
       const expr = (suffix: string) => exprOf(rules.find((r) => r.uid.endsWith(suffix))!);
       expect(expr("collector-down")).toBe('min(last_over_time(up{job="otel-collector"}[2m])) or vector(0)');
       expect(expr("metrics-backend-down")).toBe(`min(last_over_time(up{job="${metricsJob}"}[2m])) or vector(0)`);
       expect(expr("traces-backend-down")).toBe(`min(last_over_time(up{job="${tracesJob}"}[2m])) or vector(0)`);
     },
   );
+
+  it("GIVEN no backend reports its health WHEN rendered THEN only the collector's stack rules remain (a down rule comes from a backend's health)", () => {
+    const uids = rendered({ backends: [] })
+      .doc.groups.find((g) => g.name === "observability-stack")!
+      .rules.map((r) => r.uid);
+    expect(uids.filter((uid) => uid.includes("backend-down"))).toEqual([]);
+    expect(uids.some((uid) => uid.endsWith("collector-down"))).toBe(true);
+  });
 
   it("GIVEN the stack rules WHEN export-failure rules are listed THEN there is one per signal on the collector's send_failed counters, 0 when nothing failed", () => {
     const failed = rendered().rules.filter((r) => r.uid.includes("export-failed"));

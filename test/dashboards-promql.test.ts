@@ -1,6 +1,6 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
-import { alertInput, groupingLabels } from "./fixtures/seed";
+import { alertInput, groupingLabels, healthOfKinds } from "./fixtures/seed";
 import { AlertInput, DashboardInput, allPromQL, catalogFor, renderDashboards } from "../dashboards";
 import { SECTIONS } from "../dashboards/catalog";
 import { prometheusLabel, seriesNames } from "../dashboards/naming";
@@ -10,8 +10,7 @@ const DASH: DashboardInput = {
   appName: "scotty",
   metricsUid: "metrics-ds",
   tracesUid: "traces-ds",
-  metricsBackend: "victoriametrics",
-  tracesBackend: "jaeger",
+  backends: healthOfKinds("victoriametrics", "jaeger"),
 };
 
 const ALERTS: AlertInput = alertInput();
@@ -45,8 +44,9 @@ function selectedMetrics(expr: string): string[] {
   return names;
 }
 
-function exprsFor(metricsBackend: DashboardInput["metricsBackend"], tracesBackend: DashboardInput["tracesBackend"]) {
-  return allPromQL({ ...DASH, metricsBackend, tracesBackend }, { ...ALERTS, metricsBackend, tracesBackend });
+function exprsFor(metrics: string, traces: string) {
+  const backends = healthOfKinds(metrics, traces);
+  return allPromQL({ ...DASH, backends }, { ...ALERTS, backends });
 }
 
 describe("PromQL validity (lezer-promql, the parser of Prometheus' own UI)", () => {

@@ -1,4 +1,4 @@
-import { SEED_SECTIONS } from "./fixtures/seed";
+import { SEED_SECTIONS, healthOfKinds } from "./fixtures/seed";
 import { describe, expect, it } from "vitest";
 import { DashboardInput, renderDashboards } from "../dashboards";
 import { SECTIONS } from "../dashboards/catalog";
@@ -8,8 +8,7 @@ const INPUT: DashboardInput = {
   appName: "scotty",
   metricsUid: "metrics-ds",
   tracesUid: "traces-ds",
-  metricsBackend: "victoriametrics",
-  tracesBackend: "jaeger",
+  backends: healthOfKinds("victoriametrics", "jaeger"),
 };
 
 interface Target {
@@ -142,19 +141,33 @@ describe("renderDashboards", () => {
       /tempo_distributor_spans_received_total/,
     ],
   ] as const)(
-    "GIVEN metrics backend %s and traces backend %s WHEN the stack dashboard is rendered THEN it shows that backend's rows and metrics",
-    (metricsBackend, tracesBackend, metricsRow, tracesRow, metricsPattern, tracesPattern) => {
-      const dash = render({ ...INPUT, metricsBackend, tracesBackend })["stack/observability-stack-health.json"]!;
+    "GIVEN the health of backends %s and %s WHEN the stack dashboard is rendered THEN it shows their rows and metrics",
+    (metrics, traces, metricsRow, tracesRow, metricsPattern, tracesPattern) => {
+      const dash = render({ ...INPUT, backends: healthOfKinds(metrics, traces) })["stack/observability-stack-health.json"]!;
       const rows = rowsOf(dash);
       expect(rows.map((r) => r.title)).toEqual(["Collector: receive", "Collector: export", "Collector: process", metricsRow, tracesRow]);
       const exprs = (title: string) =>
         rows.find((r) => r.title === title)!.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ""));
       expect(exprs(metricsRow).some((e) => metricsPattern.test(e))).toBe(true);
       expect(exprs(tracesRow).some((e) => tracesPattern.test(e))).toBe(true);
-      expect(dash.uid).toBe("observability-stack-health");
-      expect(dash.title).toBe("Observability Stack Health");
     },
   );
+
+  it("GIVEN a backend's health with and without storage WHEN its row is laid out THEN the up stat takes 4 columns and its panels share the other 20", () => {
+    const rows = rowsOf(render()["stack/observability-stack-health.json"]!);
+    const widths = (title: string) => rows.find((r) => r.title === title)!.panels.map((p) => [p.title, p.gridPos!.w]);
+    expect(widths("Metrics backend: VictoriaMetrics")).toEqual([
+      ["VictoriaMetrics up", 4],
+      ["Samples ingested / s", 7],
+      ["Storage", 7],
+      ["VictoriaMetrics memory (RSS)", 6],
+    ]);
+    expect(widths("Traces backend: Jaeger")).toEqual([
+      ["Jaeger up", 4],
+      ["Spans in / s", 10],
+      ["Jaeger memory (RSS)", 10],
+    ]);
+  });
 
   it("GIVEN the stack dashboard WHEN collector panels are read THEN every collector query is pinned to job otel-collector (Jaeger v2 exposes the same otelcol_* names)", () => {
     const dash = render()["stack/observability-stack-health.json"]!;
@@ -201,8 +214,9 @@ describe("renderDashboards", () => {
   it.each([
     ["an app name with upper case", { appName: "Scotty" }, /appName/],
     ["an empty metrics datasource uid", { metricsUid: "" }, /metricsUid/],
-    ["an unknown metrics backend", { metricsBackend: "influxdb" }, /metricsBackend/],
-    ["an unknown traces backend", { tracesBackend: "zipkin" }, /tracesBackend/],
+    ["two backends for one signal", { backends: healthOfKinds("victoriametrics", "prometheus") }, /backends/],
+    ["a backend whose scrape job is no job name", { backends: [{ ...healthOfKinds("jaeger")[0]!, job: 'x"}' }] }, /job/],
+    ["a backend without a memory query", { backends: [{ ...healthOfKinds("jaeger")[0]!, memory: undefined }] }, /memory/],
     ["an unexpected key", { extra: true }, /extra/],
   ])("GIVEN %s WHEN rendering THEN rendering must fail naming the field", (_why, patch, message) => {
     expect(() => renderDashboards({ ...INPUT, ...patch } as unknown as DashboardInput)).toThrow(message);

@@ -1,24 +1,43 @@
+import type { BackendHealth } from "../../dashboards";
 import type { Settings, Tier } from "../../settings";
 import type { DatasourcePlan, ExporterPlan, ScrapeTarget, ServicePlan, Signal } from "../types";
 
-/** What a backend module is given: settings, the tier, and where it (and its peers) live. */
-export interface BackendContext {
-  settings: Settings;
-  tier: Tier;
-  /** Host the backend is reached at: its DNS alias in the stack, 127.0.0.1 in tests. */
-  host: string;
-  /** Port overrides by port name (tests run several backends on free loopback ports). */
-  ports?: Partial<Record<string, number>>;
-  /** Where the metrics backend accepts remote write (Tempo's metrics generator pushes there). */
-  metricsRemoteWriteUrl: string;
-  /** A logs backend is deployed: traces datasources link to it. */
-  logsEnabled: boolean;
+// configs/grafana.ts and configs/traefik.ts still import the probe from here; it lives in ../healthcheck.
+export { httpHealthcheck } from "../healthcheck";
+
+/** `<signal>.retention` as configured (`30d`, what flags take) and in hours, parsed once. */
+export interface Retention {
+  text: string;
+  hours: number;
 }
 
 /**
- * The small typed contract every backend implements. The rest of the program never branches on
- * the backend kind: it asks the chosen backend for these.
+ * What a backend module is given: its own slice of the settings, already looked up (image and
+ * memory for its role and tier, retention parsed), and where it and its peers are reached.
  */
+export interface BackendInput {
+  /** Host it is reached at: its DNS alias in the stack, 127.0.0.1 in tests. */
+  host: string;
+  /** Its port numbers by name: its defaults with any override applied. */
+  ports: Record<string, number>;
+  image: string;
+  memoryMb: number;
+  retention: Retention;
+  /** `<signal>.maxDiskGb`, where the signal has one and it is set. */
+  maxDiskGb?: number;
+  /** `traces.storage: memory`: keep traces in memory, bounded by the tier's `maxTraces`, instead of on a volume. */
+  memoryStore?: { maxTraces: number };
+  /** Stack name (`deployment.environment`). */
+  environment: string;
+  /** The application the trace → metrics links query (its metric prefix). */
+  appName: string;
+  /** A logs backend is deployed: traces datasources link to it. */
+  logsEnabled: boolean;
+  /** Where the metrics backend accepts remote write (Tempo's metrics generator pushes there); "" while planning the metrics backend itself. */
+  metricsRemoteWriteUrl: string;
+}
+
+/** What a backend's plan function decides from its input. */
 export interface BackendPlan {
   /** The container, as data. */
   service: ServicePlan;
@@ -28,51 +47,37 @@ export interface BackendPlan {
   queryUrl: string;
   /** The Grafana datasource (stable uid per signal). */
   datasource: DatasourcePlan;
-  /** Its own metrics, scraped by the collector into the metrics backend. */
+  /** Its own /metrics as a collector scrape target (filled in from `selfMetrics`). */
   scrape: ScrapeTarget[];
   /** Metrics backends only: where Prometheus remote write is accepted. */
   remoteWriteUrl?: string;
 }
 
-export interface Backend<K extends string = string> {
+/**
+ * One backend: everything the rest of the program asks about it, in its module. Nothing else
+ * branches on the kind; it is picked by `<signal>.backend` from the registry (./index.ts).
+ */
+export interface Backend<K extends string = string, S extends Signal = Signal> {
+  /**
+   * `<signal>.backend` in stack config, and the one name of everything of it: its role (DNS alias,
+   * container and volume suffix, `ServicePlan.role`), its image and tier keys, its scrape job.
+   */
   kind: K;
-  /** Human name; also the component type token suffix (`obs:backend:VictoriaMetrics`). */
+  signal: S;
+  /** Human name: Grafana datasource name, dashboard titles, component type token (`obs:backend:VictoriaMetrics`). */
   displayName: string;
-  signal: Signal;
-  /** DNS alias / role; also the default host. */
-  role: string;
   defaultPorts: Record<string, number>;
   /** Grafana plugins its datasource needs (GF_PLUGINS_PREINSTALL), pinned; none for core datasources. */
   grafanaPlugins: readonly string[];
-  plan(ctx: BackendContext): BackendPlan;
-}
-
-export function portsOf(backend: Backend, ctx: BackendContext): Record<string, number> {
-  const ports: Record<string, number> = { ...backend.defaultPorts };
-  for (const [name, port] of Object.entries(ctx.ports ?? {})) if (port !== undefined) ports[name] = port;
-  return ports;
-}
-
-/**
- * A `wget` probe for images that ship busybox/alpine tools. Pulumi waits for "healthy" and fails the
- * update on "unhealthy": failures inside the start period do not count, and the first success ends
- * it, so a long start period costs a fast start nothing and lets a slow one (Grafana's first
- * migrations on a busy 2-core host) finish. Unhealthy at the earliest after 60 s + 6 × 10 s, well
- * inside the 180 s `waitTimeout`.
- */
-export function httpHealthcheck(port: number, path: string) {
-  return {
-    test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`],
-    interval: "10s",
-    timeout: "5s",
-    retries: 6,
-    // Go's spelling of the duration, as Docker reports it back: "60s" read back as "1m0s" made every
-    // preview after `up` show an update.
-    startPeriod: "1m0s",
-  };
-}
-
-/** Settings' "30d" as Go duration hours ("720h") for components that only take Go durations. */
-export function goHours(hours: number): string {
-  return `${hours}h`;
+  /** Its own metrics endpoint (a port name and path), scraped by the collector under the job `kind`. */
+  selfMetrics: { port: string; path: string };
+  /**
+   * What it measures about itself (selected by its scrape job) for its stack-health dashboard row
+   * and its "backend down" alert. Absent: neither (the logs backends, whose own metric names we
+   * have not verified against the binaries).
+   */
+  health?(job: string): Omit<BackendHealth, "signal" | "title" | "job">;
+  /** Its pinned image (overridable as `images.<kind>`) and its memory on the tier: settings' tables, read once. */
+  resources(images: Settings["images"], tier: Tier): { image: string; memoryMb: number };
+  plan(input: BackendInput): Omit<BackendPlan, "scrape">;
 }

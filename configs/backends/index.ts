@@ -1,6 +1,8 @@
+import type { BackendHealth } from "../../dashboards";
 import type { LogsBackendKind, MetricsBackendKind, Settings, TracesBackendKind } from "../../settings";
-import { TIERS } from "../../settings";
-import type { Backend, BackendPlan } from "./contract";
+import { retentionHours, TIERS } from "../../settings";
+import type { Signal } from "../types";
+import type { Backend, BackendInput, BackendPlan } from "./contract";
 import { jaeger } from "./jaeger";
 import { loki } from "./loki";
 import { prometheus } from "./prometheus";
@@ -8,13 +10,85 @@ import { tempo } from "./tempo";
 import { victoriaLogs } from "./victorialogs";
 import { victoriaMetrics } from "./victoriametrics";
 
-export type { Backend, BackendContext, BackendPlan } from "./contract";
+export type { Backend, BackendInput, BackendPlan, Retention } from "./contract";
 
-// The one place a backend is picked. Typed as total maps over the settings' enums: adding a kind
-// to the schema fails the build here until its module exists.
-export const METRICS_BACKENDS: Record<MetricsBackendKind, Backend> = { victoriametrics: victoriaMetrics, prometheus };
-export const TRACES_BACKENDS: Record<TracesBackendKind, Backend> = { jaeger, tempo };
-export const LOGS_BACKENDS: Record<Exclude<LogsBackendKind, "none">, Backend> = { victorialogs: victoriaLogs, loki };
+/**
+ * The registration: one entry per backend module. A kind is picked by `<signal>.backend` in stack
+ * config, so the schema's enums (settings/schema.ts) list the same kinds: settings/ validates config
+ * at the edge and may not import configs/. `RegisteredKindsMatchTheSchema` fails the build until
+ * the two agree, in both directions.
+ */
+const BUILT_IN = [victoriaMetrics, prometheus, jaeger, tempo, victoriaLogs, loki] as const;
+
+type KindsOf<S extends Signal> = Extract<(typeof BUILT_IN)[number], { signal: S }>["kind"];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type RegisteredKindsMatchTheSchema = Holds<
+  Same<KindsOf<"metrics">, MetricsBackendKind> &
+    Same<KindsOf<"traces">, TracesBackendKind> &
+    Same<KindsOf<"logs">, Exclude<LogsBackendKind, "none">>
+>;
+
+const registry: Backend[] = [];
+
+/**
+ * Adds a backend module to the ones `<signal>.backend` can pick (the built-in ones below; a test
+ * adds a fake). Its kind and display name must be new: they name its container, scrape job and
+ * Grafana datasource, which would otherwise collide.
+ */
+export function registerBackend(backend: Backend): void {
+  const clash = registry.find((b) => b.kind === backend.kind || b.displayName === backend.displayName);
+  if (clash)
+    throw new Error(
+      `backend ${backend.signal}/${backend.kind} (${backend.displayName}) clashes with ${clash.signal}/${clash.kind} (${clash.displayName})`,
+    );
+  registry.push(backend);
+}
+
+for (const backend of BUILT_IN) registerBackend(backend);
+
+/** Every registered backend (of one signal), in registration order. */
+export function registeredBackends(signal?: Signal): readonly Backend[] {
+  return registry.filter((b) => signal === undefined || b.signal === signal);
+}
+
+/** The built-in modules by kind, per signal (for callers that start every backend, e.g. the integration tier). */
+const byKind = (signal: Signal) => Object.fromEntries(BUILT_IN.filter((b) => b.signal === signal).map((b) => [b.kind, b]));
+export const METRICS_BACKENDS = byKind("metrics") as Record<MetricsBackendKind, Backend>;
+export const TRACES_BACKENDS = byKind("traces") as Record<TracesBackendKind, Backend>;
+export const LOGS_BACKENDS = byKind("logs") as Record<Exclude<LogsBackendKind, "none">, Backend>;
+
+function backendFor(signal: Signal, kind: string): Backend {
+  const found = registry.find((b) => b.signal === signal && b.kind === kind);
+  if (!found) {
+    // The schema only lets registered kinds through: this is a program bug, not a config problem.
+    const known = registeredBackends(signal).map((b) => b.kind);
+    throw new Error(`no ${signal} backend ${JSON.stringify(kind)} is registered (registered: ${known.join(", ")})`);
+  }
+  return found;
+}
+
+export interface ChosenBackends {
+  metrics: Backend;
+  traces: Backend;
+  logs?: Backend;
+}
+
+/** The backends these settings deploy: one per signal, none for logs when `logs.backend` is `none`. */
+export function chosenBackends(settings: Settings): ChosenBackends {
+  const logs: string = settings.logs.backend;
+  return {
+    metrics: backendFor("metrics", settings.metrics.backend),
+    traces: backendFor("traces", settings.traces.backend),
+    ...(logs === "none" ? {} : { logs: backendFor("logs", logs) }),
+  };
+}
+
+/** What the stack-health dashboard and the stack alerts are told about a backend (none when it reports no health). */
+export function healthOf(backend: Backend): BackendHealth | undefined {
+  if (!backend.health) return undefined;
+  return { signal: backend.signal, title: backend.displayName, job: backend.kind, ...backend.health(backend.kind) };
+}
 
 export interface ChosenBackend {
   backend: Backend;
@@ -33,28 +107,39 @@ export interface BackendAddressing {
   ports?: (backend: Backend) => Partial<Record<string, number>> | undefined;
 }
 
+/**
+ * Plans the chosen backends. Each module gets only its slice of the settings, looked up once here:
+ * image and memory for its role and tier, its signal's retention (parsed) and disk cap.
+ */
 export function planBackends(settings: Settings, addressing: BackendAddressing = {}): BackendPlans {
   const tier = TIERS[settings.tier];
-  const hostOf = addressing.host ?? ((b: Backend) => b.role);
-  const portsFor = addressing.ports ?? (() => undefined);
-  const logsBackend = settings.logs.backend === "none" ? undefined : LOGS_BACKENDS[settings.logs.backend];
-  const base = { settings, tier, logsEnabled: logsBackend !== undefined };
-
-  const metricsBackend = METRICS_BACKENDS[settings.metrics.backend];
-  const metricsPlan = metricsBackend.plan({
-    ...base,
-    host: hostOf(metricsBackend),
-    ports: portsFor(metricsBackend),
-    metricsRemoteWriteUrl: "",
-  });
-  const remoteWrite = metricsPlan.remoteWriteUrl ?? "";
-  const plan = (backend: Backend): ChosenBackend => ({
-    backend,
-    plan: backend.plan({ ...base, host: hostOf(backend), ports: portsFor(backend), metricsRemoteWriteUrl: remoteWrite }),
-  });
+  const chosen = chosenBackends(settings);
+  const plan = (backend: Backend, metricsRemoteWriteUrl: string): ChosenBackend => {
+    const host = addressing.host?.(backend) ?? backend.kind;
+    const ports: Record<string, number> = { ...backend.defaultPorts };
+    for (const [name, port] of Object.entries(addressing.ports?.(backend) ?? {})) if (port !== undefined) ports[name] = port;
+    const own = settings[backend.signal];
+    const input: BackendInput = {
+      host,
+      ports,
+      ...backend.resources(settings.images, tier),
+      retention: { text: own.retention, hours: retentionHours(own.retention) },
+      maxDiskGb: "maxDiskGb" in own ? own.maxDiskGb : undefined,
+      memoryStore: backend.signal === "traces" && settings.traces.storage === "memory" ? { maxTraces: tier.maxTraces } : undefined,
+      environment: settings.environment,
+      appName: settings.appName,
+      logsEnabled: chosen.logs !== undefined,
+      metricsRemoteWriteUrl,
+    };
+    const { port, path } = backend.selfMetrics;
+    return { backend, plan: { ...backend.plan(input), scrape: [{ job: backend.kind, target: `${host}:${ports[port]}`, path }] } };
+  };
+  // The metrics backend first: the others may push into its remote-write endpoint (Tempo's generator).
+  const metrics = plan(chosen.metrics, "");
+  const remoteWrite = metrics.plan.remoteWriteUrl ?? "";
   return {
-    metrics: { backend: metricsBackend, plan: metricsPlan },
-    traces: plan(TRACES_BACKENDS[settings.traces.backend]),
-    ...(logsBackend ? { logs: plan(logsBackend) } : {}),
+    metrics,
+    traces: plan(chosen.traces, remoteWrite),
+    ...(chosen.logs ? { logs: plan(chosen.logs, remoteWrite) } : {}),
   };
 }

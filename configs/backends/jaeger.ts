@@ -1,53 +1,61 @@
-import { SCRAPE_JOBS } from "../../dashboards";
-import { retentionHours } from "../../settings";
+import { collectorFlow, collectorMemory, signal } from "../../dashboards";
 import { NON_ROOT_UID } from "../../settings/names";
-import { grafanaLiteral, toYaml } from "../serialize";
-import { DATASOURCE_UIDS, DatasourcePlan, ExporterPlan } from "../types";
-import { Backend, BackendContext, goHours, httpHealthcheck, portsOf } from "./contract";
+import { httpHealthcheck } from "../healthcheck";
+import { toYaml } from "../serialize";
+import { Backend } from "./contract";
+import { backendService, goHours, otlpTracesExporter, tracesDatasource } from "./shared";
 
 export const JAEGER_CONFIG_PATH = "/etc/jaeger/config.yaml";
+const BADGER_DIR = "/badger";
+/**
+ * Jaeger 2.13 embeds collector v0.140, whose Prometheus reader still appends unit suffixes: its RSS
+ * arrives as `otelcol_process_memory_rss_bytes`. Every other family it exposes has the collector's
+ * name (told apart by job), so its span intake is the collector's receiver flow.
+ */
+const MEMORY_RSS = "otelcol_process_memory_rss_bytes";
 
 /**
  * Jaeger v2 (collector-based; v1 all-in-one is end-of-life). Takes OTLP from our collector.
  * Storage is always bounded: badger with a TTL of `traces.retention`, or memory with the tier's
  * `maxTraces`.
  */
-export const jaeger: Backend<"jaeger"> = {
+export const jaeger: Backend<"jaeger", "traces"> = {
   kind: "jaeger",
-  displayName: "Jaeger",
   signal: "traces",
-  role: "jaeger",
+  displayName: "Jaeger",
   defaultPorts: { query: 16686, "query-grpc": 16685, "otlp-grpc": 4317, "otlp-http": 4318, health: 13133, metrics: 8888 },
   grafanaPlugins: [],
-  plan(ctx) {
-    const ports = portsOf(this, ctx);
-    const badger = ctx.settings.traces.storage === "badger";
+  selfMetrics: { port: "metrics", path: "/metrics" },
+  health: (job) => ({
+    ingestion: [collectorFlow(job, signal("traces"), "accepted"), collectorFlow(job, signal("traces"), "refused")],
+    memory: collectorMemory(job, MEMORY_RSS),
+  }),
+  resources: (images, tier) => ({ image: images.jaeger, memoryMb: tier.memoryMb.jaeger }),
+  plan(input) {
+    const { ports } = input;
+    const url = `http://${input.host}:${ports.query}`;
+    const storage: JaegerConfigInput["storage"] = input.memoryStore
+      ? { kind: "memory", maxTraces: input.memoryStore.maxTraces }
+      : { kind: "badger", directory: BADGER_DIR, ttlHours: input.retention.hours };
     return {
-      service: {
-        role: this.role,
-        image: ctx.settings.images.jaeger,
+      service: backendService(this.kind, input, {
         command: ["--config", JAEGER_CONFIG_PATH],
-        env: {},
-        memoryMb: ctx.tier.memoryMb.jaeger,
         ports: [{ name: "query", internal: ports.query! }],
-        volumes: badger ? [{ name: "data", containerPath: "/badger", ownerUid: NON_ROOT_UID }] : [],
-        hostMounts: [],
-        files: [{ path: JAEGER_CONFIG_PATH, content: renderJaegerConfig(jaegerConfigInput(ctx, ports)) }],
-        secretFiles: [],
+        volumes: storage.kind === "badger" ? [{ name: "data", containerPath: BADGER_DIR, ownerUid: NON_ROOT_UID }] : [],
+        files: [{ path: JAEGER_CONFIG_PATH, content: renderJaegerConfig({ storage, ports, bind: "0.0.0.0" }) }],
         healthcheck: httpHealthcheck(ports.health!, "/status"),
         route: { subdomain: "jaeger", port: ports.query!, protectWithBasicAuth: true },
-      },
-      exporter: otlpTracesExporter(ctx.host, ports["otlp-grpc"]!),
-      queryUrl: `http://${ctx.host}:${ports.query}`,
+      }),
+      exporter: otlpTracesExporter(input.host, ports["otlp-grpc"]!),
+      queryUrl: url,
       datasource: tracesDatasource({
         name: this.displayName,
         type: "jaeger",
-        url: `http://${ctx.host}:${ports.query}`,
-        appName: ctx.settings.appName,
-        logsEnabled: ctx.logsEnabled,
+        url,
+        appName: input.appName,
+        logsEnabled: input.logsEnabled,
         extra: {},
       }),
-      scrape: [{ job: SCRAPE_JOBS.jaeger, target: `${ctx.host}:${ports.metrics}`, path: "/metrics" }],
     };
   },
 };
@@ -57,17 +65,6 @@ export interface JaegerConfigInput {
   ports: Record<string, number>;
   /** Bind address inside the container. */
   bind: string;
-}
-
-function jaegerConfigInput(ctx: BackendContext, ports: Record<string, number>): JaegerConfigInput {
-  return {
-    storage:
-      ctx.settings.traces.storage === "badger"
-        ? { kind: "badger", directory: "/badger", ttlHours: retentionHours(ctx.settings.traces.retention) }
-        : { kind: "memory", maxTraces: ctx.tier.maxTraces },
-    ports,
-    bind: "0.0.0.0",
-  };
 }
 
 export function renderJaegerConfig(input: JaegerConfigInput): string {
@@ -114,69 +111,4 @@ export function renderJaegerConfig(input: JaegerConfigInput): string {
     processors: { batch: {} },
     exporters: { jaeger_storage_exporter: { trace_storage: "main" } },
   });
-}
-
-/** Both trace backends take OTLP gRPC inside the stack network (plain: it never leaves the host). */
-export function otlpTracesExporter(host: string, port: number): ExporterPlan {
-  return {
-    id: "otlp_grpc/traces",
-    type: "otlp_grpc",
-    signals: ["traces"],
-    config: { endpoint: `${host}:${port}`, tls: { insecure: true } },
-    secretFiles: [],
-  };
-}
-
-/**
- * Trace datasource with links: span → the app's request metrics (job = service.name) and, when a
- * logs backend runs, span → its logs by trace id. Shared by Jaeger and Tempo.
- */
-export function tracesDatasource(input: {
-  name: string;
-  type: "jaeger" | "tempo";
-  url: string;
-  appName: string;
-  logsEnabled: boolean;
-  extra: Record<string, unknown>;
-}): DatasourcePlan {
-  const links: Record<string, unknown> = {
-    tracesToMetrics: {
-      datasourceUid: DATASOURCE_UIDS.metrics,
-      spanStartTimeShift: "-5m",
-      spanEndTimeShift: "5m",
-      tags: [{ key: "service.name", value: "job" }],
-      queries: [
-        {
-          name: "Request rate",
-          query: grafanaLiteral(`sum by (status) (rate(${input.appName}_http_requests_total{$__tags}[5m]))`),
-        },
-        {
-          name: "p95 latency",
-          query: grafanaLiteral(
-            `histogram_quantile(0.95, sum by (le) (rate(${input.appName}_http_request_duration_seconds_bucket{$__tags}[5m])))`,
-          ),
-        },
-      ],
-    },
-  };
-  if (input.logsEnabled) {
-    links.tracesToLogsV2 = {
-      datasourceUid: DATASOURCE_UIDS.logs,
-      filterByTraceID: true,
-      filterBySpanID: false,
-      spanStartTimeShift: "-5m",
-      spanEndTimeShift: "5m",
-      tags: [{ key: "service.name", value: "service_name" }],
-    };
-  }
-  return {
-    name: input.name,
-    type: input.type,
-    uid: DATASOURCE_UIDS.traces,
-    access: "proxy",
-    url: input.url,
-    isDefault: false,
-    editable: false,
-    jsonData: { ...links, nodeGraph: { enabled: true }, ...input.extra },
-  };
 }

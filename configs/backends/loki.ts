@@ -1,8 +1,7 @@
-import { retentionHours } from "../../settings";
 import { NON_ROOT_UID } from "../../settings/names";
 import { toYaml } from "../serialize";
-import { Backend, goHours, portsOf } from "./contract";
-import { logsDatasource } from "./logs-datasource";
+import { Backend } from "./contract";
+import { backendService, goHours, logsDatasource, otlpLogsExporter } from "./shared";
 
 export const LOKI_CONFIG_PATH = "/etc/loki/config.yaml";
 
@@ -11,45 +10,27 @@ export const LOKI_CONFIG_PATH = "/etc/loki/config.yaml";
  * the collector). Retention is enforced by the compactor. No healthcheck: the image's tools could
  * not be confirmed here; Grafana's datasource health shows it instead.
  */
-export const loki: Backend<"loki"> = {
+export const loki: Backend<"loki", "logs"> = {
   kind: "loki",
-  displayName: "Loki",
   signal: "logs",
-  role: "loki",
+  displayName: "Loki",
   defaultPorts: { http: 3100, grpc: 9096 },
   grafanaPlugins: [],
-  plan(ctx) {
-    const ports = portsOf(this, ctx);
-    const base = `http://${ctx.host}:${ports.http}`;
+  selfMetrics: { port: "http", path: "/metrics" },
+  resources: (images, tier) => ({ image: images.loki, memoryMb: tier.memoryMb.loki }),
+  plan(input) {
+    const { ports } = input;
+    const base = `http://${input.host}:${ports.http}`;
     return {
-      service: {
-        role: this.role,
-        image: ctx.settings.images.loki,
+      service: backendService(this.kind, input, {
         command: [`-config.file=${LOKI_CONFIG_PATH}`],
-        env: {},
-        memoryMb: ctx.tier.memoryMb.loki,
         ports: [{ name: "http", internal: ports.http! }],
         volumes: [{ name: "data", containerPath: "/loki", ownerUid: NON_ROOT_UID }],
-        hostMounts: [],
-        files: [
-          {
-            path: LOKI_CONFIG_PATH,
-            content: renderLokiConfig({ ports, retentionHours: retentionHours(ctx.settings.logs.retention), dataPath: "/loki" }),
-          },
-        ],
-        secretFiles: [],
-        route: undefined,
-      },
-      exporter: {
-        id: "otlp_http/logs",
-        type: "otlp_http",
-        signals: ["logs"],
-        config: { endpoint: `${base}/otlp` },
-        secretFiles: [],
-      },
+        files: [{ path: LOKI_CONFIG_PATH, content: renderLokiConfig({ ports, retentionHours: input.retention.hours, dataPath: "/loki" }) }],
+      }),
+      exporter: otlpLogsExporter("endpoint", `${base}/otlp`),
       queryUrl: base,
       datasource: logsDatasource(this.displayName, "loki", base),
-      scrape: [{ job: "loki", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },
 };

@@ -1,7 +1,8 @@
-import { SCRAPE_JOBS } from "../../dashboards";
+import { jobGauge, jobRate, processMemory } from "../../dashboards";
+import { httpHealthcheck } from "../healthcheck";
 import { toYaml } from "../serialize";
-import { Backend, httpHealthcheck, portsOf } from "./contract";
-import { promqlBackend } from "./prometheus-datasource";
+import { Backend } from "./contract";
+import { backendService, promqlBackend } from "./shared";
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 
@@ -9,38 +10,38 @@ export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
  * Prometheus as the metrics backend: remote-write receiver on, retention by time (and size when
  * `metrics.maxDiskGb` is set). Scraping stays in the collector, so prometheus.yml has no jobs.
  */
-export const prometheus: Backend<"prometheus"> = {
+export const prometheus: Backend<"prometheus", "metrics"> = {
   kind: "prometheus",
-  displayName: "Prometheus",
   signal: "metrics",
-  role: "prometheus",
+  displayName: "Prometheus",
   defaultPorts: { http: 9090 },
   grafanaPlugins: [],
-  plan(ctx) {
-    const ports = portsOf(this, ctx);
+  selfMetrics: { port: "http", path: "/metrics" },
+  health: (job) => ({
+    ingestion: [jobRate("prometheus_tsdb_head_samples_appended_total", job, "samples appended")],
+    storage: [jobGauge("sum", "prometheus_tsdb_storage_blocks_bytes", job, "persisted blocks")],
+    memory: processMemory(job),
+  }),
+  resources: (images, tier) => ({ image: images.prometheus, memoryMb: tier.memoryMb.prometheus }),
+  plan(input) {
+    const port = input.ports.http!;
     return {
-      service: {
-        role: this.role,
-        image: ctx.settings.images.prometheus,
+      service: backendService(this.kind, input, {
         command: prometheusFlags({
-          port: ports.http!,
-          retention: ctx.settings.metrics.retention,
-          maxDiskGb: ctx.settings.metrics.maxDiskGb,
+          port,
+          retention: input.retention.text,
+          maxDiskGb: input.maxDiskGb,
           configPath: PROMETHEUS_CONFIG_PATH,
           dataPath: "/prometheus",
         }),
-        env: {},
-        memoryMb: ctx.tier.memoryMb.prometheus,
-        ports: [{ name: "http", internal: ports.http! }],
+        ports: [{ name: "http", internal: port }],
         // /prometheus exists in the image owned by `nobody`, so the named volume inherits it.
         volumes: [{ name: "data", containerPath: "/prometheus" }],
-        hostMounts: [],
-        files: [{ path: PROMETHEUS_CONFIG_PATH, content: renderPrometheusConfig({ environment: ctx.settings.environment }) }],
-        secretFiles: [],
-        healthcheck: httpHealthcheck(ports.http!, "/-/healthy"),
-        route: { subdomain: "prometheus", port: ports.http!, protectWithBasicAuth: true },
-      },
-      ...promqlBackend({ name: this.displayName, job: SCRAPE_JOBS.prometheus, host: ctx.host, port: ports.http! }),
+        files: [{ path: PROMETHEUS_CONFIG_PATH, content: renderPrometheusConfig({ environment: input.environment }) }],
+        healthcheck: httpHealthcheck(port, "/-/healthy"),
+        route: { subdomain: "prometheus", port, protectWithBasicAuth: true },
+      }),
+      ...promqlBackend(this.displayName, input.host, port),
     };
   },
 };

@@ -1,10 +1,9 @@
-import { SCRAPE_JOBS } from "../../dashboards";
-import { retentionHours } from "../../settings";
+import { jobRate, processMemory } from "../../dashboards";
 import { NON_ROOT_UID } from "../../settings/names";
 import { toYaml } from "../serialize";
 import { DATASOURCE_UIDS } from "../types";
-import { Backend, goHours, portsOf } from "./contract";
-import { otlpTracesExporter, tracesDatasource } from "./jaeger";
+import { Backend } from "./contract";
+import { backendService, goHours, otlpTracesExporter, tracesDatasource } from "./shared";
 
 export const TEMPO_CONFIG_PATH = "/etc/tempo/tempo.yaml";
 
@@ -14,51 +13,51 @@ export const TEMPO_CONFIG_PATH = "/etc/tempo/tempo.yaml";
  * No healthcheck: we could not confirm a probe tool in the image (the Go module cannot be fetched
  * here to check); Grafana's datasource health shows it instead.
  */
-export const tempo: Backend<"tempo"> = {
+export const tempo: Backend<"tempo", "traces"> = {
   kind: "tempo",
-  displayName: "Tempo",
   signal: "traces",
-  role: "tempo",
+  displayName: "Tempo",
   defaultPorts: { http: 3200, grpc: 9095, "otlp-grpc": 4317, "otlp-http": 4318 },
   grafanaPlugins: [],
-  plan(ctx) {
-    const ports = portsOf(this, ctx);
-    const url = `http://${ctx.host}:${ports.http}`;
+  selfMetrics: { port: "http", path: "/metrics" },
+  health: (job) => ({
+    ingestion: [
+      jobRate("tempo_distributor_spans_received_total", job, "received"),
+      jobRate("tempo_discarded_spans_total", job, "discarded {{reason}}", ["reason"]),
+    ],
+    memory: processMemory(job),
+  }),
+  resources: (images, tier) => ({ image: images.tempo, memoryMb: tier.memoryMb.tempo }),
+  plan(input) {
+    const { ports } = input;
+    const url = `http://${input.host}:${ports.http}`;
     return {
-      service: {
-        role: this.role,
-        image: ctx.settings.images.tempo,
+      service: backendService(this.kind, input, {
         command: [`-config.file=${TEMPO_CONFIG_PATH}`],
-        env: {},
-        memoryMb: ctx.tier.memoryMb.tempo,
         ports: [{ name: "http", internal: ports.http! }],
         volumes: [{ name: "data", containerPath: "/var/tempo", ownerUid: NON_ROOT_UID }],
-        hostMounts: [],
         files: [
           {
             path: TEMPO_CONFIG_PATH,
             content: renderTempoConfig({
               ports,
-              retentionHours: retentionHours(ctx.settings.traces.retention),
-              remoteWriteUrl: ctx.metricsRemoteWriteUrl,
+              retentionHours: input.retention.hours,
+              remoteWriteUrl: input.metricsRemoteWriteUrl,
               dataPath: "/var/tempo",
             }),
           },
         ],
-        secretFiles: [],
-        route: undefined,
-      },
-      exporter: otlpTracesExporter(ctx.host, ports["otlp-grpc"]!),
+      }),
+      exporter: otlpTracesExporter(input.host, ports["otlp-grpc"]!),
       queryUrl: url,
       datasource: tracesDatasource({
         name: this.displayName,
         type: "tempo",
         url,
-        appName: ctx.settings.appName,
-        logsEnabled: ctx.logsEnabled,
+        appName: input.appName,
+        logsEnabled: input.logsEnabled,
         extra: { serviceMap: { datasourceUid: DATASOURCE_UIDS.metrics }, search: { hide: false } },
       }),
-      scrape: [{ job: SCRAPE_JOBS.tempo, target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },
 };

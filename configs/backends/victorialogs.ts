@@ -1,48 +1,35 @@
-import { Backend, httpHealthcheck, portsOf } from "./contract";
-import { logsDatasource } from "./logs-datasource";
+import { httpHealthcheck } from "../healthcheck";
+import { Backend } from "./contract";
+import { backendService, logsDatasource, otlpLogsExporter } from "./shared";
 
 /** VictoriaLogs: OTLP logs in; Grafana reads it through the VictoriaLogs plugin. */
-export const victoriaLogs: Backend<"victorialogs"> = {
+export const victoriaLogs: Backend<"victorialogs", "logs"> = {
   kind: "victorialogs",
-  displayName: "VictoriaLogs",
   signal: "logs",
-  role: "victorialogs",
+  displayName: "VictoriaLogs",
   defaultPorts: { http: 9428 },
   grafanaPlugins: ["victoriametrics-logs-datasource@0.21.0"],
-  plan(ctx) {
-    const ports = portsOf(this, ctx);
-    const base = `http://${ctx.host}:${ports.http}`;
-    const { retention, maxDiskGb } = ctx.settings.logs;
+  selfMetrics: { port: "http", path: "/metrics" },
+  resources: (images, tier) => ({ image: images.victorialogs, memoryMb: tier.memoryMb.victorialogs }),
+  plan(input) {
+    const port = input.ports.http!;
+    const base = `http://${input.host}:${port}`;
     return {
-      service: {
-        role: this.role,
-        image: ctx.settings.images.victorialogs,
+      service: backendService(this.kind, input, {
         command: [
           "-storageDataPath=/victoria-logs-data",
-          `-retentionPeriod=${retention}`,
-          `-httpListenAddr=:${ports.http}`,
-          ...(maxDiskGb !== undefined ? [`-retention.maxDiskSpaceUsageBytes=${maxDiskGb}GB`] : []),
+          `-retentionPeriod=${input.retention.text}`,
+          `-httpListenAddr=:${port}`,
+          ...(input.maxDiskGb !== undefined ? [`-retention.maxDiskSpaceUsageBytes=${input.maxDiskGb}GB`] : []),
         ],
-        env: {},
-        memoryMb: ctx.tier.memoryMb.victorialogs,
-        ports: [{ name: "http", internal: ports.http! }],
+        ports: [{ name: "http", internal: port }],
         volumes: [{ name: "data", containerPath: "/victoria-logs-data" }],
-        hostMounts: [],
-        files: [],
-        secretFiles: [],
-        healthcheck: httpHealthcheck(ports.http!, "/health"),
-        route: { subdomain: "logs", port: ports.http!, protectWithBasicAuth: true },
-      },
-      exporter: {
-        id: "otlp_http/logs",
-        type: "otlp_http",
-        signals: ["logs"],
-        config: { logs_endpoint: `${base}/insert/opentelemetry/v1/logs` },
-        secretFiles: [],
-      },
+        healthcheck: httpHealthcheck(port, "/health"),
+        route: { subdomain: "logs", port, protectWithBasicAuth: true },
+      }),
+      exporter: otlpLogsExporter("logs_endpoint", `${base}/insert/opentelemetry/v1/logs`),
       queryUrl: base,
       datasource: logsDatasource(this.displayName, "victoriametrics-logs-datasource", base),
-      scrape: [{ job: "victorialogs", target: `${ctx.host}:${ports.http}`, path: "/metrics" }],
     };
   },
 };

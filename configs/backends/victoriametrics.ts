@@ -1,44 +1,44 @@
-import { SCRAPE_JOBS } from "../../dashboards";
-import { retentionHours } from "../../settings";
-import { Backend, httpHealthcheck, portsOf } from "./contract";
-import { promqlBackend } from "./prometheus-datasource";
+import { jobGauge, jobRate, processMemory } from "../../dashboards";
+import { httpHealthcheck } from "../healthcheck";
+import { Backend } from "./contract";
+import { backendService, promqlBackend } from "./shared";
+
+/** Its own metric families, as the collector scrapes them. */
+const METRICS = { rowsInserted: "vm_rows_inserted_total", dataSize: "vm_data_size_bytes", freeDiskSpace: "vm_free_disk_space_bytes" };
 
 /**
  * VictoriaMetrics single node. Receives Prometheus remote write from the collector.
  * Flags are the contract with the real binary: the integration tier starts it with exactly these.
  */
-export const victoriaMetrics: Backend<"victoriametrics"> = {
+export const victoriaMetrics: Backend<"victoriametrics", "metrics"> = {
   kind: "victoriametrics",
-  displayName: "VictoriaMetrics",
   signal: "metrics",
-  role: "victoriametrics",
+  displayName: "VictoriaMetrics",
   defaultPorts: { http: 8428 },
   grafanaPlugins: [],
-  plan(ctx) {
-    const ports = portsOf(this, ctx);
-    const memoryMb = ctx.tier.memoryMb.victoriametrics;
-    retentionHours(ctx.settings.metrics.retention); // validated already; throws on a bug
+  selfMetrics: { port: "http", path: "/metrics" },
+  health: (job) => ({
+    ingestion: [jobRate(METRICS.rowsInserted, job, "{{type}}", ["type"])],
+    storage: [jobGauge("sum", METRICS.dataSize, job, "data size"), jobGauge("min", METRICS.freeDiskSpace, job, "free disk space")],
+    memory: processMemory(job),
+  }),
+  resources: (images, tier) => ({ image: images.victoriametrics, memoryMb: tier.memoryMb.victoriametrics }),
+  plan(input) {
+    const port = input.ports.http!;
     return {
-      service: {
-        role: this.role,
-        image: ctx.settings.images.victoriametrics,
+      service: backendService(this.kind, input, {
         command: victoriaMetricsFlags({
-          port: ports.http!,
-          retention: ctx.settings.metrics.retention,
-          memoryMb,
+          port,
+          retention: input.retention.text,
+          memoryMb: input.memoryMb,
           dataPath: "/victoria-metrics-data",
         }),
-        env: {},
-        memoryMb,
-        ports: [{ name: "http", internal: ports.http! }],
+        ports: [{ name: "http", internal: port }],
         volumes: [{ name: "data", containerPath: "/victoria-metrics-data" }],
-        hostMounts: [],
-        files: [],
-        secretFiles: [],
-        healthcheck: httpHealthcheck(ports.http!, "/health"),
-        route: { subdomain: "vm", port: ports.http!, protectWithBasicAuth: true },
-      },
-      ...promqlBackend({ name: this.displayName, job: SCRAPE_JOBS.victoriametrics, host: ctx.host, port: ports.http! }),
+        healthcheck: httpHealthcheck(port, "/health"),
+        route: { subdomain: "vm", port, protectWithBasicAuth: true },
+      }),
+      ...promqlBackend(this.displayName, input.host, port),
     };
   },
 };

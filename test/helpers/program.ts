@@ -61,8 +61,20 @@ export async function runProgram(
   config: Record<string, unknown>,
   options: { stack?: string; preview?: boolean; secretKeys?: string[] } = {},
 ): Promise<ProgramRun> {
+  return runUnderMocks(() => import("../../index.js"), { ...options, config });
+}
+
+/**
+ * Run `program` under Pulumi's mocks in a fresh module graph (so it must import what it uses, the
+ * Pulumi SDK included, dynamically): record every registered resource and the Outputs it returns.
+ */
+export async function runUnderMocks(
+  program: () => Promise<Record<string, unknown>>,
+  options: { config?: Record<string, unknown>; stack?: string; preview?: boolean; secretKeys?: string[] } = {},
+): Promise<ProgramRun> {
   vi.resetModules();
   const pulumi = await import("@pulumi/pulumi");
+  const config = options.config ?? {};
   const stack = options.stack ?? String(config.environment ?? "test");
   const resources: Recorded[] = [];
   await pulumi.runtime.setMocks(
@@ -125,8 +137,7 @@ export async function runProgram(
   let error: Error | undefined;
   const outputs: ProgramRun["outputs"] = {};
   try {
-    const program = await import("../../index.js");
-    for (const [name, out] of Object.entries(program)) {
+    for (const [name, out] of Object.entries(await program())) {
       if (!pulumi.Output.isInstance(out)) continue;
       const value = await new Promise((resolve) => (out as any).apply(resolve));
       const secret = await (out as any).isSecret;
