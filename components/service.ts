@@ -16,6 +16,8 @@ export interface ServiceCommon {
   initImageId: pulumi.Input<string>;
   /** Host address published ports bind to. */
   bindAddress: string;
+  /** Volumes outlive their deletion (Pulumi forgets them, Docker keeps them): data.keepOnDelete. */
+  keepData: boolean;
   reveal: RevealSecret;
   /** The basic-auth users label (`key` → secret value), for wiring.basicAuthUsers. */
   basicAuthUsers?: { label: string; value: pulumi.Input<string> };
@@ -61,7 +63,13 @@ export function createService(
   const image = new docker.RemoteImage(`${name}-image`, { name: plan.image, keepLocally: true }, opts);
 
   const volumes = plan.volumes.map((volume) => {
-    const created = new docker.Volume(`${name}-${volume.name}`, { name: `${containerName}-${volume.name}`, labels: [stackLabel] }, named);
+    // A kept volume is left to Docker on delete; an `up` that wants the same name takes it over,
+    // data included (Docker's volume create returns the existing volume of that name).
+    const created = new docker.Volume(
+      `${name}-${volume.name}`,
+      { name: `${containerName}-${volume.name}`, labels: [stackLabel] },
+      { ...named, retainOnDelete: common.keepData },
+    );
     return { plan: volume, created };
   });
 
@@ -109,6 +117,7 @@ export function createService(
     {
       name: containerName,
       image: image.imageId,
+      entrypoints: plan.entrypoint,
       command: plan.command,
       envs: Object.entries(plan.env).map(([key, value]) => `${key}=${value}`),
       user: plan.user,

@@ -102,6 +102,29 @@ export interface GrafanaPlanInput {
   contactPointUrl?: Secret;
 }
 
+/** The image's own entrypoint (grafana/grafana: `/run.sh`), which the wrapper below ends in. */
+export const GRAFANA_IMAGE_ENTRYPOINT = "/run.sh";
+
+/**
+ * GF_SECURITY_ADMIN_PASSWORD only seeds a NEW database: on an existing one a changed
+ * `grafana.adminPassword` did nothing, and the `grafanaAdminPassword` output lied. Before Grafana
+ * starts on an existing database, `grafana cli admin reset-admin-password` sets the password from
+ * the secret file (≈3 s, measured; the password never appears in an argument or a log line). A
+ * changed password re-uploads that file, which replaces the container, so the new one applies it.
+ * `set -e`: if the reset fails, the container exits and `up` fails instead of leaving the old one.
+ */
+export function grafanaEntrypoint(): string[] {
+  const script = [
+    "set -e",
+    'if [ -f "$GF_PATHS_DATA/grafana.db" ]; then',
+    `  grafana cli --homepath "$GF_PATHS_HOME" admin reset-admin-password --password-from-stdin < ${GRAFANA_ADMIN_PASSWORD_FILE} > /dev/null`,
+    "fi",
+    `exec ${GRAFANA_IMAGE_ENTRYPOINT} "$@"`,
+  ].join("\n");
+  // "$0" is the name sh gives the script; the image's CMD (none) would follow as "$@".
+  return ["/bin/sh", "-c", script, "grafana-entrypoint"];
+}
+
 export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
   const paths = input.dashboards.map((d) => d.path);
   const clash = paths.find((p, i) => paths.indexOf(p) !== i);
@@ -118,6 +141,7 @@ export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
   return {
     role: "grafana",
     image: input.image,
+    entrypoint: grafanaEntrypoint(),
     env: input.env,
     memoryMb: input.memoryMb,
     ports: [{ name: "http", internal: GRAFANA_PORT }],

@@ -1,5 +1,6 @@
 import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
 import { Settings, TIERS } from "../settings";
+import { keepDataOnDelete } from "../settings/data";
 import { STACK_LABEL } from "../settings/names";
 import { BackendAddressing, BackendPlans, chosenBackends, healthOf, planBackends, registeredBackends } from "./backends";
 import {
@@ -45,8 +46,11 @@ export interface StackPlan {
   urls: { grafana?: string; traces?: string; metrics?: string; logs?: string };
   /** The stack's Docker network. */
   network: { name: string; driver: "bridge"; subnet?: string; labels: Record<string, string> };
-  /** What every container shares: name prefix and stack label value, and the host address ports bind to. */
-  common: { environment: string; bindAddress: string };
+  /**
+   * What every container shares: name prefix and stack label value, the host address ports bind to,
+   * and whether volumes outlive their deletion (data.keepOnDelete).
+   */
+  common: { environment: string; bindAddress: string; keepData: boolean };
   /** busybox, run once per data volume that a non-root image mounts. */
   initImage: string;
   /** Per role (ServicePlan.role): published ports, labels, extra networks. */
@@ -260,7 +264,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       logs: urlOf(backends.logs?.plan.service.route),
     },
     network: { name: networkName, driver: "bridge", subnet: settings.network.subnet, labels: { [STACK_LABEL]: settings.environment } },
-    common: { environment: settings.environment, bindAddress },
+    common: { environment: settings.environment, bindAddress, keepData: keepDataOnDelete(settings) },
     initImage: settings.images.init,
     wiring,
     basicAuth,

@@ -204,9 +204,7 @@ export function traefikServicePlan(input: {
       ...(config.tls !== "none" ? [{ name: "https", internal: portOf(TRAEFIK_ADDRESSES.websecure) }] : []),
     ],
     volumes:
-      config.tls === "acme"
-        ? [{ name: "acme", containerPath: TRAEFIK_ACME_PATH.replace(/\/[^/]+$/, ""), ownerUid: TRAEFIK_UID }]
-        : [],
+      config.tls === "acme" ? [{ name: "acme", containerPath: TRAEFIK_ACME_PATH.replace(/\/[^/]+$/, ""), ownerUid: TRAEFIK_UID }] : [],
     // No Docker socket: routes come from the rendered file (renderTraefikRoutes).
     hostMounts: [],
     files: [

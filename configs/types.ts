@@ -82,6 +82,8 @@ export interface ServicePlan {
   /** Role: DNS alias on the network, suffix of the child resource and container names. */
   role: string;
   image: string;
+  /** Replaces the image's ENTRYPOINT (a wrapper that ends by exec-ing it). */
+  entrypoint?: string[];
   command?: string[];
   env: Record<string, string>;
   /** Run as this user instead of the image's (only where the job needs it). */

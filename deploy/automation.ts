@@ -106,6 +106,49 @@ export async function checkDocker(env: NodeJS.ProcessEnv = process.env): Promise
   return version;
 }
 
+/** One call of the Docker Engine API on its socket: status and parsed JSON body (if any). */
+function dockerApi(method: string, apiPath: string, env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: dockerSocket(env), path: apiPath, method, timeout: 30_000 }, (res) => {
+      let text = "";
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => {
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          // not JSON: keep the text (error messages)
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error(`docker ${method} ${apiPath} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The volumes Docker holds for an environment (label obs.stack=<environment>), kept or not. */
+export async function stackVolumes(environment: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`obs.stack=${environment}`] }));
+  const { status, body } = await dockerApi("GET", `/volumes?filters=${filters}`, env);
+  if (status !== 200) throw new Error(`docker volume ls failed (${status}): ${JSON.stringify(body)}`);
+  return ((body as { Volumes: { Name: string }[] | null }).Volumes ?? []).map((v) => v.Name).sort();
+}
+
+/**
+ * The purge path for kept data (data.keepOnDelete): after `destroy`, remove every volume of the
+ * environment. Refuses while a container still uses one (Docker answers 409).
+ */
+export async function purgeVolumes(environment: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const names = await stackVolumes(environment, env);
+  for (const name of names) {
+    const { status, body } = await dockerApi("DELETE", `/volumes/${encodeURIComponent(name)}`, env);
+    if (status !== 204 && status !== 404) throw new Error(`docker volume rm ${name} failed (${status}): ${JSON.stringify(body)}`);
+  }
+  return names;
+}
+
 /** `Pulumi.<stack>.yaml`'s config, keys as written (`obs-stack:metrics` …), values as YAML gives them. */
 export function readStackFile(stack: string, dir: string = REPO_ROOT): Record<string, unknown> {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);

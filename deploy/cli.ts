@@ -4,6 +4,7 @@
  * where the Node.js language host is missing. Progress is streamed; outputs are printed at the end.
  *
  *   --yes             (destroy) do not ask; required without a terminal
+ *   --purge-data      (destroy) also remove the volumes data.keepOnDelete kept (label obs.stack=<environment>)
  *   --local-images    set images.<role> in Pulumi.<stack>.yaml to the locally built images
  *                     ($TOOLS_DIR/images.json from scripts/build-images.sh) before running
  *   --ca <file>       (verify) PEM bundle that signed Traefik's certificate
@@ -20,6 +21,8 @@ import {
   stackSettings,
   PrerequisiteError,
   PROJECT,
+  purgeVolumes,
+  stackVolumes,
   readStackFile,
   toolsDir,
 } from "./automation";
@@ -36,20 +39,22 @@ interface Args {
   localImages: boolean;
   ca?: string;
   cwd?: string;
+  purgeData: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const [command, stack, ...rest] = argv;
   if (!COMMANDS.includes(command as Command) || !stack || stack.startsWith("-")) {
     throw new PrerequisiteError(
-      `usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--local-images] [--ca file] [--cwd dir]  (stacks: ${listStackFiles().join(", ")})`,
+      `usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--purge-data] [--local-images] [--ca file] [--cwd dir]  (stacks: ${listStackFiles().join(", ")})`,
     );
   }
-  const args: Args = { command: command as Command, stack, yes: false, localImages: false };
+  const args: Args = { command: command as Command, stack, yes: false, localImages: false, purgeData: false };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     if (flag === "--yes") args.yes = true;
     else if (flag === "--local-images") args.localImages = true;
+    else if (flag === "--purge-data" && command === "destroy") args.purgeData = true;
     else if (flag === "--ca" && rest[i + 1]) args.ca = rest[++i];
     else if (flag === "--cwd" && rest[i + 1]) args.cwd = rest[++i];
     else throw new PrerequisiteError(`unknown option ${flag}`);
@@ -104,7 +109,18 @@ async function main(argv: string[]): Promise<number> {
     }
     case "destroy": {
       if (!args.yes) throw new PrerequisiteError(`destroy removes every container of stack ${args.stack}: add --yes to confirm.`);
+      const { environment } = await stackSettings(stack);
       await stack.destroy({ onOutput, color: "auto" });
+      const kept = await stackVolumes(environment);
+      if (args.purgeData) {
+        const removed = await purgeVolumes(environment);
+        console.log(`--purge-data: removed ${removed.length} volume(s): ${removed.join(", ") || "none"}`);
+      } else if (kept.length > 0) {
+        console.log(
+          `kept ${kept.length} data volume(s) (data.keepOnDelete): ${kept.join(", ")}\n` +
+            `remove them with: npm run destroy -- ${args.stack} --yes --purge-data`,
+        );
+      }
       return 0;
     }
     case "outputs": {

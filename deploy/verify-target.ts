@@ -12,6 +12,19 @@ export interface ReachOptions {
   connectAddress?: string;
 }
 
+/** OTEL_EXPORTER_OTLP_HEADERS (`k=v,k2=v2`, values percent-encoded) as a header map. */
+export function parseOtlpHeaders(value: string): Record<string, string> {
+  return Object.fromEntries(
+    value
+      .split(",")
+      .filter((pair) => pair.includes("="))
+      .map((pair) => {
+        const at = pair.indexOf("=");
+        return [decodeURIComponent(pair.slice(0, at).trim()), decodeURIComponent(pair.slice(at + 1).trim())];
+      }),
+  );
+}
+
 /**
  * How to reach a deployed stack from the machine it runs on, without DNS for its domain: every UI
  * through Traefik's published port with the UI's host name as `Host` (and as TLS server name), OTLP
@@ -25,7 +38,9 @@ export function verifyTargetFor(settings: Settings, outputs: OutputValues, optio
   if (settings.traefik.mode !== "managed" || port === undefined) {
     throw new Error("verify needs the stack's own Traefik with a published port (traefik.mode: managed, exposure.ports.http/https)");
   }
-  if (otlpHttp === undefined) throw new Error("verify sends OTLP over HTTP: exposure.ports.otlpHttp must be published");
+  if (otlpHttp === undefined && !settings.ingest.route) {
+    throw new Error("verify sends OTLP over HTTP: publish exposure.ports.otlpHttp or route it (ingest.route)");
+  }
   const traefik = `${tls ? "https" : "http"}://${address}:${port}`;
   const via = (outputUrl: unknown, auth?: HttpApi["basicAuth"]): HttpApi => {
     if (typeof outputUrl !== "string") throw new Error("a UI the stack routes has no URL output");
@@ -44,7 +59,22 @@ export function verifyTargetFor(settings: Settings, outputs: OutputValues, optio
   const logsKind = settings.logs.backend;
   return {
     environment: settings.environment,
-    otlp: { endpoint: `http://${address}:${otlpHttp}` },
+    otlp: {
+      // The published port when there is one, else the Traefik route (as a client off the host would).
+      ...(otlpHttp !== undefined
+        ? settings.ingest.tls.mode === "files"
+          ? {
+              endpoint: `https://${address}:${otlpHttp}`,
+              caPem: typeof outputs.otlpCaCertificate === "string" ? outputs.otlpCaCertificate : options.caPem,
+            }
+          : { endpoint: `http://${address}:${otlpHttp}` }
+        : {
+            endpoint: traefik,
+            hostHeader: new URL(String(outputs.otlpHttpEndpoint)).host,
+            ...(options.caPem ? { caPem: options.caPem } : {}),
+          }),
+      ...(typeof outputs.otlpHeaders === "string" ? { headers: parseOtlpHeaders(outputs.otlpHeaders) } : {}),
+    },
     metrics: {
       kind: settings.metrics.backend,
       api: outputs.metricsUrl ? via(outputs.metricsUrl, basicAuth) : throughGrafana(DATASOURCE_UIDS.metrics),

@@ -72,6 +72,8 @@ export interface VerifyTarget {
     headers?: Record<string, string>;
     /** PEM CA bundle for an https endpoint. */
     caPem?: string;
+    /** Through Traefik without DNS: the route's host name, sent as `Host` and as the TLS server name. */
+    hostHeader?: string;
   };
   metrics: { kind: "victoriametrics" | "prometheus"; api: HttpApi };
   traces: { kind: "jaeger" | "tempo"; api: HttpApi };
@@ -202,9 +204,9 @@ function exporterOptions(ctx: Ctx, path: string) {
   const { otlp } = ctx.target;
   return {
     url: `${otlp.endpoint.replace(/\/+$/, "")}${path}`,
-    headers: otlp.headers,
+    headers: { ...otlp.headers, ...(otlp.hostHeader ? { Host: otlp.hostHeader } : {}) },
     timeoutMillis: Math.min(10_000, ctx.timeoutMs),
-    ...(otlp.caPem ? { httpAgentOptions: { ca: otlp.caPem } } : {}),
+    ...(otlp.caPem || otlp.hostHeader ? { httpAgentOptions: { ca: otlp.caPem, servername: otlp.hostHeader } } : {}),
   };
 }
 

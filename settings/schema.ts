@@ -16,6 +16,7 @@ import { APP_NAME_PATTERN, defaultNetworkName, ENVIRONMENT_PATTERN } from "./nam
 import { SECRET_STAND_IN } from "./stack-file";
 import { TIER_NAMES } from "./tiers";
 import { ingestProblems, ingestSchema } from "./ingest";
+import { dataSchema } from "./data";
 
 /**
  * The one schema for a stack's config. Every key is a top-level Pulumi config key of the project
@@ -378,6 +379,8 @@ export const settingsSchema = z
       .prefault({}),
     /** OTLP ingest: client authentication, TLS on the receivers, routing through Traefik (settings/ingest.ts). */
     ingest: ingestSchema.prefault({}),
+    /** Whether data volumes outlive destroy, backend swaps and renames (settings/data.ts). */
+    data: dataSchema.prefault({}),
     exposure: z
       .strictObject({
         /** Host address published ports bind to. dev: 127.0.0.1 (nothing reachable from the LAN). */

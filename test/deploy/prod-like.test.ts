@@ -3,12 +3,9 @@
  * a CA made for this test), basic auth, a fixed subnet. Published on 127.0.0.1 only (tests send
  * traffic to loopback), under an environment named prod* so the production rules apply.
  */
+import * as https from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stackSettings } from "../../deploy/automation";
-import { request } from "../../deploy/verify";
-import { verifyTargetFor } from "../../deploy/verify-target";
-import { formatReport, verifyStack } from "../../deploy/verify";
-import { makeCertificates } from "../helpers/certificates";
+import { OtelClient } from "../../bench/lib/client";
 import {
   containersOf,
   createStack,
@@ -16,9 +13,15 @@ import {
   docker,
   outputValue,
   prerequisites,
+  promQuery,
   purgeEnvironment,
   viaTraefik,
 } from "../../bench/lib/deploy-harness";
+import { waitFor } from "../../bench/lib/harness";
+import { purgeVolumes, stackSettings, stackVolumes } from "../../deploy/automation";
+import { formatReport, request, verifyStack } from "../../deploy/verify";
+import { parseOtlpHeaders, verifyTargetFor } from "../../deploy/verify-target";
+import { makeCertificates } from "../helpers/certificates";
 
 const DOMAIN = "obs.example.com";
 let deployed: DeployedStack;
@@ -112,5 +115,100 @@ describe("prod-like stack on the real engine", () => {
     const values = Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.value]));
     const report = await verifyStack(verifyTargetFor(await stackSettings(deployed.stack), values, { caPem: ca }));
     expect(report.ok, formatReport(report)).toBe(true);
+  });
+});
+
+/** A raw OTLP/HTTP POST through Traefik to otlp.<domain> (TLS from the test CA): the status it gets. */
+function postOtlp(headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: "127.0.0.1",
+        port: deployed.ports.https,
+        path: "/v1/metrics",
+        method: "POST",
+        ca,
+        servername: `otlp.${DOMAIN}`,
+        headers: { Host: `otlp.${DOMAIN}`, "Content-Type": "application/json", ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", reject);
+    req.end("{}");
+  });
+}
+
+describe("prod-like: authenticated ingest, data that survives, a password that changes", () => {
+  const https_ = (host: string, auth?: { username: string; password: string }) =>
+    viaTraefik(deployed, host, { tls: true, caPem: ca, auth });
+  const vm = () => https_(`vm.${DOMAIN}`, { username: "admin", password: String(outputValue(outputs, "basicAuthPassword")) });
+  const headers = () => parseOtlpHeaders(String(outputValue(outputs, "otlpHeaders")));
+  const series = async (marker: string) => (await promQuery(vm(), `deploy_probe_total{marker="${marker}"}`)).length;
+
+  async function emit(marker: string, withHeaders: boolean): Promise<boolean> {
+    const client = new OtelClient({
+      protocol: "grpc",
+      grpcPort: deployed.ports.otlpGrpc,
+      httpPort: deployed.ports.otlpHttp,
+      serviceName: "prodlike-app",
+      ...(withHeaders ? { headers: headers() } : {}),
+    });
+    client.meter().createCounter("deploy.probe").add(1, { marker });
+    try {
+      return await client.exportMetricsNow();
+    } finally {
+      await client.shutdown();
+    }
+  }
+
+  it("GIVEN OTLP routed through Traefik WHEN posted without, with wrong and with the exported credentials THEN 401, 401, 200", async () => {
+    expect(outputValue(outputs, "otlpHttpEndpoint")).toBe(`https://otlp.${DOMAIN}`);
+    expect(outputs.otlpHeaders!.secret).toBe(true);
+    expect(await postOtlp({})).toBe(401);
+    expect(await postOtlp({ Authorization: `Basic ${Buffer.from("otlp:wrong").toString("base64")}` })).toBe(401);
+    expect(await postOtlp(headers())).toBe(200);
+  });
+
+  it("GIVEN the collector's published gRPC port WHEN the SDK exports without, then with, the headers THEN only the second is acknowledged and stored", async () => {
+    expect(await emit("anonymous", false)).toBe(false);
+    expect(await emit("kept", true)).toBe(true);
+    await waitFor("the metric in VictoriaMetrics", async () => ((await series("kept")) > 0 ? true : undefined), 90_000, 1_000);
+    expect(await series("anonymous")).toBe(0);
+  });
+
+  it("GIVEN data in VictoriaMetrics WHEN the metrics backend is swapped to Prometheus and back THEN its volume was kept and the data is there again", async () => {
+    const volume = `${deployed.environment}-victoriametrics-data`;
+    await deployed.reconfigure({ metrics: { backend: "prometheus", retention: "90d" } });
+    outputs = await deployed.up();
+    expect(await stackVolumes(deployed.environment)).toContain(volume);
+    expect((await containersOf(deployed.environment)).map((c) => c.name)).not.toContain(`${deployed.environment}-victoriametrics`);
+    await deployed.reconfigure({ metrics: { backend: "victoriametrics", retention: "90d" } });
+    outputs = await deployed.up();
+    await waitFor("the old metric after the swap back", async () => ((await series("kept")) > 0 ? true : undefined), 90_000, 1_000);
+  });
+
+  it("GIVEN a running Grafana WHEN grafana.adminPassword changes THEN the new password logs in and the old one no longer does", async () => {
+    const old = String(outputValue(outputs, "grafanaAdminPassword"));
+    const changed = `changed-${Date.now()}-password`;
+    await deployed.reconfigure({}, { "grafana.adminPassword": changed });
+    outputs = await deployed.up();
+    expect(outputValue(outputs, "grafanaAdminPassword")).toBe(changed);
+    const login = async (password: string) =>
+      (await request(https_(`grafana.${DOMAIN}`, { username: "admin", password }), "/api/user")).status;
+    expect(await login(changed)).toBe(200);
+    expect(await login(old)).toBe(401);
+  });
+
+  it("GIVEN prod's kept data WHEN destroyed THEN no container is left but every volume is, and the purge path removes them", async () => {
+    const before = await stackVolumes(deployed.environment);
+    await deployed.destroy();
+    expect(await containersOf(deployed.environment, true)).toEqual([]);
+    expect(await stackVolumes(deployed.environment)).toEqual(before);
+    expect(before.length).toBeGreaterThanOrEqual(4);
+    expect(await purgeVolumes(deployed.environment)).toEqual(before);
+    expect(await stackVolumes(deployed.environment)).toEqual([]);
   });
 });

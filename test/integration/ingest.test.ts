@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INGEST_HTPASSWD_PATH, INGEST_TLS_CERT_PATH, INGEST_TLS_KEY_PATH, INGEST_USER, renderCollectorYaml } from "../../configs/collector";
 import { basicAuthorization, htpasswdSha1Line, otlpHeadersEnv } from "../../configs/credentials";
+import { parseOtlpHeaders } from "../../deploy/verify-target";
 import { makeCertificates } from "../helpers/certificates";
 import { OtelClient, Protocol } from "./client";
 import { Proc, stopAll, tempDir } from "./harness";
@@ -55,16 +56,6 @@ afterAll(async () => {
   await stopAll();
 });
 
-/** OTEL_EXPORTER_OTLP_HEADERS as the stack exports it, parsed the way SDKs parse it. */
-function headersFromEnv(value: string): Record<string, string> {
-  return Object.fromEntries(
-    value.split(",").map((pair) => {
-      const at = pair.indexOf("=");
-      return [decodeURIComponent(pair.slice(0, at)), decodeURIComponent(pair.slice(at + 1))];
-    }),
-  );
-}
-
 function client(protocol: Protocol, options: { headers?: Record<string, string>; tls?: boolean } = {}) {
   const c = new OtelClient({
     protocol,
@@ -112,7 +103,7 @@ describe("OTLP ingest on the real collector: basic auth and TLS", () => {
   it.each(["grpc", "http"] as const)(
     "GIVEN the SDK over %s WHEN it exports without, with wrong and with the exported headers THEN only the last is acknowledged",
     async (protocol) => {
-      const headers = headersFromEnv(otlpHeadersEnv(INGEST_USER, password));
+      const headers = parseOtlpHeaders(otlpHeadersEnv(INGEST_USER, password));
       const anonymous = client(protocol);
       const wrong = client(protocol, { headers: { Authorization: basicAuthorization(INGEST_USER, `${password}x`) } });
       const allowed = client(protocol, { headers });
@@ -129,7 +120,7 @@ describe("OTLP ingest on the real collector: basic auth and TLS", () => {
   it.each(["grpc", "http"] as const)(
     "GIVEN TLS on the receivers WHEN the SDK sends %s in plain text with the right credentials THEN nothing is accepted",
     async (protocol) => {
-      const plain = client(protocol, { headers: headersFromEnv(otlpHeadersEnv(INGEST_USER, password)), tls: false });
+      const plain = client(protocol, { headers: parseOtlpHeaders(otlpHeadersEnv(INGEST_USER, password)), tls: false });
       try {
         expect(await plain.exportMetricsNow()).toBe(false);
       } finally {

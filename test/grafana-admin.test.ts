@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { GRAFANA_ADMIN_PASSWORD_FILE } from "../configs/grafana";
+import { planStack } from "../configs/stack";
+import { parseSettings } from "../settings";
+
+describe("Grafana's admin password follows the config, not only on a new database", () => {
+  const plan = planStack(parseSettings({ environment: "dev", grafana: { adminPassword: "a-password-of-twenty-chars" } }));
+
+  it("GIVEN an existing database WHEN the container starts THEN the password is reset from the secret file before the image's entrypoint runs", () => {
+    const [shell, flag, script, name] = plan.grafana.entrypoint!;
+    expect([shell, flag, name]).toEqual(["/bin/sh", "-c", "grafana-entrypoint"]);
+    expect(script).toContain('if [ -f "$GF_PATHS_DATA/grafana.db" ]; then');
+    expect(script).toContain(`admin reset-admin-password --password-from-stdin < ${GRAFANA_ADMIN_PASSWORD_FILE}`);
+    expect(script.trim().split("\n").at(-1)).toBe('exec /run.sh "$@"');
+    expect(script.split("\n")[0]).toBe("set -e");
+  });
+
+  it("GIVEN a password in config WHEN planned THEN it travels only as the secret file, never in the entrypoint, env or a rendered file", () => {
+    expect(plan.grafana.secretFiles.find((f) => f.path === GRAFANA_ADMIN_PASSWORD_FILE)).toBeDefined();
+    const plain = JSON.stringify({ entrypoint: plan.grafana.entrypoint, env: plan.grafana.env, files: plan.grafana.files });
+    expect(plain).not.toContain("a-password-of-twenty-chars");
+  });
+});
