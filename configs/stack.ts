@@ -219,11 +219,15 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
   const { ports, bindAddress } = settings.exposure;
   const external = settings.traefik.mode === "external";
   const externalNetworks = external ? [settings.traefik.network!] : [];
+  // Only what the external Traefik routes joins its network, and a UI without a login of its own
+  // only behind basic auth: a backend never sits on a shared network unauthenticated.
+  const joinsExternal = (service: ServicePlan) =>
+    external && routing !== undefined && service.route !== undefined && (!service.route.protectWithBasicAuth || basicAuth !== undefined);
   const routed = (service: ServicePlan): ServiceWiring => ({
     publish: {},
-    labels: external && routing && service.route ? routerLabels(routing, service.role, service.route, settings.traefik.basicAuth) : {},
-    basicAuthUsers: external && basicAuth !== undefined && service.route?.protectWithBasicAuth === true,
-    extraNetworks: service.route ? externalNetworks : [],
+    labels: joinsExternal(service) ? routerLabels(routing!, service.role, service.route!, settings.traefik.basicAuth) : {},
+    basicAuthUsers: joinsExternal(service) && service.route?.protectWithBasicAuth === true,
+    extraNetworks: joinsExternal(service) ? externalNetworks : [],
   });
   const published = (entries: Record<string, number | undefined>) =>
     Object.fromEntries(Object.entries(entries).filter((e): e is [string, number] => e[1] !== undefined));

@@ -125,3 +125,13 @@ export function isLocalHost(hostname: string): boolean {
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return isLoopbackIpv4(host);
   return !host.includes(".") && !host.startsWith("[");
 }
+
+/**
+ * Domains that only ever resolve on the developer's machine: ddev's `*.ddev.site` (public DNS that
+ * answers 127.0.0.1) and the names RFC 6761 / RFC 8375 reserve for local use.
+ */
+export const LOCAL_DOMAIN_SUFFIXES = ["ddev.site", "localhost", "test", "local", "internal", "home.arpa"] as const;
+
+export function isLocalDomain(domain: string): boolean {
+  return LOCAL_DOMAIN_SUFFIXES.some((suffix) => domain === suffix || domain.endsWith(`.${suffix}`));
+}

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import {
   isLocalHost,
+  isLocalDomain,
   isLoopbackIpv4,
+  LOCAL_DOMAIN_SUFFIXES,
   MOVING_TAGS,
   networkAddressFor,
   parseUrl,
@@ -422,8 +424,13 @@ export const settingsSchema = z
   .superRefine((s, ctx) => {
     for (const problem of ingestProblems(s)) ctx.addIssue({ code: "custom", ...problem });
     // Cross-field rules: each names the key to change and what would be accepted.
-    const exposed = !isLoopbackIpv4(s.exposure.bindAddress) || /^prod/.test(s.environment);
-    const why = `environment '${s.environment}' with bindAddress ${s.exposure.bindAddress}`;
+    // An external Traefik serves whatever domain it is given: unless that domain only resolves
+    // locally, the UIs are as reachable as a prod stack's, so the same rules apply.
+    const publicExternal = s.traefik.mode === "external" && !isLocalDomain(s.domain);
+    const exposed = !isLoopbackIpv4(s.exposure.bindAddress) || /^prod/.test(s.environment) || publicExternal;
+    const why = publicExternal
+      ? `traefik.mode external with domain '${s.domain}' (local domains: ${LOCAL_DOMAIN_SUFFIXES.map((d) => `*.${d}`).join(", ")})`
+      : `environment '${s.environment}' with bindAddress ${s.exposure.bindAddress}`;
     if (exposed && s.traefik.mode !== "none" && s.traefik.tls.mode === "none") {
       ctx.addIssue({
         code: "custom",
