@@ -20,4 +20,16 @@ describe("Grafana's admin password follows the config, not only on a new databas
     const plain = JSON.stringify({ entrypoint: plan.grafana.entrypoint, env: plan.grafana.env, files: plan.grafana.files });
     expect(plain).not.toContain("a-password-of-twenty-chars");
   });
+
+  it("GIVEN any stack WHEN Grafana's env is planned THEN sign-up and anonymous access are off, and cookies are secure behind TLS", () => {
+    expect(plan.grafana.env).toMatchObject({ GF_USERS_ALLOW_SIGN_UP: "false", GF_AUTH_ANONYMOUS_ENABLED: "false" });
+    const tls = planStack(
+      parseSettings({
+        environment: "dev",
+        traefik: { tls: { mode: "acme", email: "ops@example.com" } },
+        exposure: { ports: { otlpGrpc: 4317, http: 80, https: 443 } },
+      }),
+    );
+    expect(tls.grafana.env.GF_SECURITY_COOKIE_SECURE).toBe("true");
+  });
 });
