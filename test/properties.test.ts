@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { LOGS_BACKENDS, METRICS_BACKENDS, TRACES_BACKENDS } from "../configs/backends";
+import { registeredBackends } from "../configs/backends";
 import { planStack } from "../configs/stack";
 import { DATASOURCE_UIDS } from "../configs/types";
 import { parseSettings, SettingsInput, TIER_NAMES } from "../settings";
@@ -12,6 +12,8 @@ import { ENVIRONMENT_PATTERN } from "../settings/names";
  * valid config, not just the two stack files.
  */
 const RUNS = { numRuns: 40 };
+
+const kinds = (signal: "metrics" | "traces" | "logs") => registeredBackends(signal).map((b) => b.kind);
 
 const environment = fc.stringMatching(ENVIRONMENT_PATTERN);
 const exporterName = fc.stringMatching(/^[a-z][a-z0-9_-]{0,10}$/);
@@ -30,9 +32,9 @@ const config = fc
   .record({
     environment,
     tier: fc.constantFrom(...TIER_NAMES),
-    metrics: fc.constantFrom(...Object.keys(METRICS_BACKENDS)),
-    traces: fc.constantFrom(...Object.keys(TRACES_BACKENDS)),
-    logs: fc.constantFrom("none", ...Object.keys(LOGS_BACKENDS)),
+    metrics: fc.constantFrom(...kinds("metrics")),
+    traces: fc.constantFrom(...kinds("traces")),
+    logs: fc.constantFrom("none", ...kinds("logs")),
     dockerLogs: fc.boolean(),
     persistentQueue: fc.boolean(),
     debug: fc.boolean(),
@@ -69,6 +71,10 @@ describe("renderer invariants (property tests)", () => {
           if (auth) expect(c.service.extensions).toContain(auth);
           if (exporter.sending_queue?.storage) expect(c.service.extensions).toContain(exporter.sending_queue.storage);
         }
+        // Each deployed backend receives its signal.
+        for (const chosen of [plan.backends.metrics, plan.backends.traces, plan.backends.logs]) {
+          if (chosen) expect(c.service.pipelines[chosen.backend.signal].exporters).toContain(chosen.plan.exporter.id);
+        }
         // Every secret file the config reads is one the container is given.
         const secretPaths = new Set(plan.collector.secretFiles.map((f) => f.path));
         for (const [, path] of plan.collector.files[0]!.content.matchAll(/\$\{file:([^}]+)\}/g)) expect(secretPaths).toContain(path);
@@ -77,7 +83,7 @@ describe("renderer invariants (property tests)", () => {
     );
   });
 
-  it("GIVEN any backend combination WHEN Grafana is provisioned THEN there is exactly one datasource per deployed signal, one default, and the other backends' are deleted", () => {
+  it("GIVEN any backend combination WHEN Grafana is provisioned THEN there is exactly one datasource per deployed signal, one default, the other backends' are deleted, and only the needed plugins are installed", () => {
     fc.assert(
       fc.property(config, (input) => {
         const plan = planStack(parseSettings(input));
@@ -88,8 +94,10 @@ describe("renderer invariants (property tests)", () => {
         expect(provisioning.datasources.filter((d: any) => d.isDefault)).toHaveLength(1);
         const deleted = (provisioning.deleteDatasources ?? []).map((d: any) => d.name);
         for (const d of provisioning.datasources) expect(deleted).not.toContain(d.name);
-        const all = [...Object.values(METRICS_BACKENDS), ...Object.values(TRACES_BACKENDS), ...Object.values(LOGS_BACKENDS)];
-        expect(deleted.length + provisioning.datasources.length).toBe(all.length);
+        expect(deleted.length + provisioning.datasources.length).toBe(registeredBackends().length);
+        // Grafana preinstalls exactly the plugins the deployed backends' datasources need.
+        const plugins = [plan.backends.metrics, plan.backends.traces, plan.backends.logs].flatMap((c) => c?.backend.grafanaPlugins ?? []);
+        expect(plan.grafana.env.GF_PLUGINS_PREINSTALL?.split(",") ?? []).toEqual(plugins);
       }),
       RUNS,
     );
