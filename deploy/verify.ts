@@ -328,6 +328,8 @@ async function poll<T>(ctx: Ctx, what: string, probe: () => Promise<{ hit: T } |
 
 // --- Grafana ------------------------------------------------------------------------------------
 
+const DATASOURCE_TIMEOUT_MS = 30_000;
+
 /** A read-only backend request per datasource type, for Grafanas without a health API for it. */
 const PROXY_PROBES: Record<string, string> = {
   jaeger: "/api/services",
@@ -361,13 +363,15 @@ async function checkGrafana(grafana: NonNullable<VerifyTarget["grafana"]>): Prom
   for (const ds of list) {
     checks.push(
       await timed(`datasource ${ds.name} (${ds.uid})`, async () => {
-        const res = await request(api, `/api/datasources/uid/${encodeURIComponent(ds.uid)}/health`);
+        // Grafana's health call queries the backend itself: 30 s, not 10 (on a 2-core host under
+        // load one took 9.4 s and the next timed out at 10 s in a deploy-tier run).
+        const res = await request(api, `/api/datasources/uid/${encodeURIComponent(ds.uid)}/health`, {}, DATASOURCE_TIMEOUT_MS);
         const body = safeJson(res.body) as { status?: string; message?: string } | undefined;
         const probe = PROXY_PROBES[ds.type];
         if (probe && (res.status === 503 || res.status === 404) && /plugin unavailable|not found/i.test(body?.message ?? res.body)) {
           // Grafana 10.0 has no backend health check for these frontend datasources (12.x does):
           // ask the backend through Grafana's datasource proxy instead, as the UI would.
-          const proxied = await request(api, `/api/datasources/proxy/uid/${encodeURIComponent(ds.uid)}${probe}`);
+          const proxied = await request(api, `/api/datasources/proxy/uid/${encodeURIComponent(ds.uid)}${probe}`, {}, DATASOURCE_TIMEOUT_MS);
           if (proxied.status !== 200) throw new CheckFailed(`health API unsupported here; proxied GET ${probe}: HTTP ${proxied.status}`);
           return `${ds.type}: no health API in this Grafana; proxied GET ${probe} answered 200`;
         }
