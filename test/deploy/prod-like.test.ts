@@ -3,7 +3,6 @@
  * a CA made for this test), basic auth, a fixed subnet. Published on 127.0.0.1 only (tests send
  * traffic to loopback), under an environment named prod* so the production rules apply.
  */
-import * as https from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OtelClient } from "../../bench/lib/client";
 import {
@@ -22,6 +21,7 @@ import { purgeVolumes, stackSettings, stackVolumes } from "../../deploy/automati
 import { formatReport, request, verifyStack } from "../../deploy/verify";
 import { parseOtlpHeaders, verifyTargetFor } from "../../deploy/verify-target";
 import { makeCertificates } from "../helpers/certificates";
+import { postOtlpJson } from "../helpers/otlp-post";
 
 const DOMAIN = "obs.example.com";
 let deployed: DeployedStack;
@@ -118,28 +118,8 @@ describe("prod-like stack on the real engine", () => {
   });
 });
 
-/** A raw OTLP/HTTP POST through Traefik to otlp.<domain> (TLS from the test CA): the status it gets. */
-function postOtlp(headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: "127.0.0.1",
-        port: deployed.ports.https,
-        path: "/v1/metrics",
-        method: "POST",
-        ca,
-        servername: `otlp.${DOMAIN}`,
-        headers: { Host: `otlp.${DOMAIN}`, "Content-Type": "application/json", ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.end("{}");
-  });
-}
+/** OTLP/HTTP through Traefik to otlp.<domain> (TLS from the test CA): the status it gets. */
+const postOtlp = (headers: Record<string, string>) => postOtlpJson({ port: deployed.ports.https, ca, host: `otlp.${DOMAIN}` }, headers);
 
 describe("prod-like: authenticated ingest, data that survives, a password that changes", () => {
   const https_ = (host: string, auth?: { username: string; password: string }) =>

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INGEST_HTPASSWD_PATH, INGEST_TLS_CERT_PATH, INGEST_TLS_KEY_PATH, INGEST_USER, renderCollectorYaml } from "../../configs/collector";
 import { basicAuthorization, htpasswdSha1Line, otlpHeadersEnv } from "../../configs/credentials";
 import { parseOtlpHeaders } from "../../deploy/verify-target";
 import { makeCertificates } from "../helpers/certificates";
+import { postOtlpJson } from "../helpers/otlp-post";
 import { OtelClient, Protocol } from "./client";
 import { Proc, stopAll, tempDir } from "./harness";
 import { LoopbackStack, loopbackStack, startBackend, startCollector } from "./stack";
@@ -70,27 +70,7 @@ function client(protocol: Protocol, options: { headers?: Record<string, string>;
   return c;
 }
 
-/** A raw OTLP/HTTP POST (empty JSON request), for the status code the collector answers. */
-function post(headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: "127.0.0.1",
-        port: stack.collectorPorts.otlpHttp,
-        path: "/v1/metrics",
-        method: "POST",
-        ca,
-        headers: { "Content-Type": "application/json", ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.end("{}");
-  });
-}
+const post = (headers: Record<string, string>) => postOtlpJson({ port: stack.collectorPorts.otlpHttp, ca }, headers);
 
 describe("OTLP ingest on the real collector: basic auth and TLS", () => {
   it("GIVEN no credentials WHEN an OTLP/HTTP request arrives THEN the collector answers 401, and with the right ones 200", async () => {
