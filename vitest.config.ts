@@ -1,7 +1,12 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // One worker per core: vitest's default (cores - 1) runs the unit files one at a time on a
+    // 2-core machine, while the main process mostly waits. The integration and deploy projects
+    // stay serial (fileParallelism: false).
+    maxWorkers: availableParallelism(),
     projects: [
       {
         test: {
