@@ -83,7 +83,14 @@ describe("dev stack on the real engine", () => {
       .map((c) => c.name)
       .sort();
     const env = deployed.environment;
-    expect(services).toEqual([`${env}-grafana`, `${env}-jaeger`, `${env}-otel-collector`, `${env}-traefik`, `${env}-victoriametrics`]);
+    expect(services).toEqual([
+      `${env}-grafana`,
+      `${env}-jaeger`,
+      `${env}-otel-collector`,
+      `${env}-otel-collector-probe`,
+      `${env}-traefik`,
+      `${env}-victoriametrics`,
+    ]);
     for (const c of containers.filter((c) => !c.name.endsWith("-init"))) {
       expect(c.running, c.name).toBe(true);
       if (c.health !== undefined) expect(c.health, c.name).toBe("healthy");
