@@ -8,8 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TIERS, type TierName } from "../settings";
-import { OtelClient } from "../test/integration/client";
-import { containersOf, createStack, docker, prerequisites, purgeEnvironment } from "../test/deploy/harness";
+import { OtelClient } from "./lib/client";
+import { containersOf, createStack, docker, prerequisites, purgeEnvironment } from "./lib/deploy-harness";
 
 const DOC = path.resolve(__dirname, "..", "docs", "BENCHMARKS.md");
 const BEGIN = "<!-- deploy-bench:begin (bench/deploy.ts) -->";

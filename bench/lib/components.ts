@@ -1,0 +1,125 @@
+/**
+ * The processes under test: the backends as the program plans them, and a collector (ours as the
+ * program renders it, or the seeds' baseline) inside a memory cgroup limited like its container.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { binary, freePorts, memoryCgroup, Proc, start, tempDir, waitHttpOk } from "./harness";
+import { LoopbackStack, RunningBackend, startBackend } from "./stack";
+import { cgroupStat, CgroupStat, scrape, MetricSample } from "./measure";
+
+export type Variant = "ours" | "baseline";
+
+export interface CollectorPorts {
+  otlpGrpc: number;
+  otlpHttp: number;
+  health: number;
+  metrics: number;
+}
+
+export interface RunningCollector {
+  variant: Variant;
+  proc: Proc;
+  cgroupDir: string;
+  ports: CollectorPorts;
+  /** Memory right after start (10 s idle). */
+  idle: CgroupStat;
+  metrics(): Promise<MetricSample[] | undefined>;
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+export interface CollectorSpec {
+  variant: Variant;
+  configPath: string;
+  ports: CollectorPorts;
+  limitMb: number;
+  env: NodeJS.ProcessEnv;
+  /**
+   * Container-like accounting: the process copies the binary into a fresh file from INSIDE its
+   * cgroup and executes the copy, so the binary's page cache is charged to this cgroup, as a container
+   * reading its image layer for the first time is charged. Without it the pages stay charged to
+   * whoever read the cached binary first, and the cgroup looks ~100 MB lighter than the container.
+   */
+  chargeBinary: boolean;
+}
+
+export async function startCollectorProcess(spec: CollectorSpec): Promise<RunningCollector> {
+  const cgroup = memoryCgroup(spec.limitMb);
+  if (!cgroup)
+    throw new Error("no memory cgroup can be created here: the benchmark measures what the container limit counts, and needs one");
+  const args = [`--config=${spec.configPath}`];
+  const copyDir = tempDir(`otelcol-bin-${spec.variant}`);
+  const script = spec.chargeBinary
+    ? `echo $$ > "${cgroup.dir}/cgroup.procs" && cp "$0" "${copyDir}/otelcol" && exec "${copyDir}/otelcol" "$@"`
+    : `echo $$ > "${cgroup.dir}/cgroup.procs" && exec "$0" "$@"`;
+  const proc = start(`otelcol-${spec.variant}`, "/bin/sh", ["-c", script, binary("otelcol"), ...args], { env: spec.env });
+  await waitHttpOk(`http://127.0.0.1:${spec.ports.health}/`, proc, 60_000);
+  await new Promise((r) => setTimeout(r, 10_000));
+  const idle = cgroupStat(cgroup.dir);
+  const metricsUrl = `http://127.0.0.1:${spec.ports.metrics}/metrics`;
+  return {
+    variant: spec.variant,
+    proc,
+    cgroupDir: cgroup.dir,
+    ports: spec.ports,
+    idle,
+    metrics: () => scrape(metricsUrl),
+    alive: () => !proc.exited(),
+    stop: async () => {
+      await proc.stop(10_000);
+      cgroup.remove();
+      fs.rmSync(copyDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function collectorPorts(): Promise<CollectorPorts> {
+  return freePorts(["otlpGrpc", "otlpHttp", "health", "metrics"] as const);
+}
+
+export interface Backends {
+  metrics: RunningBackend;
+  traces: RunningBackend;
+  logs: RunningBackend;
+  metricsUrl: string;
+  tracesUrl: string;
+  logsUrl: string;
+  /** The backends' own /metrics. */
+  vmMetrics: string;
+  jaegerMetrics: string;
+  lokiMetrics: string;
+  stop(): Promise<void>;
+}
+
+/** Fresh backends for one variant (their counters start at zero, their stores are empty). */
+export async function startBackends(stack: LoopbackStack): Promise<Backends> {
+  const [metrics, traces, logs] = await Promise.all([
+    startBackend(stack, "metrics"),
+    startBackend(stack, "traces"),
+    startBackend(stack, "logs"),
+  ]);
+  const port = (kind: string, name: string) => stack.backendPorts.get(kind)![name]!;
+  const backends: Backends = {
+    metrics,
+    traces,
+    logs,
+    metricsUrl: stack.metricsUrl,
+    tracesUrl: stack.tracesUrl,
+    logsUrl: stack.plan.backends.logs!.plan.queryUrl,
+    vmMetrics: `http://127.0.0.1:${port("victoriametrics", "http")}/metrics`,
+    jaegerMetrics: `http://127.0.0.1:${port("jaeger", "metrics")}/metrics`,
+    lokiMetrics: `http://127.0.0.1:${port("loki", "http")}/metrics`,
+    // Reads the fields at stop time: the outage step replaces `metrics` with its restarted process.
+    stop: async () => {
+      await Promise.all([backends.metrics.proc.stop(), backends.traces.proc.stop(), backends.logs.proc.stop()]);
+    },
+  };
+  return backends;
+}
+
+export function writeConfig(prefix: string, yaml: string): string {
+  const file = path.join(tempDir(prefix), "config.yaml");
+  fs.writeFileSync(file, yaml);
+  return file;
+}
