@@ -247,7 +247,7 @@ export function renderReport(): string {
       "",
       "## Method",
       "",
-      "- Local processes on 127.0.0.1, sharing the machine's cores with the load generator: VictoriaMetrics, Jaeger v2 (memory store) and Loki with the flags/config the program plans; the collector with the tier's config, inside a cgroup-v1 memory cgroup limited to the tier's container limit (no swap). The collector copies its binary from inside that cgroup and runs the copy, so the binary's page cache is charged to it as it is to a container (see *Memory* below).",
+      "- Local processes on 127.0.0.1, sharing the machine's cores with the load generator: VictoriaMetrics, Jaeger v2 (memory store) and Loki with the flags/config the program plans; the collector with the tier's config, inside a cgroup-v1 memory cgroup limited to the tier's container limit (no swap). The collector runs a fresh copy of its binary, dropped from the page cache before the start, so the binary's pages are charged to its cgroup when it reads them, as a container's are (see *Memory* below).",
       "- **ours** = the config `configs/collector.ts` renders for the tier (persistent queue, WAL, exporter-side batching, memory_limiter at 80 % of the limit, `GOMEMLIMIT`). " +
         `**baseline** = the seeds' config (\`bench/baseline.ts\`): \`batch\` ${BASELINE.batch.timeout} / ${BASELINE.batch.send_batch_size}, memory_limiter ${BASELINE.memoryLimiter.limit_percentage} % / ${BASELINE.memoryLimiter.spike_limit_percentage} % of the cgroup limit, in-memory queues, exporter defaults, no \`GOMEMLIMIT\`, same backends.`,
       `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,
@@ -302,7 +302,7 @@ export function renderReport(): string {
       out.push(
         "### Memory: what the collector's cgroup counts",
         "",
-        `- The collector binary is ${fmt(t.pageCache.binaryMb, 0)} MB. Idle, same config: **${fmt(t.pageCache.notCharged.usageMb, 1)} MB** when its pages were already cached by another reader (anon ${fmt(t.pageCache.notCharged.rssMb, 1)}, cache ${fmt(t.pageCache.notCharged.cacheMb, 1)}), **${fmt(t.pageCache.charged.usageMb, 1)} MB** when the process read the binary first from inside its cgroup (anon ${fmt(t.pageCache.charged.rssMb, 1)}, cache ${fmt(t.pageCache.charged.cacheMb, 1)}, of which mapped ${fmt(t.pageCache.charged.mappedFileMb, 1)}). ` +
+        `- The collector binary is ${fmt(t.pageCache.binaryMb, 0)} MB. Idle, same config: **${fmt(t.pageCache.notCharged.usageMb, 1)} MB** when it executes the shared binary whose pages were (partly) cached by earlier readers (anon ${fmt(t.pageCache.notCharged.rssMb, 1)}, cache ${fmt(t.pageCache.notCharged.cacheMb, 1)}), **${fmt(t.pageCache.charged.usageMb, 1)} MB** when it executes a fresh uncached copy, read first from inside its cgroup (anon ${fmt(t.pageCache.charged.rssMb, 1)}, cache ${fmt(t.pageCache.charged.cacheMb, 1)}, of which mapped ${fmt(t.pageCache.charged.mappedFileMb, 1)}). ` +
           "So yes: the memory cgroup counts the page cache of the binary it read, which is the container case (the deploy section below shows the same gap between `docker stats` and the cgroup).",
         `- ${memoryVerdict(
           t.limitMb,

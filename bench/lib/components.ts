@@ -2,6 +2,7 @@
  * The processes under test: the backends as the program plans them, and a collector (ours as the
  * program renders it, or the seeds' baseline) inside a memory cgroup limited like its container.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { binary, freePorts, memoryCgroup, Proc, start, tempDir, waitHttpOk } from "./harness";
@@ -36,10 +37,10 @@ export interface CollectorSpec {
   limitMb: number;
   env: NodeJS.ProcessEnv;
   /**
-   * Container-like accounting: the process copies the binary into a fresh file from INSIDE its
-   * cgroup and executes the copy, so the binary's page cache is charged to this cgroup, as a container
-   * reading its image layer for the first time is charged. Without it the pages stay charged to
-   * whoever read the cached binary first, and the cgroup looks ~100 MB lighter than the container.
+   * Container-like accounting: the collector executes a fresh copy of the binary whose pages are not
+   * in the page cache, so they are charged to this cgroup when it first reads them, as a container
+   * reading its image layer is charged. Without it the pages stay charged to whoever read the cached
+   * binary first, and the cgroup can look up to ~100 MB lighter than the container.
    */
   chargeBinary: boolean;
 }
@@ -50,10 +51,19 @@ export async function startCollectorProcess(spec: CollectorSpec): Promise<Runnin
     throw new Error("no memory cgroup can be created here: the benchmark measures what the container limit counts, and needs one");
   const args = [`--config=${spec.configPath}`];
   const copyDir = tempDir(`otelcol-bin-${spec.variant}`);
-  const script = spec.chargeBinary
-    ? `echo $$ > "${cgroup.dir}/cgroup.procs" && cp "$0" "${copyDir}/otelcol" && exec "${copyDir}/otelcol" "$@"`
-    : `echo $$ > "${cgroup.dir}/cgroup.procs" && exec "$0" "$@"`;
-  const proc = start(`otelcol-${spec.variant}`, "/bin/sh", ["-c", script, binary("otelcol"), ...args], { env: spec.env });
+  let executable = binary("otelcol");
+  if (spec.chargeBinary) {
+    // A fresh copy, written back to disk and dropped from the page cache (dd iflag=nocache), so its
+    // first reader is the collector inside its cgroup, as with a container's image layer. Copying
+    // from inside the cgroup would also charge the source file's pages read by cp.
+    executable = path.join(copyDir, "otelcol");
+    fs.copyFileSync(binary("otelcol"), executable);
+    fs.chmodSync(executable, 0o755);
+    execFileSync("sync", [executable]);
+    execFileSync("dd", [`if=${executable}`, "iflag=nocache", "count=0", "status=none"]);
+  }
+  const script = `echo $$ > "${cgroup.dir}/cgroup.procs" && exec "$0" "$@"`;
+  const proc = start(`otelcol-${spec.variant}`, "/bin/sh", ["-c", script, executable, ...args], { env: spec.env });
   await waitHttpOk(`http://127.0.0.1:${spec.ports.health}/`, proc, 60_000);
   await new Promise((r) => setTimeout(r, 10_000));
   const idle = cgroupStat(cgroup.dir);
