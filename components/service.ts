@@ -46,12 +46,11 @@ export function createService(
   dependsOn: pulumi.Resource[] = [],
 ): ServiceResources {
   const { plan, wiring, common } = args;
-  const ulimits = [{ name: "nproc", soft: CONTAINER_POLICY.processLimit, hard: CONTAINER_POLICY.processLimit }];
   const hardening = {
     securityOpts: [...CONTAINER_POLICY.securityOpts],
     logDriver: CONTAINER_POLICY.logDriver,
     logOpts: { ...CONTAINER_POLICY.logOpts },
-    ulimits,
+    ulimits: CONTAINER_POLICY.ulimits,
   };
   const opts = { parent };
   // Docker names are unique: a replacement created before its predecessor is deleted (Pulumi's

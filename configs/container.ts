@@ -21,6 +21,10 @@ export const CONTAINER_POLICY = {
    * allows. Go services run a few dozen threads; Grafana under load about 60.
    */
   processLimit: 2048,
+  /** The same bound as Docker's ulimit list. */
+  get ulimits() {
+    return [{ name: "nproc", soft: this.processLimit, hard: this.processLimit }];
+  },
   protocol: "tcp",
   /**
    * The volume init job runs once to completion, offline, before its service starts, on a read-only
