@@ -146,8 +146,10 @@ export async function runUnderMocks(
   } catch (e) {
     error = e as Error;
   }
-  // Let in-flight registrations land before the caller inspects the graph.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Let in-flight registrations land before the caller inspects the graph: the SDK's own wait for
+  // its RPC queue to drain (what `disconnect` does at the end of a real run), not a guessed delay.
+  const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+  await waitForRPCs();
   return { resources, outputs, error };
 }
 
