@@ -159,15 +159,35 @@ describe("prod-like: authenticated ingest, data that survives, a password that c
     expect(await series("anonymous")).toBe(0);
   });
 
-  it("GIVEN data in VictoriaMetrics WHEN the metrics backend is swapped to Prometheus and back THEN its volume was kept and the data is there again", async () => {
-    const volume = `${deployed.environment}-victoriametrics-data`;
-    await deployed.reconfigure({ metrics: { backend: "prometheus", retention: "90d" } });
+  it("GIVEN data in VictoriaMetrics and Jaeger WHEN metrics swap to Prometheus and traces to memory storage, and back THEN both volumes were kept and the data is there again", async () => {
+    const jaeger = () => https_(`jaeger.${DOMAIN}`, { username: "admin", password: String(outputValue(outputs, "basicAuthPassword")) });
+    const client = new OtelClient({
+      protocol: "grpc",
+      grpcPort: deployed.ports.otlpGrpc,
+      httpPort: deployed.ports.otlpHttp,
+      serviceName: "prodlike-app",
+      headers: headers(),
+    });
+    const span = client.tracer().startSpan("kept-span");
+    const traceId = span.spanContext().traceId;
+    span.end();
+    await client.flushSpans();
+    await client.shutdown();
+    const traceStored = async () => {
+      const res = await request(jaeger(), `/api/traces/${traceId}`);
+      return res.status === 200 && (JSON.parse(res.body).data?.length ?? 0) > 0 ? true : undefined;
+    };
+    await waitFor("the span in Jaeger (badger)", traceStored, 90_000, 1_000);
+
+    const env = deployed.environment;
+    await deployed.reconfigure({ metrics: { backend: "prometheus", retention: "90d" }, traces: { storage: "memory" } });
     outputs = await deployed.up();
-    expect(await stackVolumes(deployed.environment)).toContain(volume);
-    expect((await containersOf(deployed.environment)).map((c) => c.name)).not.toContain(`${deployed.environment}-victoriametrics`);
-    await deployed.reconfigure({ metrics: { backend: "victoriametrics", retention: "90d" } });
+    expect(await stackVolumes(env)).toEqual(expect.arrayContaining([`${env}-victoriametrics-data`, `${env}-jaeger-data`]));
+    expect((await containersOf(env)).map((c) => c.name)).not.toContain(`${env}-victoriametrics`);
+    await deployed.reconfigure({ metrics: { backend: "victoriametrics", retention: "90d" }, traces: { storage: "badger" } });
     outputs = await deployed.up();
     await waitFor("the old metric after the swap back", async () => ((await series("kept")) > 0 ? true : undefined), 90_000, 1_000);
+    await waitFor("the old span after badger is back", traceStored, 90_000, 1_000);
   });
 
   it("GIVEN a running Grafana WHEN grafana.adminPassword changes THEN the new password logs in and the old one no longer does", async () => {
