@@ -166,19 +166,29 @@ export function witness(t: Target, opts: { series: number; spans: number; everyM
     for (const id of ackedSpans) if (have.has(id)) stored += 1;
     return stored;
   };
+  const settle = async (settleMs: number): Promise<WitnessResult> => {
+    const acked = ackedTimes.size * opts.series + ackedSpans.size;
+    const until = Date.now() + settleMs;
+    let stored = await storedNow();
+    while (stored < acked && Date.now() < until) {
+      await sleep(2_000);
+      stored = await storedNow();
+    }
+    await Promise.all([m.shutdown(), s.shutdown()]);
+    return { acked, failed, stored, ackedButLost: acked - stored };
+  };
   return {
+    /** Stop sending (what was acknowledged so far is what will be looked for). */
+    async halt(): Promise<void> {
+      running = false;
+      await loop;
+    },
+    /** Wait up to settleMs until every acknowledged item is stored; count. */
+    settle,
     async stop(settleMs: number): Promise<WitnessResult> {
       running = false;
       await loop;
-      const acked = ackedTimes.size * opts.series + ackedSpans.size;
-      const until = Date.now() + settleMs;
-      let stored = await storedNow();
-      while (stored < acked && Date.now() < until) {
-        await sleep(2_000);
-        stored = await storedNow();
-      }
-      await Promise.all([m.shutdown(), s.shutdown()]);
-      return { acked, failed, stored, ackedButLost: acked - stored };
+      return settle(settleMs);
     },
   };
 }

@@ -290,6 +290,9 @@ export function renderReport(): string {
       row("recovery: seconds until 5 s without refusals at the low rate", (o) =>
         o.recoveryS === undefined ? "**did not recover**" : `**${o.recoveryS} s**`,
       );
+      row("collector restarted before counting (dead or wedged after the low phase)", (o) =>
+        o.restarted === undefined ? "not checked (counted while it was down)" : o.restarted ? "yes" : "no",
+      );
       row("witness acknowledged / **acknowledged but lost**", (o) => `${fmt(o.witness.acked)} / **${fmt(o.witness.ackedButLost)}**`);
       row(
         "cgroup peak / anon / page cache during the high phase (MB)",
@@ -303,7 +306,9 @@ export function renderReport(): string {
         "### Memory: what the collector's cgroup counts",
         "",
         `- The collector binary is ${fmt(t.pageCache.binaryMb, 0)} MB. Idle, same config: **${fmt(t.pageCache.notCharged.usageMb, 1)} MB** when it executes the shared binary whose pages were (partly) cached by earlier readers (anon ${fmt(t.pageCache.notCharged.rssMb, 1)}, cache ${fmt(t.pageCache.notCharged.cacheMb, 1)}), **${fmt(t.pageCache.charged.usageMb, 1)} MB** when it executes a fresh uncached copy, read first from inside its cgroup (anon ${fmt(t.pageCache.charged.rssMb, 1)}, cache ${fmt(t.pageCache.charged.cacheMb, 1)}, of which mapped ${fmt(t.pageCache.charged.mappedFileMb, 1)}). ` +
-          "So yes: the memory cgroup counts the page cache of the binary it read, which is the container case (the deploy section below shows the same gap between `docker stats` and the cgroup).",
+          (t.pageCache.charged.cacheMb > 0.5 * t.pageCache.binaryMb
+            ? "So yes: the memory cgroup counts the page cache of the binary it reads, which is the container case (the deploy section below shows the same gap between `docker stats` and the cgroup); idle, the small tier's collector already sits at its limit, and every MB the heap takes must be taken from the binary's cached pages."
+            : "In this run the binary's pages were not charged to the cgroup."),
         `- ${memoryVerdict(
           t.limitMb,
           t.ours.overload,

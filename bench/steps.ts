@@ -254,6 +254,8 @@ export interface Overload {
   witness: WitnessResult;
   memoryDuringHigh: CgroupStat;
   oomKills: number;
+  /** The collector was dead or wedged after the low phase and had to be restarted. */
+  restarted?: boolean;
 }
 
 /** ~2× the ceiling for 30 s, then ½ of it: backpressure, acknowledged-but-lost (exact witness) and recovery time. */
@@ -293,7 +295,12 @@ export async function overload(ctx: Ctx, signal: Signal, ceiling: number, oomKil
       break;
     }
   }
-  const result = await w.stop(60_000);
+  await w.halt();
+  // A collector that wedged or died gets restarted first: what it acknowledged must arrive from its
+  // persistent queue / WAL after the restart, so it is counted only then.
+  const wedged = !ctx.collector.alive() || (await ctx.collector.metrics()) === undefined;
+  await ensureHealthy(ctx, "the overload step");
+  const result = await w.settle(90_000);
   ctx.log(
     `overload ${signal}: ${highRate}/s refused ${high.refused}; recovery ${recoveryS ?? "never"} s; witness acked ${result.acked}, lost ${result.ackedButLost}`,
   );
@@ -307,6 +314,7 @@ export async function overload(ctx: Ctx, signal: Signal, ceiling: number, oomKil
     witness: result,
     memoryDuringHigh,
     oomKills: oomKills(),
+    restarted: wedged,
   };
 }
 
