@@ -193,7 +193,8 @@ function readmeClaims(runs: RunResult[]): string {
   const newest = runs.at(-1);
   for (const tier of ["small", "medium", "large"] as TierName[]) {
     const t = newest?.tiers[tier];
-    const other = newest?.scottyOtherTier?.tier === tier ? newest.scottyOtherTier : undefined;
+    const otherRun = [...runs].reverse().find((r) => r.scottyOtherTier);
+    const other = otherRun?.scottyOtherTier?.tier === tier ? otherRun.scottyOtherTier : undefined;
     if (!t && other) {
       const held = other.steps.filter((x) => x.ok).pop();
       lines.push(
@@ -332,11 +333,13 @@ export function renderReport(): string {
           : `No Scotty step held on the ${tier} tier (collector ${t.limitMb} MB) in this run.`,
         "",
       );
-      const other = newest.scottyOtherTier;
+      // From the newest run that measured it (a run can skip it: BENCH_MEDIUM=0).
+      const otherRun = [...runs].reverse().find((r) => r.scottyOtherTier);
+      const other = otherRun?.scottyOtherTier;
       if (other) {
         const held = other.steps.filter((s) => s.ok).pop();
         out.push(
-          `The same steps on the **${other.tier}** tier's collector (${other.limitMb} MB, ours; idle ${fmt(other.idle.usageMb, 1)} MB in its cgroup; load average ${other.loadBefore} before, ${other.loadAfter} after):`,
+          `The same steps on the **${other.tier}** tier's collector (run of ${otherRun!.started}; ${other.limitMb} MB, ours; idle ${fmt(other.idle.usageMb, 1)} MB in its cgroup; load average ${other.loadBefore} before, ${other.loadAfter} after):`,
           "",
           scottyTable(other.steps),
           "",
