@@ -125,20 +125,23 @@ function scottyVerdict(limitMb: number, steps: ScottyStep[]): string {
 }
 
 function memoryVerdict(limitMb: number, o: Overload | undefined, steps: StepResult[]): string {
-  const failing = steps.filter((s) => !s.ok);
-  const worst = [...failing, ...(o ? [o.high] : [])].sort((a, b) => b.memory.peakMb - a.memory.peakMb)[0];
-  if (!worst) return "No step reached the limit in this run.";
-  const anon = worst.memory.rssMb;
-  const cache = worst.memory.cacheMb;
-  const heap = anon >= 0.6 * limitMb;
+  const failing = [...steps.filter((s) => !s.ok), ...(o ? [o.high] : [])];
+  if (failing.length === 0) return "No step failed in this run.";
+  const thrash = failing.filter((s) => s.majorFaults > 1000).sort((a, b) => b.majorFaults - a.majorFaults);
+  const parts: string[] = [];
+  for (const s of thrash) {
+    parts.push(
+      `${fmt(s.offered)} ${UNIT[s.signal]}: ${fmt(s.majorFaults)} major faults in the step, ending at ${fmt(s.memory.rssMb, 1)} MB anonymous and ${fmt(s.memory.cacheMb, 1)} MB page cache (${fmt(s.memory.mappedFileMb, 1)} MB of it still mapped)`,
+    );
+  }
+  const heap = failing.filter((s) => s.memory.rssMb >= 0.75 * limitMb);
   return (
-    `At the heaviest failing step (${fmt(worst.offered)} ${UNIT[worst.signal]}) the cgroup peaked at ${fmt(worst.memory.peakMb, 1)} MB of ${limitMb} MB: ` +
-    `${fmt(anon, 1)} MB anonymous (heap) and ${fmt(cache, 1)} MB page cache, with ${fmt(worst.majorFaults)} major faults during the step. ` +
-    (heap
-      ? "Anonymous memory dominates: the pressure is the heap (memory_limiter / GOMEMLIMIT territory), not page-cache thrash."
-      : worst.majorFaults > 1000
-        ? "The heap stays small while pages are read back from disk: page-cache thrash at the limit."
-        : "Neither the heap nor page-cache thrash is near the limit: the step failed on throughput (CPU), not memory.")
+    (thrash.length
+      ? `Failing steps with page-cache thrash (the binary's pages evicted and read back while the cgroup sits at its ${limitMb} MB limit): ${parts.join("; ")}. `
+      : "No failing step thrashed (≤ 1,000 major faults each). ") +
+    (heap.length
+      ? `The heap itself reached ≥ 75 % of the limit only at ${heap.map((s) => `${fmt(s.offered)} ${UNIT[s.signal]} (${fmt(s.memory.rssMb, 1)} MB anonymous)`).join(", ")}${o && o.oomKills > 0 ? `, and the kernel OOM-killed the collector ${o.oomKills} time(s) in the run` : ""}.`
+      : "The heap stayed below 75 % of the limit in every failing step.")
   );
 }
 
@@ -287,7 +290,9 @@ export function renderReport(): string {
       row("offered high / low (data points/s)", (o) => `${fmt(o.highRate)} / ${fmt(o.lowRate)}`);
       row("accepted during the high phase (/s)", (o) => fmt(o.high.acceptedPerSec));
       row("refused during the high phase (backpressure)", (o) => fmt(o.high.refused));
-      row("refused after the drop, per second", (o) => o.refusedPerSecondAfterDrop.join(" "));
+      row("refused after the drop, per second", (o) =>
+        o.refusedPerSecondAfterDrop.map((x) => (Number.isFinite(x) ? String(x) : "–")).join(" "),
+      );
       row("recovery: seconds until 5 s without refusals at the low rate", (o) =>
         o.recoveryS === undefined ? "**did not recover**" : `**${o.recoveryS} s**`,
       );
@@ -308,7 +313,7 @@ export function renderReport(): string {
         "",
         `- The collector binary is ${fmt(t.pageCache.binaryMb, 0)} MB. Idle, same config: **${fmt(t.pageCache.notCharged.usageMb, 1)} MB** when it executes the shared binary whose pages were (partly) cached by earlier readers (anon ${fmt(t.pageCache.notCharged.rssMb, 1)}, cache ${fmt(t.pageCache.notCharged.cacheMb, 1)}), **${fmt(t.pageCache.charged.usageMb, 1)} MB** when it executes a fresh uncached copy, read first from inside its cgroup (anon ${fmt(t.pageCache.charged.rssMb, 1)}, cache ${fmt(t.pageCache.charged.cacheMb, 1)}, of which mapped ${fmt(t.pageCache.charged.mappedFileMb, 1)}). ` +
           (t.pageCache.charged.cacheMb > 0.5 * t.pageCache.binaryMb
-            ? "So yes: the memory cgroup counts the page cache of the binary it reads, which is the container case (the deploy section below shows the same gap between `docker stats` and the cgroup); idle, the small tier's collector already sits at its limit, and every MB the heap takes must be taken from the binary's cached pages."
+            ? "Either way the cgroup counts the page cache of the binary the collector reads (page cache is charged to the cgroup that first reads it, as for a container: the deploy section below shows the same gap between `docker stats`, which leaves cache out, and the cgroup); idle, the small tier's collector already sits at its limit, and every MB the heap takes must be taken from the binary's cached pages."
             : "In this run the binary's pages were not charged to the cgroup."),
         `- ${memoryVerdict(
           t.limitMb,
