@@ -306,6 +306,18 @@ export function renderReport(): string {
       );
       row("major faults in the high phase; OOM kills in the run", (o) => `${fmt(o.high.majorFaults)}; ${o.oomKills}`);
       out.push("");
+      // Outage, both runs
+      out.push("### 30 s VictoriaMetrics outage (both runs)", "");
+      out.push("| | " + withTier.map((_, i) => `run ${i + 1}`).join(" | ") + " |", "|---|" + withTier.map(() => "---").join("|") + "|");
+      for (const v of ["ours", "baseline"] as const) {
+        const cell = (r: RunResult) => {
+          const o = r.tiers[tier]![v].outage;
+          const wedged = r.events.some((e) => e.startsWith(`${v} collector`) && e.includes("after the outage step"));
+          return `${fmt(o.witness.acked)} acknowledged, **${fmt(o.witness.ackedButLost)}** not in VictoriaMetrics ${wedged ? "60 s after it came back (the collector was wedged then: see events)" : "after settling"}`;
+        };
+        out.push(`| ${v}: JS witness points | ${withTier.map(cell).join(" | ")} |`);
+      }
+      out.push("");
       // Memory
       const t = newest.tiers[tier]!;
       out.push(
