@@ -218,7 +218,7 @@ function readmeClaims(runs: RunResult[]): string {
     lines.push(
       `- **${tier}** ([measured](docs/BENCHMARKS.md#${tier}-tier-ceilings-two-runs-side-by-side), ${runs.length} run${runs.length > 1 ? "s" : ""}, collector at ${t.limitMb} MB on 2 shared cores): ` +
         `metrics ${cell("metrics")} data points/s, traces ${cell("traces")} spans/s, logs ${cell("logs")} records/s with zero loss; ` +
-        `${carried ? `${carried.instances} Scotty instances` : "no Scotty step held"}; overload recovery ${t.ours.overload?.recoveryS ?? "–"} s, acknowledged-but-lost ${t.ours.overload?.witness.ackedButLost ?? "–"}.`,
+        `${carried ? `${carried.instances} Scotty instances` : "no Scotty step held"}; ${!t.ours.overload ? "overload not run" : t.ours.overload.recoveryS === undefined ? "after 2× overload it did not recover without a restart" : `recovered ${t.ours.overload.recoveryS} s after a 2× overload`}, acknowledged-but-lost ${t.ours.overload?.witness.ackedButLost ?? "–"}.`,
     );
   }
   lines.push(README_END);
