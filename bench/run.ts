@@ -260,7 +260,10 @@ async function main(): Promise<void> {
     result.loadAtEnd = load1();
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, `${result.started.replace(/[:.]/g, "-")}.json`);
-    fs.writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
+    // Formatted as the repo's prettier config wants it: `npm run format:check` covers bench/results too.
+    const prettier = await import("prettier");
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    fs.writeFileSync(file, await prettier.format(JSON.stringify(result), { ...options, filepath: file }));
     log(`saved ${path.relative(process.cwd(), file)}`);
   }
   const doc = renderReport();
