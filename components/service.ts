@@ -139,7 +139,14 @@ export function createService(
       ],
       uploads: [
         ...plan.files.map((file) => ({ file: file.path, content: file.content })),
-        ...plan.secretFiles.map((file) => ({ file: file.path, content: common.reveal(file.value) })),
+        // Readable by the service's own uid alone (planStack checks every secret file has an owner).
+        ...plan.secretFiles.map((file) => ({
+          file: file.path,
+          content: common.reveal(file.value),
+          owner: String(plan.secretFileOwner),
+          group: String(plan.secretFileOwner),
+          permissions: CONTAINER_POLICY.secretFileMode,
+        })),
       ],
       labels: [stackLabel, ...Object.entries(labels).map(([label, value]) => ({ label, value }))],
       healthcheck: plan.healthcheck

@@ -1,7 +1,7 @@
 import type { ExtraExporter, Secret, Settings, Tier } from "../settings";
 import { ingestAuthRequired } from "../settings/ingest";
-import { COLLECTOR_SCRAPE_JOB, NON_ROOT_UID, SECRET_NAMES } from "../settings/names";
-import { httpHealthcheck } from "./backends/contract";
+import { COLLECTOR_SCRAPE_JOB, NOBODY_UID, NON_ROOT_UID, SECRET_NAMES } from "../settings/names";
+import { httpHealthcheck } from "./healthcheck";
 import { toYaml } from "./serialize";
 import type { ExporterPlan, GeneratedSecret, ScrapeTarget, SecretFilePlan, ServicePlan, Signal } from "./types";
 
@@ -386,6 +386,7 @@ export function collectorServicePlan(args: {
     hostMounts: config.dockerLogs ? [{ hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers" }] : [],
     files: [{ path: COLLECTOR_CONFIG_PATH, content: renderCollectorYaml(config, args.extras) }],
     secretFiles: [...collectorSecretFiles(config.exporters, args.extras), ...ingestSecrets],
+    secretFileOwner: config.dockerLogs ? 0 : NON_ROOT_UID,
     // FROM scratch: no shell, curl or wget to probe with. Health is :13133 from outside.
     healthcheck: undefined,
   };
@@ -410,7 +411,7 @@ export function collectorProbePlan(image: string): ServicePlan {
     // Sleeps until stopped; `wait` in the foreground so SIGTERM ends it at once.
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
     env: {},
-    user: "65534:65534",
+    user: `${NOBODY_UID}:${NOBODY_UID}`,
     memoryMb: 16,
     ports: [],
     volumes: [],

@@ -1,7 +1,7 @@
 import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
 import { Settings, TIERS } from "../settings";
 import { keepDataOnDelete } from "../settings/data";
-import { STACK_LABEL } from "../settings/names";
+import { defaultNetworkName, STACK_LABEL } from "../settings/names";
 import { BackendAddressing, BackendPlans, chosenBackends, healthOf, planBackends, registeredBackends } from "./backends";
 import {
   COLLECTOR_PORTS,
@@ -121,7 +121,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
   const tier = TIERS[settings.tier];
   const backends = planBackends(settings, options.addressing);
   const chosen = [backends.metrics, backends.traces, ...(backends.logs ? [backends.logs] : [])];
-  const networkName = settings.network.name ?? `obs-${settings.environment}`;
+  const networkName = settings.network.name ?? defaultNetworkName(settings.environment);
 
   const collector = collectorInputFromSettings(
     settings,
@@ -260,7 +260,13 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     routing,
     traefik,
     traefikConfig,
-    services: [...chosen.map((c) => c.plan.service), collectorPlan, collectorProbe, grafana, ...(traefik ? [traefik] : [])],
+    services: withSecretFileOwners([
+      ...chosen.map((c) => c.plan.service),
+      collectorPlan,
+      collectorProbe,
+      grafana,
+      ...(traefik ? [traefik] : []),
+    ]),
     urls: {
       grafana: urlOf(grafanaRoute),
       traces: urlOf(backends.traces.plan.service.route),
@@ -281,4 +287,15 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       grafanaAdminPassword: adminPassword,
     },
   };
+}
+
+/**
+ * Every service with secret files names the uid that owns them: they are uploaded mode 0400, so
+ * without an owner they would be root's and a non-root service could not read its own secret.
+ */
+export function withSecretFileOwners(services: ServicePlan[]): ServicePlan[] {
+  const missing = services.filter((s) => s.secretFiles.length > 0 && s.secretFileOwner === undefined).map((s) => s.role);
+  if (missing.length > 0)
+    throw new Error(`service plan(s) ${missing.join(", ")}: secret files without secretFileOwner (the uid that reads them)`);
+  return services;
 }

@@ -1,7 +1,7 @@
-import { httpHealthcheck } from "./backends/contract";
+import { httpHealthcheck } from "./healthcheck";
 import { toYaml } from "./serialize";
 import type { Secret } from "../settings";
-import { SECRET_NAMES } from "../settings/names";
+import { NOBODY_UID, SECRET_NAMES } from "../settings/names";
 import type { RoutePlan, SecretSource, ServicePlan } from "./types";
 
 export const TRAEFIK_STATIC_PATH = "/etc/traefik/traefik.yml";
@@ -86,8 +86,8 @@ export interface TraefikStaticInput extends RoutingInput {
  * nobody with no capability at all, instead of root with CAP_NET_BIND_SERVICE.
  */
 export const TRAEFIK_ADDRESSES = { web: ":8000", websecure: ":8443", ping: "127.0.0.1:8082" } as const;
-/** nobody: owns nothing in the image; reads the uploaded (0644) files, writes only the ACME volume. */
-export const TRAEFIK_UID = 65534;
+/** nobody: owns nothing in the image; reads its uploaded files (secrets 0400, its own), writes only the ACME volume. */
+export const TRAEFIK_UID = NOBODY_UID;
 const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
 
 /** Traefik's static config when the program runs Traefik itself. */
@@ -212,6 +212,7 @@ export function traefikServicePlan(input: {
       { path: TRAEFIK_DYNAMIC_ROUTES_PATH, content: renderTraefikRoutes(config, input.routes, input.basicAuthUsers !== undefined) },
       ...(config.tls === "files" ? [{ path: TRAEFIK_DYNAMIC_TLS_PATH, content: renderTraefikTlsDynamic() }] : []),
     ],
+    secretFileOwner: TRAEFIK_UID,
     secretFiles: [
       ...(input.tlsFiles
         ? [

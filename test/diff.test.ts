@@ -122,7 +122,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
       "+ dev-prometheus http  :9090 (network only)",
       "- dev-victoriametrics http  :8428 (network only)",
       "+ dev-prometheus-data  dev-prometheus:/prometheus",
-      "- dev-victoriametrics-data  dev-victoriametrics:/victoria-metrics-data",
+      "- dev-victoriametrics-data  dev-victoriametrics:/victoria-metrics-data (chown 65534)",
       "+ http://prometheus.ddev.site  dev-prometheus:9090",
       "- http://vm.ddev.site  dev-victoriametrics:8428",
       "- metrics  VictoriaMetrics (prometheus) http://victoriametrics:8428, default",

@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONTAINER_POLICY } from "../configs/container";
+import { withSecretFileOwners } from "../configs/stack";
+import type { ServicePlan } from "../configs/types";
+import { GRAFANA_UID, NOBODY_UID, NON_ROOT_UID } from "../settings/names";
 import { byType, CONTAINER, ProgramRun, Recorded, runProgram, stackFileConfig } from "./helpers/program";
 
 /**
@@ -61,5 +64,59 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml: every container is boun
     // in these stacks) is switched to root, to read Docker's log files.
     const root = containers().filter((c) => !isInit(c) && (c.inputs.user === "0" || c.inputs.user === "root"));
     expect(root.map((c) => c.inputs.name)).toEqual([]);
+  });
+
+  it("GIVEN VictoriaMetrics (its image runs as root) WHEN registered THEN it runs as nobody on a data volume the init job hands to nobody", () => {
+    const vm = containers().find((c) => c.inputs.name === `${stack}-victoriametrics`)!;
+    expect(vm.inputs.user).toBe(`${NOBODY_UID}:${NOBODY_UID}`);
+    const init = containers().find((c) => isInit(c) && c.inputs.command.includes("/victoria-metrics-data"))!;
+    expect(init.inputs.command).toEqual(["chown", "-R", `${NOBODY_UID}:${NOBODY_UID}`, "/victoria-metrics-data"]);
+  });
+
+  it("GIVEN a service with secret files WHEN registered THEN each is uploaded 0400, owned by the uid the service runs as; its config files keep the default mode", () => {
+    const runsAs: Record<string, number> = {
+      [`${stack}-grafana`]: GRAFANA_UID,
+      [`${stack}-traefik`]: NOBODY_UID,
+      [`${stack}-otel-collector`]: NON_ROOT_UID,
+    };
+    const seen: string[] = [];
+    for (const c of containers()) {
+      for (const upload of (c.inputs.uploads ?? []) as { file: string; owner?: string; group?: string; permissions?: string }[]) {
+        if (upload.permissions === undefined) {
+          expect(upload.owner, `${c.inputs.name} ${upload.file}`).toBeUndefined();
+          continue;
+        }
+        const uid = String(runsAs[String(c.inputs.name)]);
+        expect(upload, `${c.inputs.name} ${upload.file}`).toMatchObject({ permissions: "0400", owner: uid, group: uid });
+        seen.push(`${c.inputs.name}:${upload.file.replace(/^.*\//, "")}`);
+      }
+    }
+    // The admin password always; prod adds the basic-auth users and the OTLP htpasswd.
+    expect(seen).toContain(`${stack}-grafana:admin-password`);
+    if (stack === "prod") {
+      expect(seen).toEqual(expect.arrayContaining([`${stack}-traefik:basic-auth-users`, `${stack}-otel-collector:ingest-htpasswd`]));
+    }
+  });
+});
+
+describe("secret file ownership is planned, not assumed", () => {
+  const plan = (role: string, secretFileOwner?: number): ServicePlan => ({
+    role,
+    image: "example.org/x:1",
+    env: {},
+    memoryMb: 64,
+    ports: [],
+    volumes: [],
+    hostMounts: [],
+    files: [],
+    secretFiles: [{ path: "/run/secret", secret: "s", value: { generate: { name: "s", length: 16 } } }],
+    ...(secretFileOwner === undefined ? {} : { secretFileOwner }),
+  });
+
+  it("GIVEN services with secret files and no owner WHEN planned THEN one error names every such role", () => {
+    expect(() => withSecretFileOwners([plan("a"), plan("b", 472), plan("c")])).toThrow(
+      "service plan(s) a, c: secret files without secretFileOwner (the uid that reads them)",
+    );
+    expect(withSecretFileOwners([plan("b", 0)])).toHaveLength(1);
   });
 });

@@ -2,9 +2,6 @@ import type { BackendHealth } from "../../dashboards";
 import type { Settings, Tier } from "../../settings";
 import type { DatasourcePlan, ExporterPlan, ScrapeTarget, ServicePlan, Signal } from "../types";
 
-// configs/grafana.ts and configs/traefik.ts still import the probe from here; it lives in ../healthcheck.
-export { httpHealthcheck } from "../healthcheck";
-
 /** `<signal>.retention` as configured (`30d`, what flags take) and in hours, parsed once. */
 export interface Retention {
   text: string;

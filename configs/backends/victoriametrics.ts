@@ -1,4 +1,5 @@
 import { jobGauge, jobRate, processMemory } from "../../dashboards";
+import { NOBODY_UID } from "../../settings/names";
 import { httpHealthcheck } from "../healthcheck";
 import { Backend } from "./contract";
 import { backendService, promqlBackend } from "./shared";
@@ -34,7 +35,10 @@ export const victoriaMetrics: Backend<"victoriametrics", "metrics"> = {
           dataPath: "/victoria-metrics-data",
         }),
         ports: [{ name: "http", internal: port }],
-        volumes: [{ name: "data", containerPath: "/victoria-metrics-data" }],
+        // The image runs as root; nothing it does needs root, so it runs as nobody and the init job
+        // hands it the data volume (an existing root-owned one too, on the first deploy after).
+        user: `${NOBODY_UID}:${NOBODY_UID}`,
+        volumes: [{ name: "data", containerPath: "/victoria-metrics-data", ownerUid: NOBODY_UID }],
         healthcheck: httpHealthcheck(port, "/health"),
         route: { subdomain: "vm", port, protectWithBasicAuth: true },
       }),
