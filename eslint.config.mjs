@@ -4,7 +4,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".tools/**", "rendered/**", "eslint.config.mjs", "vitest.config.ts"] },
+  { ignores: ["node_modules/**", ".tools/**", ".cache/**", "rendered/**", "eslint.config.mjs", "vitest.config.ts"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
