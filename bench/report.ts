@@ -8,6 +8,7 @@ import type { TierName } from "../settings";
 import { BASELINE } from "./baseline";
 import type { Signal } from "./lib/load";
 import { SPANS_PER_TRACE } from "./lib/load";
+import { COLLECTOR_NON_HEAP_MB } from "../configs/collector";
 import { CgroupStat, percentile } from "./lib/measure";
 import { HTTP, SCOTTY_EXPORT_INTERVAL_MS, SCOTTY_INSTRUMENTS, SCOTTY_POINTS_PER_EXPORT, SCOTTY_ROWS_PER_EXPORT } from "./scotty";
 import type { Ceiling, Outage, Overload, ScottyStep, StepResult } from "./steps";
@@ -119,7 +120,7 @@ function scottyVerdict(limitMb: number, steps: ScottyStep[]): string {
   return (
     ` In the first failing Scotty step (${bad.instances} instances, only ${fmt(bad.pointsPerSec)} OTLP points/s) the collector ended at ${fmt(bad.rssMb, 1)} MB anonymous and ${fmt(bad.cacheMb, 1)} MB page cache of which only ${fmt(bad.mappedFileMb, 1)} MB still mapped, with ${fmt(bad.majorFaults)} major faults during the step` +
     (thrash
-      ? ": the heap stayed below the memory_limiter (80 % of the limit, so it never refused), and the binary's pages were evicted and read back again and again — **page-cache thrash at the limit, not heap**. The small tier's limit leaves too little room for the ~112 MB binary's working set next to a heap the renderer allows to grow to 80 % of the limit."
+      ? ": the heap stayed below the memory_limiter (so it never refused), and the binary's pages were evicted and read back again and again — **page-cache thrash at the limit, not heap**. The limit left too little room for the binary's working set next to the heap and the client connections."
       : ".")
   );
 }
@@ -252,7 +253,7 @@ export function renderReport(): string {
       "## Method",
       "",
       "- Local processes on 127.0.0.1, sharing the machine's cores with the load generator: VictoriaMetrics, Jaeger v2 (memory store) and Loki with the flags/config the program plans; the collector with the tier's config, inside a cgroup-v1 memory cgroup limited to the tier's container limit (no swap). The collector runs a fresh copy of its binary, dropped from the page cache before the start, so the binary's pages are charged to its cgroup when it reads them, as a container's are (see *Memory* below).",
-      "- **ours** = the config `configs/collector.ts` renders for the tier (persistent queue, WAL, exporter-side batching, memory_limiter at 80 % of the limit, `GOMEMLIMIT`). " +
+      `- **ours** = the config \`configs/collector.ts\` renders for the tier (persistent queue, WAL, exporter-side batching, \`GOMEMLIMIT\` and memory_limiter from the limit less ${COLLECTOR_NON_HEAP_MB} MB for the binary's pages, \`memoryLimits\`). ` +
         `**baseline** = the seeds' config (\`bench/baseline.ts\`): \`batch\` ${BASELINE.batch.timeout} / ${BASELINE.batch.send_batch_size}, memory_limiter ${BASELINE.memoryLimiter.limit_percentage} % / ${BASELINE.memoryLimiter.spike_limit_percentage} % of the cgroup limit, in-memory queues, exporter defaults, no \`GOMEMLIMIT\`, same backends.`,
       `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,
       "- A step **holds** when nothing was refused (`otelcol_receiver_refused_*`), no export failed (telemetrygen), no exporter dropped anything (`send_failed`/`enqueue_failed`), everything telemetrygen generated was accepted, ≥ 80 % of the asked rate got through (the clients wait for each acknowledgement, so a slowly answering collector lowers the rate), and within 30 s the backend's own counter covered everything accepted: VictoriaMetrics `vm_rows_inserted_total` ≥ accepted data points (each point is ≥ 1 row), Jaeger's `otelcol_receiver_accepted_spans` = accepted spans, Loki's `loki_distributor_lines_received_total` = accepted records.",
@@ -282,7 +283,7 @@ export function renderReport(): string {
         "",
       );
       // Overload
-      out.push("### Overload: ~2× the metrics ceiling for 30 s, then ½", "");
+      out.push("### Overload: ~2× the metrics ceiling for 30 s from the ceiling step's own clients, then ½", "");
       out.push("| | " + withTier.map((_, i) => `run ${i + 1}`).join(" | ") + " |", "|---|" + withTier.map(() => "---").join("|") + "|");
       const ov = (r: RunResult) => r.tiers[tier]!.ours.overload;
       const row = (label: string, f: (o: Overload) => string) =>

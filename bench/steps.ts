@@ -6,7 +6,7 @@
 import { OtelClient } from "./lib/client";
 import { Backends, RunningCollector } from "./lib/components";
 import { sleep } from "./lib/harness";
-import { runTelemetrygen, Signal } from "./lib/load";
+import { PER_WORKER, runTelemetrygen, Signal } from "./lib/load";
 import { cgroupStat, CgroupStat, cpuSeconds, MetricSample, resetPeak, scrape, total } from "./lib/measure";
 import { Target, vmScalar, witness, WitnessResult } from "./probes";
 import { SCOTTY_EXPORT_INTERVAL_MS, SCOTTY_POINTS_PER_EXPORT, SCOTTY_ROWS_PER_EXPORT, scottyInstruments } from "./scotty";
@@ -263,8 +263,10 @@ export async function overload(ctx: Ctx, signal: Signal, ceiling: number, oomKil
   const w = witness(target(ctx), { series: 100, spans: 10, everyMs: 500 });
   const highRate = 2 * ceiling;
   const lowRate = Math.round(ceiling / 2);
-  // Twice the rate from twice the clients each: synchronous clients would otherwise just slow down.
-  const high = await loadStep(ctx, signal, highRate, 30, 125);
+  // Twice the rate from the ceiling step's own clients, each asked for twice its rate: a rate
+  // overload. (Twice the clients as well measured connections instead: every client connection
+  // costs the collector ~90 KB that no limiter bounds — 640 held at 192 MB, 960 wedged it.)
+  const high = await loadStep(ctx, signal, highRate, 30, 2 * PER_WORKER[signal]);
   const memoryDuringHigh = cgroupStat(ctx.collector.cgroupDir);
   const perSecond: number[] = [];
   const accepted: number[] = [];

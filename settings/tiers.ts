@@ -2,7 +2,12 @@
  * Size tiers: memory per container, in MB, plus the collector's batching and queue sizes.
  *
  * VictoriaMetrics / Collector / Grafana come from the seed's production table
- * (small 256/128/256, medium 512/256/512, large 1024/512/512).
+ * (small 256/128/256, medium 512/256/512, large 1024/512/512), except the small collector:
+ * 192 MB, not 128. A container's memory cgroup is charged the page cache of the ~110 MB collector
+ * binary (~68 MB mapped once started, ~16–20 MB hot under load) besides the Go runtime; at 128 MB
+ * the benchmark's overload step wedged it on major faults (code pages evicted) in every run, at
+ * 192 MB it stayed responsive and lost nothing (docs/BENCHMARKS.md; configs/collector.ts
+ * memoryLimits keeps COLLECTOR_NON_HEAP_MB of every tier for those pages).
  * The rest are our choices:
  * - Jaeger: the seed measured 200–300 MB for an in-memory Jaeger; we give it 256 MB on small. Its
  *   memory store is bounded in traces, not bytes: the benchmark measured ~1.4 KB per stored span
@@ -14,7 +19,7 @@
 export const TIERS = {
   small: {
     memoryMb: {
-      collector: 128,
+      collector: 192,
       victoriametrics: 256,
       prometheus: 512,
       jaeger: 256,

@@ -6,6 +6,8 @@ import {
   collectorSecretFiles,
   collectorServicePlan,
   extraExporterPlans,
+  COLLECTOR_NON_HEAP_MB,
+  GRPC_READ_BUFFER_BYTES,
   memoryLimits,
   renderCollectorConfig,
   renderCollectorYaml,
@@ -29,7 +31,7 @@ describe("collector config renderer", () => {
   it("GIVEN the default stack WHEN rendered THEN OTLP listens on 0.0.0.0 gRPC 4317 and HTTP 4318", () => {
     const { config } = collectorFor({});
     expect(config.receivers.otlp.protocols).toEqual({
-      grpc: { endpoint: "0.0.0.0:4317" },
+      grpc: { endpoint: "0.0.0.0:4317", read_buffer_size: GRPC_READ_BUFFER_BYTES },
       http: { endpoint: "0.0.0.0:4318" },
     });
     expect(config.extensions.health_check.endpoint).toBe("0.0.0.0:13133");
@@ -45,16 +47,18 @@ describe("collector config renderer", () => {
   });
 
   it.each(["small", "medium", "large"] as const)(
-    "GIVEN tier %s WHEN rendered THEN memory_limiter is 80%% of the container and first in every pipeline",
+    "GIVEN tier %s WHEN rendered THEN memory_limiter leaves the binary's pages their share, sits below GOMEMLIMIT and is first in every pipeline",
     (tier) => {
       const { config, input } = collectorFor({ tier, logs: { backend: "victorialogs" } });
       const memory = TIERS[tier].memoryMb.collector;
       expect(input.memoryMb).toBe(memory);
-      expect(config.processors.memory_limiter).toEqual({
-        check_interval: "1s",
-        limit_mib: Math.floor(memory * 0.8),
-        spike_limit_mib: Math.floor(Math.floor(memory * 0.8) * 0.2),
-      });
+      const l = memoryLimits(memory);
+      expect(l.goMemLimitMib + COLLECTOR_NON_HEAP_MB).toBe(memory);
+      // It refuses (soft limit) before it forces a GC (hard limit), both under GOMEMLIMIT.
+      expect(0).toBeLessThan(l.limitMib - l.spikeLimitMib);
+      expect(l.limitMib).toBeLessThan(l.goMemLimitMib);
+      expect(config.processors.memory_limiter).toEqual({ check_interval: "1s", limit_mib: l.limitMib, spike_limit_mib: l.spikeLimitMib });
+      expect(config.receivers.otlp.protocols.grpc.read_buffer_size).toBe(GRPC_READ_BUFFER_BYTES);
       for (const pipeline of Object.values<any>(config.service.pipelines)) expect(pipeline.processors[0]).toBe("memory_limiter");
     },
   );
@@ -147,10 +151,10 @@ describe("collector config renderer", () => {
     ]);
   });
 
-  it("GIVEN the service plan WHEN built THEN GOMEMLIMIT is 80% of the limit, no healthcheck (FROM scratch) and the queue volume is handed to uid 10001", () => {
+  it("GIVEN the service plan WHEN built THEN GOMEMLIMIT leaves the binary's pages their share, no healthcheck (FROM scratch) and the queue volume is handed to uid 10001", () => {
     const { settings, input } = collectorFor({});
     const plan = collectorServicePlan({ image: settings.images.collector, config: input, extras: [] });
-    expect(plan.env.GOMEMLIMIT).toBe(`${memoryLimits(128).goMemLimitMib}MiB`);
+    expect(plan.env.GOMEMLIMIT).toBe(`${memoryLimits(192).goMemLimitMib}MiB`);
     expect(plan.healthcheck).toBeUndefined();
     expect(plan.volumes).toEqual([{ name: "queue", containerPath: "/var/lib/otelcol", ownerUid: 10001 }]);
     expect(yaml.load(plan.files[0]!.content)).toEqual(renderCollectorConfig(input, []));

@@ -1,6 +1,6 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { extraExporterPlans } from "../configs/collector";
+import { extraExporterPlans, GRPC_READ_BUFFER_BYTES } from "../configs/collector";
 import { basicAuthorization, htpasswdSha1Line, otlpHeadersEnv } from "../configs/credentials";
 import { planStack } from "../configs/stack";
 import { ConfigError, parseSettings } from "../settings";
@@ -27,7 +27,7 @@ function collectorOf(raw: Record<string, unknown>) {
 describe("OTLP ingest: who may send, over what", () => {
   it("GIVEN OTLP published on loopback only (dev) WHEN rendered THEN the receivers take no credentials and nothing asks for them", () => {
     const { plan, config } = collectorOf({});
-    expect(config.receivers.otlp.protocols.grpc).toEqual({ endpoint: "0.0.0.0:4317" });
+    expect(config.receivers.otlp.protocols.grpc).toEqual({ endpoint: "0.0.0.0:4317", read_buffer_size: GRPC_READ_BUFFER_BYTES });
     expect(config.extensions["basicauth/ingest"]).toBeUndefined();
     expect(plan.outputs.otlpHeaders).toBeUndefined();
   });

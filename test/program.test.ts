@@ -1,5 +1,6 @@
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { memoryLimits } from "../configs/collector";
 import { planStack } from "../configs/stack";
 import { ConfigError, DEFAULT_IMAGES, parseSettings, TIERS } from "../settings";
 import { INVALID } from "./fixtures/invalid-configs";
@@ -131,8 +132,9 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     const s = settings();
     expect(container("victoriametrics").inputs.command).toContain(`-retentionPeriod=${s.metrics.retention}`);
     const collectorYaml = uploadsOf(container("otel-collector"))["/etc/otelcol-contrib/config.yaml"]!;
-    expect(collectorYaml).toContain(`limit_mib: ${Math.floor(TIERS[s.tier].memoryMb.collector * 0.8)}`);
-    expect(envOf(container("otel-collector")).GOMEMLIMIT).toBe(`${Math.floor(TIERS[s.tier].memoryMb.collector * 0.8)}MiB`);
+    const limits = memoryLimits(TIERS[s.tier].memoryMb.collector);
+    expect(collectorYaml).toContain(`limit_mib: ${limits.limitMib}`);
+    expect(envOf(container("otel-collector")).GOMEMLIMIT).toBe(`${limits.goMemLimitMib}MiB`);
   });
 
   it("GIVEN Traefik routing WHEN registered THEN each UI has a Host rule on the stack's domain in the rendered routes, and no container is labelled for Traefik", () => {

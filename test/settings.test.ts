@@ -37,11 +37,11 @@ describe("settings: defaults", () => {
     expect(parseSettings({ ...valid, alerting: { thresholds: {} } })).toEqual(parseSettings(valid));
   });
 
-  it("GIVEN the seed's production table WHEN tiers are read THEN VM/collector/Grafana memory match it", () => {
+  it("GIVEN the seed's production table WHEN tiers are read THEN VM/collector/Grafana memory match it, but for the small collector (192, measured: 128 thrashes)", () => {
     expect(
       [TIERS.small, TIERS.medium, TIERS.large].map((t) => [t.memoryMb.victoriametrics, t.memoryMb.collector, t.memoryMb.grafana]),
     ).toEqual([
-      [256, 128, 256],
+      [256, 192, 256],
       [512, 256, 512],
       [1024, 512, 512],
     ]);

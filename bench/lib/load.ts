@@ -39,7 +39,7 @@ export const SPANS_PER_TRACE = 50;
  * asked for 1,667 spans/s produced ~1,270/s). For traces, telemetrygen's --rate counts spans (the
  * limiter is waited on for every span, children included).
  */
-const PER_WORKER: Record<Signal, number> = { metrics: 250, logs: 250, traces: 250 };
+export const PER_WORKER: Record<Signal, number> = { metrics: 250, logs: 250, traces: 250 };
 
 /**
  * Attributes on every item for realistic label sets: an HTTP server's route/method/status. Metrics get

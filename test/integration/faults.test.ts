@@ -207,7 +207,7 @@ describe("fault (b): the metrics backend is down for 30 s under load", () => {
 });
 
 describe("fault (c): a burst far above the small tier's memory_limiter", () => {
-  it("GIVEN the small tier's 128 MB container limit WHEN ~375 MiB of spans flood in over 16 connections THEN the collector refuses some, is not OOM-killed, and serves the next request", async () => {
+  it("GIVEN the small tier's container limit (192 MB) WHEN ~375 MiB of spans flood in over 16 connections THEN the collector refuses some, is not OOM-killed, and serves the next request", async () => {
     const stack = await loopbackStack({ tier: "small", traces: { storage: "memory" } });
     await startBackend(stack, "metrics");
     await startBackend(stack, "traces");
@@ -216,7 +216,7 @@ describe("fault (c): a burst far above the small tier's memory_limiter", () => {
     const collector = await startCollector(stack, { cgroupDir: cgroup?.dir });
     const payload = "x".repeat(2_048);
     // 16 app instances, each pushing 12 batches of 1 000 spans × 2 KiB back to back (~2 MiB each):
-    // about 375 MiB against a memory_limiter of 102 MiB in a 128 MB container.
+    // about 375 MiB against a memory_limiter of 112 MiB (soft 84) in a 192 MB container.
     const clients = Array.from(
       { length: 16 },
       (_, i) =>
