@@ -139,14 +139,7 @@ export function createService(
       ],
       uploads: [
         ...plan.files.map((file) => ({ file: file.path, content: file.content })),
-        // Readable by the service's own uid alone (planStack checks every secret file has an owner).
-        ...plan.secretFiles.map((file) => ({
-          file: file.path,
-          content: common.reveal(file.value),
-          owner: String(plan.secretFileOwner),
-          group: String(plan.secretFileOwner),
-          permissions: CONTAINER_POLICY.secretFileMode,
-        })),
+        ...plan.secretFiles.map((file) => ({ file: file.path, content: common.reveal(file.value) })),
       ],
       labels: [stackLabel, ...Object.entries(labels).map(([label, value]) => ({ label, value }))],
       healthcheck: plan.healthcheck

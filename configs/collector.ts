@@ -408,7 +408,6 @@ export function collectorServicePlan(args: {
     hostMounts: config.dockerLogs ? [{ hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers" }] : [],
     files: [{ path: COLLECTOR_CONFIG_PATH, content: renderCollectorYaml(config, args.extras) }],
     secretFiles: [...collectorSecretFiles(config.exporters, args.extras), ...ingestSecrets],
-    secretFileOwner: config.dockerLogs ? 0 : NON_ROOT_UID,
     // FROM scratch: no shell, curl or wget to probe with. Health is :13133 from outside.
     healthcheck: undefined,
   };

@@ -26,8 +26,6 @@ export const CONTAINER_POLICY = {
     return [{ name: "nproc", soft: this.processLimit, hard: this.processLimit }];
   },
   protocol: "tcp",
-  /** Secret files: owned by the service's uid (ServicePlan.secretFileOwner), readable by it alone. */
-  secretFileMode: "0400",
   /**
    * The volume init job runs once to completion, offline, before its service starts, on a read-only
    * root filesystem with 32 MB; it keeps only what `chown -R` needs (CAP_CHOWN, and CAP_DAC_READ_SEARCH

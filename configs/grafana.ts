@@ -2,7 +2,7 @@ import type { Settings } from "../settings";
 import { toYaml } from "./serialize";
 import { httpHealthcheck } from "./healthcheck";
 import type { Secret } from "../settings";
-import { GRAFANA_UID, SECRET_NAMES } from "../settings/names";
+import { SECRET_NAMES } from "../settings/names";
 import type { DatasourcePlan, FilePlan, SecretSource, ServicePlan } from "./types";
 
 export const GRAFANA_PROVISIONING = "/etc/grafana/provisioning";
@@ -145,11 +145,10 @@ export function grafanaServicePlan(input: GrafanaPlanInput): ServicePlan {
     env: input.env,
     memoryMb: input.memoryMb,
     ports: [{ name: "http", internal: GRAFANA_PORT }],
-    // /var/lib/grafana exists in the image owned by GRAFANA_UID: the named volume inherits it.
+    // /var/lib/grafana exists in the image owned by uid 472: the named volume inherits it.
     volumes: [{ name: "data", containerPath: "/var/lib/grafana" }],
     hostMounts: [],
     files,
-    secretFileOwner: GRAFANA_UID,
     secretFiles: [
       { path: GRAFANA_ADMIN_PASSWORD_FILE, secret: SECRET_NAMES.grafanaAdminPassword, value: input.adminPassword },
       ...(input.contactPointUrl

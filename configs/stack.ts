@@ -260,13 +260,7 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     routing,
     traefik,
     traefikConfig,
-    services: withSecretFileOwners([
-      ...chosen.map((c) => c.plan.service),
-      collectorPlan,
-      collectorProbe,
-      grafana,
-      ...(traefik ? [traefik] : []),
-    ]),
+    services: [...chosen.map((c) => c.plan.service), collectorPlan, collectorProbe, grafana, ...(traefik ? [traefik] : [])],
     urls: {
       grafana: urlOf(grafanaRoute),
       traces: urlOf(backends.traces.plan.service.route),
@@ -287,15 +281,4 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
       grafanaAdminPassword: adminPassword,
     },
   };
-}
-
-/**
- * Every service with secret files names the uid that owns them: they are uploaded mode 0400, so
- * without an owner they would be root's and a non-root service could not read its own secret.
- */
-export function withSecretFileOwners(services: ServicePlan[]): ServicePlan[] {
-  const missing = services.filter((s) => s.secretFiles.length > 0 && s.secretFileOwner === undefined).map((s) => s.role);
-  if (missing.length > 0)
-    throw new Error(`service plan(s) ${missing.join(", ")}: secret files without secretFileOwner (the uid that reads them)`);
-  return services;
 }

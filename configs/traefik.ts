@@ -86,7 +86,7 @@ export interface TraefikStaticInput extends RoutingInput {
  * nobody with no capability at all, instead of root with CAP_NET_BIND_SERVICE.
  */
 export const TRAEFIK_ADDRESSES = { web: ":8000", websecure: ":8443", ping: "127.0.0.1:8082" } as const;
-/** nobody: owns nothing in the image; reads its uploaded files (secrets 0400, its own), writes only the ACME volume. */
+/** nobody: owns nothing in the image; reads the uploaded (0644) files, writes only the ACME volume. */
 export const TRAEFIK_UID = NOBODY_UID;
 const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
 
@@ -212,7 +212,6 @@ export function traefikServicePlan(input: {
       { path: TRAEFIK_DYNAMIC_ROUTES_PATH, content: renderTraefikRoutes(config, input.routes, input.basicAuthUsers !== undefined) },
       ...(config.tls === "files" ? [{ path: TRAEFIK_DYNAMIC_TLS_PATH, content: renderTraefikTlsDynamic() }] : []),
     ],
-    secretFileOwner: TRAEFIK_UID,
     secretFiles: [
       ...(input.tlsFiles
         ? [

@@ -95,12 +95,6 @@ export interface ServicePlan {
   hostMounts: { hostPath: string; containerPath: string }[];
   files: FilePlan[];
   secretFiles: SecretFilePlan[];
-  /**
-   * The uid the service's process runs as (its image's USER, or `user`): its secret files are
-   * uploaded owned by it with mode 0400, readable by that process alone. Required where
-   * `secretFiles` is not empty (planStack refuses a plan without it).
-   */
-  secretFileOwner?: number;
   /** Linux capabilities to keep; every container drops all others. */
   capabilities?: string[];
   /** Absent where the image has no tool to run one (the collector image is FROM scratch). */

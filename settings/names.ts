@@ -12,9 +12,6 @@ export const STACK_LABEL = "obs.stack";
  */
 export const NON_ROOT_UID = 10001;
 
-/** Grafana's image user (`USER 472`); it owns /var/lib/grafana and reads Grafana's secret files. */
-export const GRAFANA_UID = 472;
-
 /** `nobody`: Traefik, Prometheus, VictoriaMetrics and the probe run as it. */
 export const NOBODY_UID = 65534;
 
