@@ -120,10 +120,11 @@ describe("prod-like stack on the real engine", () => {
       [`${env}-traefik`, 65534],
       [`${env}-otel-collector`, 10001],
     ] as const) {
-      const uids = (await docker("top", container, "-eo", "uid"))
+      // Docker needs the pid column in `docker top`'s ps output.
+      const uids = (await docker("top", container, "-eo", "pid,uid"))
         .split("\n")
         .slice(1)
-        .map((l) => Number(l.trim()));
+        .map((l) => Number(l.trim().split(/\s+/)[1]));
       expect(new Set(uids), container).toEqual(new Set([uid]));
     }
   });
