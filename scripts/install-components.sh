@@ -1,78 +1,47 @@
 #!/usr/bin/env bash
 # Installs / builds real binaries of the stack's components into $TOOLS_DIR/bin
-# (default: <repo>/.tools/bin, gitignored) for the integration tests.
+# (default: <repo>/.tools/bin, gitignored) for the integration, deploy and bench tiers.
 #
-#   scripts/install-components.sh              # all components
-#   scripts/install-components.sh otelcol jaeger   # only some (otelcol jaeger debs prometheus3 loki traefik)
-#   scripts/install-components.sh telemetrygen     # the bench's load generator: built ONLY when named
-#                                                  # (npm run bench does; CI and `npm run components` never need it)
+#   scripts/install-components.sh                        # all components
+#   scripts/install-components.sh otelcol jaeger         # only some (otelcol jaeger victoriametrics
+#                                                        #   victorialogs prometheus traefik)
+#   scripts/install-components.sh telemetrygen           # the bench's load generator: built ONLY when named
 #
-# Idempotent: every binary gets a stamp file <bin>.version holding the version
-# string it was built from; a component is rebuilt only when the stamp differs.
-# Optional components that cannot be built (prometheus3, loki) are skipped with a
-# reason and never fail the script; their failure is remembered in <bin>.failed so
-# later runs skip them in seconds (RETRY_FAILED=1 forces a new attempt).
+# Idempotent: every binary gets a stamp file <bin>.version holding what it was built from; a
+# component is rebuilt only when the stamp differs. Every component is required: a failed build
+# fails the script (the real tiers must run the versions the program pins).
 #
 # Environment:
 #   TOOLS_DIR        where everything goes (default <repo>/.tools)
 #   GOMODCACHE, GOCACHE  honoured if set, else $TOOLS_DIR/go/{mod,cache}
-#   PROM3_TIMEOUT    seconds allowed for the Prometheus 3 build (default 900)
-#   RETRY_FAILED=1   retry optional components that failed before
-#   BUILD_LOKI=0     skip Loki (default 1: built from its module tree, ~4 min)
+#   PROM3_TIMEOUT    seconds allowed for the Prometheus build (default 1500)
 #   TOOLS_PRUNE=1    after a successful run delete the Go caches and build trees under
-#                    $TOOLS_DIR (~10 GiB after a full build), keeping bin/ and its stamps
+#                    $TOOLS_DIR, keeping bin/ and its stamps
 #
-# Network: only the Go module proxy and Debian's apt mirrors are used.
-# VictoriaMetrics, VictoriaLogs and Tempo are NOT built from Go: their modules answer
-# 403 from the module proxy on our machines. VictoriaMetrics comes from Debian instead.
+# Network: only the Go module proxy.
 set -euo pipefail
 
 # --- versions ---------------------------------------------------------------
-# The Go module proxy reachable from our machines (and CI's) is a PARTIAL mirror:
-# for some module versions it serves .info/.mod but answers "403 This module version
-# is not available" for the .zip (sources). Versions below are the newest whose whole
-# build graph is available there; see the comments per component.
+# Every version comes from settings/components.json, the same table the program's image tags come
+# from (settings/images.ts): the binary the real tiers run is the version users deploy, and
+# test/integration/versions.test.ts runs each binary and compares. `tbl ROLE KEY` reads it.
 #
-# OpenTelemetry Collector Builder (ocb), same version as the core collector modules.
-# The manifest tools/otelcol-builder.yaml pins the component modules: core v0.160.0,
-# stable confmap providers v1.66.0 (= v1.(N-94)), contrib v0.160.0 (basicauth v0.158.0).
-# v0.164.0 (newest) cannot be built here: collector/internal/statusutil v0.164.0,
-# contrib pkg/stanza, pkg/ottl v1.2.0, ... zips are 403 (details in the manifest).
-OTELCOL_BUILDER_VERSION="v0.160.0"
+# Dependency rule (DEVELOPERS.md, the env package list go-partial.tsv): nothing under the AGPL
+# (github.com/grafana/grafana, grafana/loki, grafana/tempo) is fetched, built or run, and no module
+# version that list says to skip: Jaeger module v1.75.0 (= v2.12.0; v1.76.0 is not approved),
+# VictoriaMetrics v1.151.0, VictoriaLogs v1.52.2. scripts/check-modules.sh proves the first part
+# from the module cache after a build.
+#
+# OpenTelemetry Collector Builder (ocb), same version as the core collector modules. The manifest
+# tools/otelcol-builder.yaml pins the component modules: core v0.160.0, stable confmap providers
+# v1.66.0 (= v1.(160-94)), contrib v0.160.0, basicauth v0.158.0 (the newest the list approves).
 OTELCOL_MANIFEST="tools/otelcol-builder.yaml"   # relative to the repo root
-# Jaeger v2: the Go module has no /v2 suffix, so v2.13.0 is tagged v1.76.0.
-JAEGER_MODULE="github.com/jaegertracing/jaeger"
-JAEGER_VERSION="v1.76.0"                         # = Jaeger v2.13.0
-JAEGER_RELEASE="v2.13.0"                         # stamped into `jaeger version`
-# Prometheus 3 from Go (optional): module tag v0.3MM.P = Prometheus v3.MM.P.
-# v0.316.0 (= v3.16.0, newest) cannot be built here: zips of client_golang/exp,
-# hashicorp/nomad/api, google/pprof pseudo-versions and pb33f/go-yaml v0.1.1 are 403.
-# v0.315.0 has version-only replace directives (go install refuses), so it is built
-# as the main module from its module tree (same go.mod/go.sum as upstream).
-PROM3_MODULE="github.com/prometheus/prometheus"
-PROM3_VERSION="v0.315.0"                         # = Prometheus v3.15.0
-PROM3_RELEASE="3.15.0"                           # stamped into `prometheus3 --version`
-PROM3_TIMEOUT="${PROM3_TIMEOUT:-900}"            # seconds; slower builds are skipped
-# Loki 3 from Go (optional; BUILD_LOKI=0 skips it): its go.mod has replace directives,
-# so `go install` fails. It is built from its module tree instead, with the
-# local replace `github.com/grafana/loki/pkg/push => ./pkg/push` (a nested module that
-# is not in the module zip) dropped so the required pseudo-version comes from the proxy.
-LOKI_MODULE="github.com/grafana/loki/v3"
-LOKI_VERSION="v3.7.8"
-LOKI_RELEASE="3.7.8"                             # stamped into `loki --version`
-# Traefik v3 from Go (optional; BUILD_TRAEFIK=0 skips it): same version as the pinned image;
-# its go.mod has replace directives, so it is built from its module tree (~4.5 min).
-TRAEFIK_MODULE="github.com/traefik/traefik/v3"
-TRAEFIK_VERSION="v3.5.3"
+PROM3_TIMEOUT="${PROM3_TIMEOUT:-1500}"           # seconds; a slower Prometheus build fails the run
 # telemetrygen (the contrib load generator, used by bench/ only): same contrib line as the
-# collector. Its own module; go install works (no replace directives in its go.mod). Measured here:
-# 9 s with the collector build's Go caches warm, 53 s wall with an empty build cache (module cache
-# warm). Opt-in because only the benchmark uses it and CI's fresh machines have a 60 min budget.
+# collector; go install works (no replace directives in its go.mod). Opt-in: only the benchmark
+# uses it.
 TELEMETRYGEN_MODULE="github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen"
 TELEMETRYGEN_VERSION="v0.160.0"
-# Debian packages (bookworm: victoria-metrics 1.79.5, prometheus 2.42.0); whatever
-# version apt installs is recorded in the stamp.
-DEB_PACKAGES=(victoria-metrics prometheus)
 
 # --- layout -----------------------------------------------------------------
 # shellcheck source=lib/tools-dir.sh
@@ -90,6 +59,13 @@ export DEBIAN_FRONTEND=noninteractive
 
 FAILED=()
 START_ALL=$SECONDS
+# tbl ROLE KEY.PATH: a value of settings/components.json (empty when absent)
+tbl() {
+  node -e 'const t = require(process.argv[1]); let v = t[process.argv[2]];
+    for (const k of process.argv[3].split(".")) v = v == null ? undefined : v[k];
+    process.stdout.write(v == null ? "" : Array.isArray(v) ? v.join(" ") : String(v));' \
+    "$REPO_ROOT/settings/components.json" "$1" "$2"
+}
 
 # --- helpers ----------------------------------------------------------------
 say() { printf '%-17s %s\n' "$1:" "$2"; }
@@ -102,14 +78,6 @@ put_bin() { # put_bin SRC NAME STAMP
   printf '%s\n' "$3" > "$BIN_DIR/$2.version"
   rm -f "$BIN_DIR/$2.failed"
 }
-# previous failure of an optional component at the same version: "reason" or empty
-failed_before() {
-  [[ "${RETRY_FAILED:-0}" == 1 ]] && return 1
-  [[ -f "$BIN_DIR/$1.failed" ]] || return 1
-  [[ "$(head -n1 "$BIN_DIR/$1.failed")" == "$2" ]] || return 1
-  sed -n 2p "$BIN_DIR/$1.failed"
-}
-record_failure() { printf '%s\n%s\n' "$2" "$3" > "$BIN_DIR/$1.failed"; }
 # first line of a go error worth showing
 go_error() {
   if grep -q 'replace directives' "$1"; then
@@ -157,6 +125,9 @@ build_in_module() { # build_in_module MOD VER OUTDIR LOG LDFLAGS PKG...
 # --- 1. OpenTelemetry Collector via ocb --------------------------------------
 install_otelcol() {
   local manifest="$REPO_ROOT/$OTELCOL_MANIFEST" log="$LOG_DIR/otelcol.log" t0=$SECONDS stamp
+  local OTELCOL_BUILDER_VERSION; OTELCOL_BUILDER_VERSION="$(tbl collector build.moduleVersion)"
+  grep -q "^  version: $(tbl collector version)\$" "$manifest" ||
+    { say otelcol "FAILED: $OTELCOL_MANIFEST dist.version is not $(tbl collector version) (settings/components.json)"; FAILED+=(otelcol); return; }
   [[ -f "$manifest" ]] || { say otelcol "FAILED: manifest $OTELCOL_MANIFEST missing"; FAILED+=(otelcol); return; }
   stamp="builder@$OTELCOL_BUILDER_VERSION manifest-sha256:$(sha256sum "$manifest" | cut -c1-16)"
   if cached otelcol "$stamp"; then say otelcol "cached ($stamp)"; return; fi
@@ -177,139 +148,45 @@ install_otelcol() {
   say otelcol "built in $(elapsed $t0) ($stamp)"
 }
 
-# --- 2. Jaeger v2 -------------------------------------------------------------
-install_jaeger() {
-  local stamp="$JAEGER_MODULE/cmd/jaeger@$JAEGER_VERSION" log="$LOG_DIR/jaeger.log" t0=$SECONDS how
-  if cached jaeger "$stamp"; then say jaeger "cached ($stamp)"; return; fi
+# --- 2. Go programs built at the table's module version ----------------------
+# build_role ROLE: the binary of settings/components.json's ROLE entry, at its moduleVersion, with
+# its ldflags (the version stamp upstream's release build sets; without it the binaries report
+# nothing). how = go-install: `go install MOD/PKG@VER`; module-tree: the module's go.mod has replace
+# directives (go install refuses them), so build inside a copy of the module tree with its own
+# go.mod/go.sum (the dependency versions upstream builds with).
+build_role() {
+  local role=$1 bin how mod pkg ver ldflags stamp log t0=$SECONDS out rc=0
+  bin="$(tbl "$role" build.binary)"; how="$(tbl "$role" build.how)"; mod="$(tbl "$role" build.module)"
+  pkg="$(tbl "$role" build.package)"; ver="$(tbl "$role" build.moduleVersion)"; ldflags="$(tbl "$role" build.ldflags)"
+  stamp="$mod/$pkg@$ver ldflags-sha256:$(printf %s "$ldflags" | sha256sum | cut -c1-12)"
+  log="$LOG_DIR/$bin.log"; out="$WORK_DIR/$bin-out"
+  if cached "$bin" "$stamp"; then say "$bin" "cached ($stamp)"; return; fi
   : >"$log"
-  # v1.76.0's go.mod has `replace github.com/Shopify/sarama => ... v1.33.0`, so
-  # `go install ...@v1.76.0` refuses; then build inside a copy of the module tree
-  # (same go.mod/go.sum, so the same dependency versions as upstream's build).
-  local out="$WORK_DIR/jaeger-out"
-  if go install "$stamp" >>"$log" 2>&1; then
-    how="go install"; mkdir -p "$out"; cp -f "$GOBIN_DIR/jaeger" "$out/jaeger"
-  elif grep -q 'replace directives' "$log" &&
-       build_in_module "$JAEGER_MODULE" "$JAEGER_VERSION" "$out" "$log" \
-         "-X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_RELEASE" cmd/jaeger; then
-    how="module build (go install refused: replace directives)"
-  else
-    say jaeger "FAILED after $(elapsed $t0): $(go_error "$log") (log: $log)"; FAILED+=(jaeger); return
-  fi
-  put_bin "$out/jaeger" jaeger "$stamp"
-  say jaeger "built in $(elapsed $t0) via $how ($stamp = Jaeger v2.13.0)"
-}
-
-# --- 3. Debian packages: victoria-metrics, prometheus, promtool ----------------
-APT_UPDATED=0
-install_debs() {
-  local pkg missing=()
-  for pkg in "${DEB_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-  done
-  if [[ ${#missing[@]} -gt 0 ]]; then
-    local sudo=() log="$LOG_DIR/apt.log" t0=$SECONDS
-    if [[ $EUID -ne 0 ]]; then
-      if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n env DEBIAN_FRONTEND=noninteractive)
-      else say debs "FAILED: ${missing[*]} not installed and not root"; FAILED+=(debs); return; fi
-    fi
-    if [[ $APT_UPDATED == 0 ]]; then "${sudo[@]}" apt-get update -qq >"$log" 2>&1 || true; APT_UPDATED=1; fi
-    if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
-      say debs "FAILED: apt-get install ${missing[*]} (log: $log)"; FAILED+=(debs); return
-    fi
-    say debs "apt-get installed ${missing[*]} in $(elapsed $t0)"
-  fi
-  link_deb_bin victoria-metrics victoria-metrics
-  link_deb_bin prometheus prometheus
-  link_deb_bin prometheus promtool
-}
-link_deb_bin() { # link_deb_bin PACKAGE BINARY
-  local pkg=$1 name=$2 path ver stamp
-  path="$(dpkg -L "$pkg" 2>/dev/null | grep -E "/s?bin/$name\$" | head -n1 || true)"
-  if [[ -z "$path" || ! -x "$path" ]]; then say "$name" "FAILED: not found in dpkg -L $pkg"; FAILED+=("$name"); return; fi
-  ver="$(dpkg-query -W -f='${Version}' "$pkg")"
-  stamp="deb $pkg $ver $path"
-  if [[ -L "$BIN_DIR/$name" && "$(readlink "$BIN_DIR/$name")" == "$path" && "$(stamp_of "$name")" == "$stamp" ]]; then
-    say "$name" "cached ($stamp)"; return
-  fi
-  ln -sfn "$path" "$BIN_DIR/$name"
-  printf '%s\n' "$stamp" >"$BIN_DIR/$name.version"
-  say "$name" "linked ($stamp)"
-}
-
-# --- 4. Prometheus 3 via go install (optional) ---------------------------------
-install_prometheus3() {
-  local stamp="$PROM3_MODULE@$PROM3_VERSION" log="$LOG_DIR/prometheus3.log" t0=$SECONDS why rc=0
-  if cached prometheus3 "$stamp" && cached promtool3 "$stamp"; then say prometheus3 "cached ($stamp, promtool3 too)"; return; fi
-  if why="$(failed_before prometheus3 "$stamp")"; then say prometheus3 "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return; fi
-  : >"$log"
-  # Built without the `builtinassets` tag: API/OTLP receiver work, the web UI is not embedded.
-  local out="$WORK_DIR/prometheus3-out" how="go install" ver="github.com/prometheus/common/version"
-  timeout "$PROM3_TIMEOUT" go install "$PROM3_MODULE/cmd/prometheus@$PROM3_VERSION" "$PROM3_MODULE/cmd/promtool@$PROM3_VERSION" >>"$log" 2>&1 || rc=$?
-  if [[ $rc -eq 0 ]]; then
-    mkdir -p "$out"; cp -f "$GOBIN_DIR/prometheus" "$GOBIN_DIR/promtool" "$out/"
-  elif grep -q 'replace directives' "$log"; then
-    how="module build (go install refused: replace directives)"; rc=0
-    local left=$(( PROM3_TIMEOUT - (SECONDS - t0) )); (( left > 60 )) || left=60
-    BUILD_TIMEOUT=$left build_in_module "$PROM3_MODULE" "$PROM3_VERSION" "$out" "$log" \
-      "-X $ver.Version=$PROM3_RELEASE -X $ver.Branch=release-${PROM3_RELEASE%.*} -X $ver.Revision=$PROM3_VERSION" \
-      cmd/prometheus cmd/promtool || rc=$?
-  fi
+  local -a pkgs; read -r -a pkgs <<<"$pkg"
+  local -a to=(); [[ "$role" == prometheus ]] && to=(timeout "$PROM3_TIMEOUT")
+  case "$how" in
+    go-install)
+      GOBIN="$out" "${to[@]}" go install -trimpath -ldflags="-s -w $ldflags" "${pkgs[@]/#/$mod/}"@"$ver" >>"$log" 2>&1 || rc=$?
+      # go install names the binary after the package directory
+      [[ $rc -eq 0 && ! -x "$out/$bin" ]] && mv "$out/$(basename "${pkgs[0]}")" "$out/$bin" ;;
+    module-tree)
+      BUILD_TIMEOUT="${to[1]:-}" build_in_module "$mod" "$ver" "$out" "$log" "$ldflags" "${pkgs[@]}" || rc=$? ;;
+    *) say "$bin" "FAILED: unknown build.how '$how' in settings/components.json"; FAILED+=("$bin"); return ;;
+  esac
   if [[ $rc -ne 0 ]]; then
-    if [[ $rc -eq 124 ]]; then why="build exceeded ${PROM3_TIMEOUT}s"; else why="$(go_error "$log")"; fi
-    record_failure prometheus3 "$stamp" "$why"
-    say prometheus3 "skipped after $(elapsed $t0): $why (log: $log)"; return
+    local why; if [[ $rc -eq 124 ]]; then why="build exceeded ${PROM3_TIMEOUT}s"; else why="$(go_error "$log")"; fi
+    say "$bin" "FAILED after $(elapsed $t0): $why (log: $log)"; FAILED+=("$bin"); return
   fi
-  put_bin "$out/prometheus" prometheus3 "$stamp"
-  put_bin "$out/promtool" promtool3 "$stamp"
-  say prometheus3 "built in $(elapsed $t0) via $how ($stamp = Prometheus v$PROM3_RELEASE, promtool3 too)"
-}
-
-# --- 5. Loki via go install (optional; expected to be skipped) -----------------
-# Optional components (Loki, Traefik): skip when cached, when they failed before at this version
-# (RETRY_FAILED=1 retries), or when their BUILD_<NAME>=0 switch is set. Returns 0 to skip.
-optional_skipped() { # optional_skipped NAME STAMP SWITCH_VALUE
-  local why
-  if cached "$1" "$2"; then say "$1" "cached ($2)"; return 0; fi
-  if why="$(failed_before "$1" "$2")"; then say "$1" "skipped (failed before: $why; RETRY_FAILED=1 to retry)"; return 0; fi
-  if [[ "$3" == 0 ]]; then say "$1" "skipped (BUILD_${1^^}=0)"; return 0; fi
-  return 1
-}
-# Remember an optional component's failure; never fails the script.
-optional_failed() { # optional_failed NAME STAMP T0 LOG
-  local why; why="$(go_error "$4")"
-  record_failure "$1" "$2" "$why"
-  say "$1" "skipped after $(elapsed "$3"): $why (log: $4)"
-}
-
-install_loki() {
-  local stamp="$LOKI_MODULE/cmd/loki@$LOKI_VERSION" log="$LOG_DIR/loki.log" t0=$SECONDS
-  optional_skipped loki "$stamp" "${BUILD_LOKI:-1}" && return
-  : >"$log"
-  local out="$WORK_DIR/loki-out" how="go install" ver="$LOKI_MODULE/pkg/util/build"
-  if go install "$stamp" >>"$log" 2>&1; then
-    mkdir -p "$out"; cp -f "$GOBIN_DIR/loki" "$out/loki"
-  elif grep -q 'replace directives' "$log" &&
-       DROP_MISSING_LOCAL_REPLACES=1 build_in_module "$LOKI_MODULE" "$LOKI_VERSION" "$out" "$log" \
-         "-X $ver.Version=$LOKI_RELEASE -X $ver.Branch=release-${LOKI_RELEASE%.*}.x -X $ver.Revision=$LOKI_VERSION" cmd/loki; then
-    how="module build (go install refused: replace directives)"
-  else
-    optional_failed loki "$stamp" "$t0" "$log"; return
-  fi
-  put_bin "$out/loki" loki "$stamp"
-  say loki "built in $(elapsed $t0) via $how ($stamp)"
-}
-
-install_traefik() {
-  local stamp="$TRAEFIK_MODULE/cmd/traefik@$TRAEFIK_VERSION" log="$LOG_DIR/traefik.log" t0=$SECONDS
-  optional_skipped traefik "$stamp" "${BUILD_TRAEFIK:-1}" && return
-  : >"$log"
-  local out="$WORK_DIR/traefik-out"
-  if ! build_in_module "$TRAEFIK_MODULE" "$TRAEFIK_VERSION" "$out" "$log" \
-       "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v}" cmd/traefik; then
-    optional_failed traefik "$stamp" "$t0" "$log"; return
-  fi
-  put_bin "$out/traefik" traefik "$stamp"
-  say traefik "built in $(elapsed $t0) via module build ($stamp)"
+  # module-tree builds name binaries after the package directory too (cmd/prometheus -> prometheus)
+  [[ -x "$out/$bin" ]] || mv "$out/$(basename "${pkgs[0]}")" "$out/$bin"
+  put_bin "$out/$bin" "$bin" "$stamp"
+  # extra binaries of the same build (promtool next to Prometheus) get a 3-suffixed name alike
+  local p extra
+  for p in "${pkgs[@]:1}"; do
+    extra="$(basename "$p")"; [[ "$bin" == *3 ]] && extra="${extra}3"
+    put_bin "$out/$(basename "$p")" "$extra" "$stamp"
+  done
+  say "$bin" "built in $(elapsed $t0) ($stamp = $(tbl "$role" image):$(tbl "$role" tag))"
 }
 
 # --- 7. telemetrygen (opt-in: the benchmark's load generator) -----------------
@@ -327,20 +204,20 @@ install_telemetrygen() {
 # --- main -----------------------------------------------------------------
 # Built only when named on the command line: CI's fresh machines never run the benchmark.
 OPT_IN="telemetrygen"
+ROLES_BUILT=(jaeger victoriametrics victorialogs prometheus traefik)   # roles built by build_role
+COMPONENTS="otelcol ${ROLES_BUILT[*]} telemetrygen"
 SELECTED=("$@")
 for c in "${SELECTED[@]}"; do
-  case "$c" in otelcol|jaeger|debs|prometheus3|loki|traefik|telemetrygen) ;; *) echo "unknown component: $c (otelcol jaeger debs prometheus3 loki traefik telemetrygen)" >&2; exit 2;; esac
+  case " $COMPONENTS " in *" $c "*) ;; *) echo "unknown component: $c ($COMPONENTS)" >&2; exit 2;; esac
 done
 if ! command -v go >/dev/null; then echo "go not found in PATH" >&2; exit 1; fi
 echo "install-components: TOOLS_DIR=$TOOLS_DIR ($(go version | cut -d' ' -f3))"
 
 want otelcol && install_otelcol
-want jaeger && install_jaeger
-want debs && install_debs
-want prometheus3 && install_prometheus3
-want loki && install_loki
-want traefik && install_traefik
+for r in "${ROLES_BUILT[@]}"; do want "$r" && build_role "$r"; done
 want telemetrygen && install_telemetrygen
+# Nothing the dependency rule forbids may be in the module cache after a build.
+bash "$REPO_ROOT/scripts/check-modules.sh" || FAILED+=(module-check)
 
 if [[ "${TOOLS_PRUNE:-0}" == 1 && ${#FAILED[@]} -eq 0 ]]; then
   [[ "$GOMODCACHE" == "$TOOLS_DIR"/* ]] && go clean -modcache >/dev/null 2>&1 || true
