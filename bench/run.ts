@@ -4,7 +4,7 @@
  * seeds' BASELINE config, side by side, on the small tier (BENCH_TIERS=small,medium for more).
  *
  * Everything runs as local processes on 127.0.0.1 (bench/lib/components.ts): VictoriaMetrics, Jaeger
- * (memory store) and Loki as the program plans them, the collector in a memory cgroup with its tier's
+ * (memory store) and VictoriaLogs as the program plans them, the collector in a memory cgroup with its tier's
  * limit and its binary's page cache charged to it (as in a container). Load: telemetrygen; exact
  * witnesses: the JS SDK (bench/probes.ts).
  *
@@ -63,7 +63,7 @@ interface Running {
 /** Fresh backends and a collector (ours or the baseline) for one tier. */
 async function bringUp(tier: TierName, variant: Variant, events: string[]): Promise<Running> {
   const loadBefore = load1();
-  const stack = await loopbackStack({ tier, traces: { storage: "memory" }, logs: { backend: "loki", retention: "7d" } });
+  const stack = await loopbackStack({ tier, traces: { storage: "memory" }, logs: { backend: "victorialogs", retention: "7d" } });
   const backends = await startBackends(stack);
   const ports = variant === "ours" ? stack.collectorPorts : await collectorPorts();
   const spec: CollectorSpec = {
@@ -186,7 +186,7 @@ function oomKills(dir: string): number {
  * inside the cgroup, as a container does with its image layer.
  */
 async function pageCacheProbe(tier: TierName): Promise<{ charged: CgroupStat; notCharged: CgroupStat; binaryMb: number }> {
-  const stack = await loopbackStack({ tier, traces: { storage: "memory" }, logs: { backend: "loki", retention: "7d" } });
+  const stack = await loopbackStack({ tier, traces: { storage: "memory" }, logs: { backend: "victorialogs", retention: "7d" } });
   const backends = await startBackends(stack);
   const base = {
     variant: "ours" as const,
@@ -218,7 +218,7 @@ function versions(): Record<string, string> {
     telemetrygen: stamp("telemetrygen"),
     jaeger: stamp("jaeger"),
     "victoria-metrics": stamp("victoria-metrics"),
-    loki: stamp("loki"),
+    "victoria-logs": stamp("victoria-logs"),
     node: process.version,
   };
 }

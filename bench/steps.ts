@@ -50,17 +50,17 @@ async function snapshot(ctx: Ctx, signal: Signal): Promise<Snapshot> {
   const item = ITEM[signal];
   const [col, backend] = await Promise.all([
     ctx.collector.metrics(),
-    scrape({ metrics: ctx.backends.vmMetrics, traces: ctx.backends.jaegerMetrics, logs: ctx.backends.lokiMetrics }[signal]),
+    scrape({ metrics: ctx.backends.vmMetrics, traces: ctx.backends.jaegerMetrics, logs: ctx.backends.logsMetrics }[signal]),
   ]);
   const backendCount = {
     metrics: () => total(backend, "vm_rows_inserted_total", { type: "promremotewrite" }),
     traces: () => counter(backend, "otelcol_receiver_accepted_spans", { receiver: "otlp" }),
-    logs: () => counter(backend, "loki_distributor_lines_received"),
+    logs: () => total(backend, "vl_rows_ingested_total", { type: "opentelemetry" }),
   }[signal]();
   const backendErrors = {
     metrics: () => total(backend, "vm_http_request_errors_total", { path: /write/ }) + total(backend, "vm_rows_ignored_total"),
     traces: () => counter(backend, "otelcol_exporter_send_failed_spans"),
-    logs: () => counter(backend, "loki_discarded_samples"),
+    logs: () => total(backend, "vl_rows_dropped_total") + total(backend, "vl_http_errors_total", { path: /opentelemetry/ }),
   }[signal]();
   return {
     accepted: counter(col, `otelcol_receiver_accepted_${item}`, { receiver: "otlp" }),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds one LOCAL Docker image per stack role from the real binaries the integration tier runs
-# (scripts/install-components.sh -> $TOOLS_DIR/bin, scripts/install-grafana.sh -> $TOOLS_DIR/grafana10),
-# for machines that cannot reach an image registry. Offline: legacy builder (DOCKER_BUILDKIT=0),
+# (scripts/install-components.sh -> $TOOLS_DIR/bin, at the versions of settings/components.json),
+# for machines that cannot reach an image registry. Grafana's slot gets the project's stand-in
+# (scripts/install-grafana-standin.sh -> $TOOLS_DIR/grafana-standin): it is NOT Grafana, and its
+# tag says so (obs-local/grafana-standin:for-<pinned grafana version>). Offline: legacy builder (DOCKER_BUILDKIT=0),
 # `FROM scratch` + one `ADD rootfs.tar /` (a tar keeps the ownership and modes we set: data dirs
 # owned by the image's user, /tmp 1777), no RUN step.
 #
@@ -14,7 +16,8 @@
 # every obs-local image present (the deploy tests set `images.<role>` from it).
 #
 # What each image reproduces from its upstream image, and what differs: docs/IMAGES.md.
-# Tempo and VictoriaLogs are not built: their Go modules are refused by the module proxy here.
+# Tempo and Loki are never built: AGPL (the project does not fetch, build or run them).
+# Every image's version must equal its role's version in settings/components.json, or the role FAILS.
 #
 # Environment:
 #   TOOLS_DIR   where the binaries are and images.json / build contexts go (default <repo>/.tools)
@@ -28,7 +31,8 @@ trap 'echo "build-images: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 # shellcheck source=lib/tools-dir.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/tools-dir.sh"
 BIN_DIR="$TOOLS_DIR/bin"
-GRAFANA_DIR="$TOOLS_DIR/grafana10"
+STANDIN_DIR="$TOOLS_DIR/grafana-standin"
+NODE_BIN="${NODE_BIN:-$(command -v node)}"
 CTX_ROOT="$TOOLS_DIR/images"
 LOG_DIR="$TOOLS_DIR/logs"
 IMAGES_JSON="$TOOLS_DIR/images.json"
@@ -36,7 +40,13 @@ GOMODCACHE="${GOMODCACHE:-$TOOLS_DIR/go/mod}"
 BUSYBOX="${BUSYBOX:-/bin/busybox}"
 CA_BUNDLE="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 PREFIX="obs-local"
-ROLES=(collector victoriametrics prometheus jaeger loki traefik grafana init)
+ROLES=(collector victoriametrics prometheus jaeger victorialogs traefik grafana init)
+# tbl ROLE KEY.PATH: a value of the version table
+tbl() {
+  node -e 'const t = require(process.argv[1]); let v = t[process.argv[2]];
+    for (const k of process.argv[3].split(".")) v = v == null ? undefined : v[k];
+    process.stdout.write(v == null ? "" : String(v));' "$REPO_ROOT/settings/components.json" "$1" "$2"
+}
 RECIPE_SHA="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-64)"
 ALPINE_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 mkdir -p "$CTX_ROOT" "$LOG_DIR"
@@ -145,20 +155,34 @@ EOF
 }
 
 recipe_victoriametrics() {
-  BIN="$BIN_DIR/victoria-metrics"; need "$BIN" debs || return 0
-  VERSION="$(dpkg-query -W -f='${Version}' victoria-metrics 2>/dev/null | sed -E 's/^[0-9]+://; s/[+~-].*//' || true)"
-  [[ -n "$VERSION" ]] || VERSION="$("$BIN" -version 2>/dev/null | grep -oE 'v?[0-9]+\.[0-9]+\.[0-9]+' | head -n1 | tr -d v)"
+  BIN="$BIN_DIR/victoria-metrics"; need "$BIN" victoriametrics || return 0
+  VERSION="$("$BIN" -version 2>/dev/null | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | head -n1 | tr -d v || true)"
   [[ $STAGE == 1 ]] || return 0
   # upstream: app/victoria-metrics/deployment/Dockerfile (FROM alpine root image, certs, root,
-  # ENTRYPOINT /victoria-metrics-prod). Debian's binary is dynamically linked: ship its libraries.
+  # ENTRYPOINT /victoria-metrics-prod). The Go build is static (CGO_ENABLED=0) like upstream's.
   put "$BIN" /victoria-metrics-prod 0755
-  libs "$BIN"
   busybox_full; certs; tmp_dir
   passwd "nobody:65534:65534:/"; group "nobody:65534"
   cat >"$INSTR" <<EOF
 ENV PATH=$ALPINE_PATH
 ENTRYPOINT ["/victoria-metrics-prod"]
 EXPOSE 8428
+EOF
+}
+
+recipe_victorialogs() {
+  BIN="$BIN_DIR/victoria-logs"; need "$BIN" victorialogs || return 0
+  VERSION="$("$BIN" -version 2>/dev/null | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | head -n1 | tr -d v || true)"
+  [[ $STAGE == 1 ]] || return 0
+  # upstream: VictoriaLogs app/victoria-logs/deployment/Dockerfile (FROM alpine, certs, root,
+  # ENTRYPOINT /victoria-logs-prod, EXPOSE 9428).
+  put "$BIN" /victoria-logs-prod 0755
+  busybox_full; certs; tmp_dir
+  passwd "nobody:65534:65534:/"; group "nobody:65534"
+  cat >"$INSTR" <<EOF
+ENV PATH=$ALPINE_PATH
+ENTRYPOINT ["/victoria-logs-prod"]
+EXPOSE 9428
 EOF
 }
 
@@ -192,14 +216,13 @@ EOF
 
 recipe_jaeger() {
   BIN="$BIN_DIR/jaeger"; need "$BIN" jaeger || return 0
+  # stamped at build time (-X …/internal/version.latestVersion, as upstream's release build does)
   VERSION="$("$BIN" version 2>/dev/null | grep -oE '"gitVersion": *"v[0-9]+\.[0-9]+\.[0-9]+"' | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)"
   [[ $STAGE == 1 ]] || return 0
-  # `jaeger version` of a module build has no git version: the stamp names the module tag (v1.76.0 = v2.13.0)
-  [[ -n "$VERSION" ]] || VERSION="$(grep -q '@v1.76.0' "$BIN.version" 2>/dev/null && echo 2.13.0 || true)"
   # upstream: cmd/jaeger/Dockerfile (alpine base, /cmd/jaeger/jaeger-linux, USER 10001, VOLUME /tmp,
   # JAEGER_LISTEN_HOST=0.0.0.0)
   put "$BIN" /cmd/jaeger/jaeger-linux 0755
-  local s; s="$(module_file github.com/jaegertracing/jaeger@v1.76.0 cmd/jaeger/sampling-strategies.json)"
+  local s; s="$(module_file "github.com/jaegertracing/jaeger@$(tbl jaeger build.moduleVersion)" cmd/jaeger/sampling-strategies.json)"
   if [[ -n "$s" ]]; then put "$s" /cmd/jaeger/sampling-strategies.json; fi
   busybox_full; certs; tmp_dir
   passwd "nobody:65534:65534:/"; group "nobody:65534"
@@ -209,30 +232,6 @@ EXPOSE 5778 5779 4317 4318 14268 14250 9411 16686 13132 13133
 VOLUME ["/tmp"]
 ENTRYPOINT ["/cmd/jaeger/jaeger-linux"]
 USER 10001
-EOF
-}
-
-recipe_loki() {
-  BIN="$BIN_DIR/loki"; need "$BIN" loki || return 0
-  VERSION="$("$BIN" --version 2>/dev/null | grep -oE 'version [0-9]+\.[0-9]+\.[0-9]+' | head -n1 | cut -d' ' -f2 || true)"
-  [[ $STAGE == 1 ]] || return 0
-  # upstream: cmd/loki/Dockerfile (distroless static:debug = busybox in /busybox, /bin/sh link,
-  # /usr/bin/loki, /etc/loki/local-config.yaml, /loki/rules{,-temp} owned by loki 10001, USER 10001)
-  put "$BIN" /usr/bin/loki 0755
-  local c; c="$(module_file "github.com/grafana/loki/v3@v$VERSION" cmd/loki/loki-docker-config.yaml)"
-  if [[ -n "$c" ]]; then put "$c" /etc/loki/local-config.yaml
-  else printf 'auth_enabled: false\nserver:\n  http_listen_port: 3100\n' | write /etc/loki/local-config.yaml 0644; fi
-  busybox_in /busybox; mkdir -p "$ROOT/bin"; ln -s /busybox/sh "$ROOT/bin/sh"
-  certs; tmp_dir
-  dirs 0755 /loki /loki/rules /loki/rules-temp
-  passwd "nobody:65534:65534:/nonexistent" "loki:10001:10001:/home/loki"; group "nobody:65534" "loki:10001"
-  OWNED=("/etc/loki:10001:10001" "/loki:10001:10001")
-  cat >"$INSTR" <<EOF
-ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/busybox
-USER 10001
-EXPOSE 3100
-ENTRYPOINT ["/usr/bin/loki"]
-CMD ["-config.file=/etc/loki/local-config.yaml"]
 EOF
 }
 
@@ -270,34 +269,31 @@ EOF
 }
 
 recipe_grafana() {
-  BIN="$GRAFANA_DIR/bin/grafana"
-  [[ -x "$BIN" ]] || { WHY="no $BIN (run scripts/install-grafana.sh)"; return 0; }
-  VERSION="$("$BIN" --version 2>/dev/null | awk '{print $NF; exit}' || true)"
+  # NOT Grafana: the project's stand-in (tools/grafana-standin); the real server cannot be built or
+  # run here (AGPL, and no registry). Same paths, user, entrypoint and env contract as
+  # grafana/grafana, so the program's plan runs unchanged in its slot.
+  BIN="$STANDIN_DIR/standin.cjs"
+  [[ -f "$BIN" ]] || { WHY="no $BIN (run scripts/install-grafana-standin.sh)"; return 0; }
+  [[ -x "$NODE_BIN" ]] || { WHY="no node runtime to copy into the stand-in image"; return 0; }
+  VERSION="for-$(tbl grafana version)"; IMAGE_NAME="grafana-standin"
   [[ $STAGE == 1 ]] || return 0
-  # upstream: Dockerfile + packaging/docker/run.sh (GF_PATHS_*, /usr/share/grafana with bin/ conf/
-  # public/, /etc/grafana/grafana.ini from conf/sample.ini, dirs owned by 472:0 mode 777, USER 472,
-  # ENTRYPOINT /run.sh). Base alpine -> busybox for sh and wget.
   local home=/usr/share/grafana
-  put "$BIN" "$home/bin/grafana" 0755
-  cp -r "$GRAFANA_DIR/conf" "$GRAFANA_DIR/public" "$ROOT$home/"
-  put "$GRAFANA_DIR/conf/sample.ini" /etc/grafana/grafana.ini
-  put "$GRAFANA_DIR/conf/ldap.toml" /etc/grafana/ldap.toml
+  put "$BIN" "$home/standin.cjs" 0644
+  put "$NODE_BIN" /usr/local/bin/node 0755
+  libs "$NODE_BIN"
+  # `grafana server …` / `grafana cli …`, as run.sh and the program's entrypoint
+  # (admin reset-admin-password) call the real image's binary.
+  write "$home/bin/grafana" 0755 <<EOF
+#!/bin/sh
+exec /usr/local/bin/node $home/standin.cjs "\$@"
+EOF
   local p=/etc/grafana/provisioning
-  dirs 0777 $p $p/datasources $p/dashboards $p/notifiers $p/plugins $p/access-control $p/alerting \
-    /var/log/grafana /var/lib/grafana /var/lib/grafana/plugins $home/.aws
+  dirs 0777 $p $p/datasources $p/dashboards $p/alerting /var/log/grafana /var/lib/grafana /var/lib/grafana/plugins
+  printf '; stand-in: settings come from GF_* environment variables\n' | write /etc/grafana/grafana.ini 0644
   write /run.sh 0755 <<'EOF'
 #!/bin/sh -e
-# Local image's entrypoint: the behaviour of Grafana's packaging/docker/run.sh (POSIX sh, no bash here).
-PERMISSIONS_OK=0
-if [ ! -r "$GF_PATHS_CONFIG" ]; then echo "GF_PATHS_CONFIG='$GF_PATHS_CONFIG' is not readable."; PERMISSIONS_OK=1; fi
-if [ ! -w "$GF_PATHS_DATA" ]; then echo "GF_PATHS_DATA='$GF_PATHS_DATA' is not writable."; PERMISSIONS_OK=1; fi
-if [ ! -r "$GF_PATHS_HOME" ]; then echo "GF_PATHS_HOME='$GF_PATHS_HOME' is not readable."; PERMISSIONS_OK=1; fi
-if [ $PERMISSIONS_OK -eq 1 ]; then
-  echo "You may have issues with file permissions, more information here: http://docs.grafana.org/installation/docker/#migrate-to-v51-or-later"
-fi
-if [ ! -d "$GF_PATHS_PLUGINS" ]; then mkdir "$GF_PATHS_PLUGINS"; fi
-
-# Every GF_X__FILE=path becomes GF_X=<content of path> (Docker secrets); both set is an error.
+# The stand-in image's entrypoint: what grafana/grafana's packaging/docker/run.sh does that the
+# program relies on (GF_X__FILE secrets, the server's paths). It starts the stand-in, not Grafana.
 for VAR_NAME in $(env | grep -E '^GF_[^=]+__FILE=.+' | sed -E 's/^([^=]*)__FILE=.*/\1/'); do
   eval "VAR_FILE=\${${VAR_NAME}__FILE}"
   eval "VAR_VALUE=\${${VAR_NAME}:-}"
@@ -305,15 +301,12 @@ for VAR_NAME in $(env | grep -E '^GF_[^=]+__FILE=.+' | sed -E 's/^([^=]*)__FILE=
     echo >&2 "ERROR: Both $VAR_NAME and ${VAR_NAME}__FILE are set (but are exclusive)"
     exit 1
   fi
-  echo "Getting secret $VAR_NAME from $VAR_FILE"
   VAR_VALUE="$(cat "$VAR_FILE")"
   export "$VAR_NAME=$VAR_VALUE"
   unset "${VAR_NAME}__FILE"
 done
 unset VAR_NAME VAR_FILE VAR_VALUE
-
 export HOME="$GF_PATHS_HOME"
-# GF_INSTALL_PLUGINS / GF_PLUGINS_PREINSTALL need the plugin catalog on the internet: not supported here.
 exec grafana server                                         \
   --homepath="$GF_PATHS_HOME"                               \
   --config="$GF_PATHS_CONFIG"                               \
@@ -325,9 +318,9 @@ exec grafana server                                         \
   cfg:default.paths.plugins="$GF_PATHS_PLUGINS"             \
   cfg:default.paths.provisioning="$GF_PATHS_PROVISIONING"
 EOF
-  busybox_full; certs; zoneinfo; tmp_dir
+  busybox_full; certs; tmp_dir
   passwd "nobody:65534:65534:/" "grafana:472:0:/home/grafana"; group "nobody:65534"
-  OWNED=("/var/lib/grafana:472:0" "/var/log/grafana:472:0" "$p:472:0" "$home/.aws:472:0")
+  OWNED=("/var/lib/grafana:472:0" "/var/log/grafana:472:0" "$p:472:0")
   cat >"$INSTR" <<EOF
 ENV PATH=$home/bin:$ALPINE_PATH \\
     GF_PATHS_CONFIG=/etc/grafana/grafana.ini \\
@@ -340,6 +333,7 @@ WORKDIR $home
 EXPOSE 3000
 USER 472
 ENTRYPOINT ["/run.sh"]
+LABEL obs-local.stand-in="not Grafana: tools/grafana-standin"
 EOF
 }
 
@@ -367,12 +361,18 @@ FAILED=()
 build_role() {
   local role=$1 t0=$SECONDS
   local ctx="$CTX_ROOT/$role"
-  ROOT="$ctx/rootfs"; INSTR="$ctx/instructions"; OWNED=(); VERSION=""; BIN=""; WHY=""
+  ROOT="$ctx/rootfs"; INSTR="$ctx/instructions"; OWNED=(); VERSION=""; BIN=""; WHY=""; IMAGE_NAME="$role"
   rm -rf "$ctx"; mkdir -p "$ROOT"
   STAGE=0 "recipe_$role"   # probe: BIN and VERSION, or WHY when its input is missing
   if [[ -n "$WHY" ]]; then rm -rf "$ctx"; say "$role" "skipped: $WHY"; return; fi
   [[ -n "$VERSION" ]] || { rm -rf "$ctx"; say "$role" "FAILED: could not read the version of $BIN"; FAILED+=("$role"); return; }
-  local sha tag; sha="$(sha_of "$BIN")"; tag="$PREFIX/$role:$VERSION"
+  # The tested version is the deployed one: an image whose binary reports another version than its
+  # role's row of settings/components.json is refused (the stand-in is versioned by what it stands in for).
+  local pinned; pinned="$(tbl "$role" version)"
+  if [[ "$VERSION" != "$pinned" && "$VERSION" != "for-$pinned" ]]; then
+    rm -rf "$ctx"; say "$role" "FAILED: $BIN reports $VERSION, settings/components.json pins $pinned"; FAILED+=("$role"); return
+  fi
+  local sha tag; sha="$(sha_of "$BIN")"; tag="$PREFIX/$IMAGE_NAME:$VERSION"
   if [[ "${FORCE:-0}" != 1 ]] &&
      [[ "$(docker image inspect -f '{{index .Config.Labels "obs-local.binary-sha256"}} {{index .Config.Labels "obs-local.recipe-sha256"}}' "$tag" 2>/dev/null || true)" == "$sha $RECIPE_SHA" ]]; then
     rm -rf "$ctx"; TAGS[$role]="$tag"; say "$role" "up to date ($tag)"; return
@@ -429,7 +429,7 @@ SELECTED=("$@")
 [[ ${#SELECTED[@]} -gt 0 ]] || SELECTED=("${ROLES[@]}")
 for r in "${SELECTED[@]}"; do
   case " ${ROLES[*]} " in *" $r "*) ;; *)
-    case "$r" in tempo|victorialogs) die "$r cannot be built here: its Go module is refused by the module proxy";; esac
+    case "$r" in tempo|loki) die "$r is not built: AGPL (the project never fetches, builds or runs it)";; esac
     die "unknown role: $r (${ROLES[*]})";; esac
 done
 command -v docker >/dev/null || die "docker CLI not found (scripts/docker-engine.sh start)"
@@ -441,8 +441,8 @@ START=$SECONDS
 echo "build-images: TOOLS_DIR=$TOOLS_DIR (legacy builder, FROM scratch)"
 for r in "${SELECTED[@]}"; do build_role "$r"; done
 [[ ${#SELECTED[@]} -eq ${#ROLES[@]} ]] && {
-  say tempo "skipped: not buildable here (Go module refused by the proxy); the stack keeps grafana/tempo"
-  say victorialogs "skipped: not buildable here (Go module refused by the proxy); the stack keeps victoriametrics/victoria-logs"
+  say tempo "not built: AGPL (users pull grafana/tempo themselves)"
+  say loki "not built: AGPL (users pull grafana/loki themselves)"
 }
 write_images_json
 echo "build-images: done in $(elapsed "$START"); $IMAGES_JSON lists ${#TAGS[@]} image(s)${FAILED[*]:+; FAILED: ${FAILED[*]}}"

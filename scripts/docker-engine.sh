@@ -6,13 +6,17 @@
 #   scripts/docker-engine.sh status   # running? started by this script? (exit 0 running, 3 not)
 #   scripts/docker-engine.sh stop     # stop dockerd ONLY if this script started it
 #
-# A daemon that was already running is used as is and never stopped. The daemon this script starts
-# is recorded in $TOOLS_DIR/dockerd.started (its pid); its log is $TOOLS_DIR/logs/dockerd.log.
+# A daemon that was already running is used as is and never stopped. The daemon is identified by its
+# SOCKET and PID FILE, never by process name: other dockerd instances on the machine (on other
+# sockets, e.g. the swarm tier's daemons in their network namespaces) are neither used nor stopped
+# nor a reason to refuse. The daemon this script starts is recorded in $TOOLS_DIR/dockerd.started
+# (its pid and socket); its log is $TOOLS_DIR/logs/dockerd.log.
 # Packages (Debian): docker.io (dockerd, containerd, runc, docker CLI), busybox-static (sh/wget for
 # the local images). Installing needs root (or password-less sudo); starting dockerd needs root.
 #
 # Environment:
 #   TOOLS_DIR              marker and log location (default <repo>/.tools)
+#   DOCKER_HOST            the engine's socket (default unix:///var/run/docker.sock); only unix:// sockets
 #   DOCKER_START_TIMEOUT   seconds to wait for the daemon to answer (default 60)
 set -euo pipefail
 
@@ -23,15 +27,30 @@ MARKER="$TOOLS_DIR/dockerd.started"
 LOG="$TOOLS_DIR/logs/dockerd.log"
 APT_LOG="$TOOLS_DIR/logs/docker-engine-apt.log"
 TIMEOUT="${DOCKER_START_TIMEOUT:-60}"
+DOCKER_HOST="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+[[ "$DOCKER_HOST" == unix://* ]] || { echo "docker-engine: DOCKER_HOST=$DOCKER_HOST: only a local unix:// socket is managed here" >&2; exit 2; }
+export DOCKER_HOST
+SOCKET="${DOCKER_HOST#unix://}"
+# The daemon on the default socket writes the default pid file; any other socket gets its own.
+if [[ "$SOCKET" == /var/run/docker.sock || "$SOCKET" == /run/docker.sock ]]; then PIDFILE=/var/run/docker.pid
+else PIDFILE="${SOCKET%.sock}.pid"; fi
 
 die() { echo "docker-engine: $*" >&2; exit 1; }
 answers() { timeout 10 docker info >/dev/null 2>&1; }
 server_version() { timeout 10 docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'; }
-# pid recorded by this script, if that process is still a dockerd
+# pid recorded by this script for THIS socket, if that process still runs with that socket
 our_pid() {
-  local pid
-  pid="$(cat "$MARKER" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ && "$(cat "/proc/$pid/comm" 2>/dev/null || true)" == dockerd ]] && echo "$pid"
+  local pid sock
+  read -r pid sock <"$MARKER" 2>/dev/null || true
+  [[ "$pid" =~ ^[0-9]+$ && "$sock" == "$SOCKET" ]] || return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--host unix://$SOCKET " && echo "$pid"
+  return 0
+}
+# pid of whatever daemon holds this socket's pid file, if that process is alive
+pidfile_owner() {
+  local pid; pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  return 0
 }
 as_root() {
   if [[ $EUID -eq 0 ]]; then "$@"
@@ -60,16 +79,18 @@ start() {
   local pid
   pid="$(our_pid || true)"
   if [[ -z "$pid" ]]; then
-    if pgrep -x dockerd >/dev/null 2>&1; then
-      die "a dockerd (pid $(pgrep -x dockerd | head -n1)) is running but \`docker info\` does not answer; not starting another (check DOCKER_HOST / the socket)"
+    local other; other="$(pidfile_owner)"
+    if [[ -n "$other" ]]; then
+      die "a daemon (pid $other, pid file $PIDFILE) owns $SOCKET but does not answer; not starting another"
     fi
     [[ $EUID -eq 0 ]] || die "dockerd must be started as root (run this script as root)"
     : >"$LOG"
-    # setsid: the daemon outlives this shell and its job control.
-    setsid dockerd >>"$LOG" 2>&1 </dev/null &
+    # setsid: the daemon outlives this shell and its job control. Socket and pid file are named so
+    # that this daemon, and only it, is found again by them.
+    setsid dockerd --host "unix://$SOCKET" --pidfile "$PIDFILE" >>"$LOG" 2>&1 </dev/null &
     pid=$!
-    echo "$pid" >"$MARKER"
-    echo "docker-engine: started dockerd (pid $pid, log: $LOG); waiting up to ${TIMEOUT}s"
+    echo "$pid $SOCKET" >"$MARKER"
+    echo "docker-engine: started dockerd (pid $pid, socket $SOCKET, log: $LOG); waiting up to ${TIMEOUT}s"
   fi
   local t0=$SECONDS
   until answers; do

@@ -98,7 +98,7 @@ export interface Backends {
   /** The backends' own /metrics. */
   vmMetrics: string;
   jaegerMetrics: string;
-  lokiMetrics: string;
+  logsMetrics: string;
   stop(): Promise<void>;
 }
 
@@ -119,7 +119,7 @@ export async function startBackends(stack: LoopbackStack): Promise<Backends> {
     logsUrl: stack.plan.backends.logs!.plan.queryUrl,
     vmMetrics: `http://127.0.0.1:${port("victoriametrics", "http")}/metrics`,
     jaegerMetrics: `http://127.0.0.1:${port("jaeger", "metrics")}/metrics`,
-    lokiMetrics: `http://127.0.0.1:${port("loki", "http")}/metrics`,
+    logsMetrics: `http://127.0.0.1:${port("victorialogs", "http")}/metrics`,
     // Reads the fields at stop time: the outage step replaces `metrics` with its restarted process.
     stop: async () => {
       await Promise.all([backends.metrics.proc.stop(), backends.traces.proc.stop(), backends.logs.proc.stop()]);

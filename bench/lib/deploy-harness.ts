@@ -24,17 +24,31 @@ import {
 } from "../../deploy/automation";
 import { request, type HttpApi } from "../../deploy/verify";
 import { freePorts } from "./harness";
+import { COMPONENT_TABLE, type ImageRole } from "../../settings/images";
 
 const run = promisify(execFile);
 
 export const TOOLS = toolsDir();
 export const IMAGES_FILE = path.join(TOOLS, "images.json");
 
-/** Roles scripts/build-images.sh could build here (Tempo and VictoriaLogs cannot be: no module). */
+/**
+ * The local images scripts/build-images.sh built (every role the tiers run; Tempo and Loki are AGPL
+ * and never built). Each tag's version must be its role's pinned version (settings/components.json):
+ * a stale image from another version would deploy something other than what users get. Grafana's
+ * slot holds the stand-in, tagged `for-<pinned version>`.
+ */
 export function localImages(): Record<string, string> {
-  if (!fs.existsSync(IMAGES_FILE))
-    throw new Error(`${IMAGES_FILE} is missing: run \`bash scripts/build-images.sh\` (npm run components) first`);
-  return JSON.parse(fs.readFileSync(IMAGES_FILE, "utf8")) as Record<string, string>;
+  if (!fs.existsSync(IMAGES_FILE)) throw new Error(`${IMAGES_FILE} is missing: run \`npm run images\` (scripts/build-images.sh) first`);
+  const images = JSON.parse(fs.readFileSync(IMAGES_FILE, "utf8")) as Record<string, string>;
+  const stale = Object.entries(images).filter(([role, tag]) => {
+    const pinned = COMPONENT_TABLE[role as ImageRole]?.version;
+    return pinned !== undefined && tag.split(":").pop() !== pinned && tag.split(":").pop() !== `for-${pinned}`;
+  });
+  if (stale.length > 0)
+    throw new Error(
+      `${IMAGES_FILE} lists images of other versions than settings/components.json pins: ${stale.map(([r, t]) => `${r}=${t}`).join(", ")} (run \`npm run images\`)`,
+    );
+  return images;
 }
 
 /** Everything the tier needs, or a thrown error saying which build step is missing. */

@@ -5,7 +5,7 @@ import { COLLECTOR_PORTS, renderCollectorYaml } from "../../configs/collector";
 import { planStack, StackPlan } from "../../configs/stack";
 import type { ServicePlan } from "../../configs/types";
 import { parseSettings, Settings, SettingsInput } from "../../settings";
-import { binary, freePorts, hasBinary, Proc, start, tempDir, waitHttpOk } from "./harness";
+import { binary, freePorts, Proc, start, tempDir, waitHttpOk } from "./harness";
 
 /**
  * The stack as the program plans it, re-addressed to 127.0.0.1 and free ports: the renderers take
@@ -88,19 +88,19 @@ export function materialize(plan: ServicePlan): { args: string[]; root: string }
   return { args: (plan.command ?? []).map(rewrite), root };
 }
 
-/** Local binaries: the Go-built Prometheus 3 matches the pinned image; Debian's 2.42 is the fallback. */
+/** Local binaries, each built at its role's pinned version (settings/components.json). */
 const BINARIES: Record<string, () => string> = {
   victoriametrics: () => "victoria-metrics",
-  prometheus: () => (hasBinary("prometheus3") ? "prometheus3" : "prometheus"),
+  prometheus: () => "prometheus3",
   jaeger: () => "jaeger",
-  loki: () => "loki",
+  victorialogs: () => "victoria-logs",
 };
 
 const HEALTH: Record<string, (ports: Record<string, number>) => string> = {
   victoriametrics: (p) => `http://127.0.0.1:${p.http}/health`,
   prometheus: (p) => `http://127.0.0.1:${p.http}/-/ready`,
   jaeger: (p) => `http://127.0.0.1:${p.health}/status`,
-  loki: (p) => `http://127.0.0.1:${p.http}/ready`,
+  victorialogs: (p) => `http://127.0.0.1:${p.http}/health`,
 };
 
 export interface RunningBackend {
@@ -116,7 +116,7 @@ export async function startBackend(stack: LoopbackStack, signal: "metrics" | "tr
   if (!chosen) throw new Error(`the stack has no ${signal} backend`);
   const kind = chosen.backend.kind;
   const bin = BINARIES[kind]?.();
-  if (!bin) throw new Error(`no local binary for ${kind}`);
+  if (!bin) throw new Error(`no local binary for ${kind}: it is not run by this project (settings/components.json says why)`);
   const { args } = materialize(chosen.plan.service);
   const run = async (): Promise<RunningBackend> => {
     const proc = start(kind, binary(bin), args);

@@ -72,7 +72,7 @@ describe("prod-like stack on the real engine", () => {
   const https = (host: string, auth?: { username: string; password: string }) => viaTraefik(deployed, host, { tls: true, caPem: ca, auth });
   const basicAuth = () => ({ username: "admin", password: String(outputValue(outputs, "basicAuthPassword")) });
 
-  it("GIVEN TLS from files WHEN Grafana is fetched over HTTPS THEN the certificate verifies against the test CA", async () => {
+  it("GIVEN TLS from files WHEN the Grafana stand-in is fetched over HTTPS THEN the certificate verifies against the test CA", async () => {
     expect(outputValue(outputs, "grafanaUrl")).toBe(`https://grafana.${DOMAIN}`);
     const response = await request(https(`grafana.${DOMAIN}`), "/api/health");
     expect(response.status).toBe(200);
@@ -91,7 +91,7 @@ describe("prod-like stack on the real engine", () => {
     expect((await request(https(`jaeger.${DOMAIN}`), "/api/services")).status).toBe(401);
   });
 
-  it("GIVEN the generated admin password WHEN logging in to Grafana THEN it is accepted, and a wrong one is not", async () => {
+  it("GIVEN the generated admin password WHEN logging in to the Grafana stand-in THEN it is accepted, and a wrong one is not", async () => {
     const password = String(outputValue(outputs, "grafanaAdminPassword"));
     expect(outputs.grafanaAdminPassword!.secret).toBe(true);
     const ok = await request(https(`grafana.${DOMAIN}`, { username: "admin", password }), "/api/user");
@@ -111,7 +111,7 @@ describe("prod-like stack on the real engine", () => {
       if (c.health !== undefined) expect(c.health, c.name).toBe("healthy");
   });
 
-  it("GIVEN the running prod-like stack WHEN its processes are listed THEN none runs as root: VictoriaMetrics (root in its image) as nobody, Grafana 472, Traefik nobody, the collector 10001", async () => {
+  it("GIVEN the running prod-like stack WHEN its processes are listed THEN none runs as root: VictoriaMetrics (root in its image) as nobody, the Grafana stand-in 472, Traefik nobody, the collector 10001", async () => {
     const env = deployed.environment;
     // Host ps through `docker top`: every process of each container.
     for (const [container, uid] of [
@@ -208,7 +208,7 @@ describe("prod-like: authenticated ingest, data that survives, a password that c
     await waitFor("the old span after badger is back", traceStored, 90_000, 1_000);
   });
 
-  it("GIVEN a running Grafana WHEN grafana.adminPassword changes THEN the new password logs in and the old one no longer does", async () => {
+  it("GIVEN a running Grafana stand-in WHEN grafana.adminPassword changes THEN (the program's reset-admin-password entrypoint) the new password logs in and the old one no longer does", async () => {
     const old = String(outputValue(outputs, "grafanaAdminPassword"));
     const changed = `changed-${Date.now()}-password`;
     await deployed.reconfigure({}, { "grafana.adminPassword": changed });

@@ -2,32 +2,31 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatReport, VerifyTarget, verifyStack } from "../../deploy/verify";
-import { freePort, hasBinary, stopAll } from "../../bench/lib/harness";
+import { freePort, stopAll } from "../../bench/lib/harness";
 import { LoopbackStack, loopbackStack, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
  * `verify` against the loopback stack: the real collector (the program's rendered config),
- * VictoriaMetrics and Jaeger v2 — and Loki when it was built — on 127.0.0.1. The signals go out
+ * VictoriaMetrics, Jaeger v2 and VictoriaLogs on 127.0.0.1. The signals go out
  * through the real OpenTelemetry SDK and are looked up through each backend's real query API.
  * There is no Grafana binary in this tier yet: its checks are exercised against a stand-in that
  * answers like Grafana's API, and against nothing at all.
  */
-const withLogs = hasBinary("loki");
 let stack: LoopbackStack;
 let target: VerifyTarget;
 
 beforeAll(async () => {
-  stack = await loopbackStack({ traces: { storage: "memory" }, ...(withLogs ? { logs: { backend: "loki", retention: "7d" } } : {}) });
+  stack = await loopbackStack({ traces: { storage: "memory" }, logs: { backend: "victorialogs", retention: "7d" } });
   await startBackend(stack, "metrics");
   await startBackend(stack, "traces");
-  if (withLogs) await startBackend(stack, "logs");
+  await startBackend(stack, "logs");
   await startCollector(stack);
   target = {
     environment: "it",
     otlp: { endpoint: `http://127.0.0.1:${stack.collectorPorts.otlpHttp}` },
     metrics: { kind: "victoriametrics", api: { url: stack.metricsUrl } },
     traces: { kind: "jaeger", api: { url: stack.tracesUrl, hostHeader: "jaeger.it.test" } },
-    ...(withLogs ? { logs: { kind: "loki" as const, api: { url: stack.plan.backends.logs!.plan.queryUrl } } } : {}),
+    logs: { kind: "victorialogs", api: { url: stack.plan.backends.logs!.plan.queryUrl } },
     timeoutMs: 60_000,
   };
 });
@@ -37,13 +36,13 @@ afterAll(async () => {
 });
 
 describe("verifyStack against the real components", () => {
-  it(`GIVEN the running stack WHEN verified THEN the metric, the span${withLogs ? " and the log record" : ""} arrive, each a PASS row with its time`, async () => {
+  it("GIVEN the running stack WHEN verified THEN the metric, the span and the log record arrive, each a PASS row with its time", async () => {
     const report = await verifyStack(target);
     console.log(formatReport(report));
     expect(report.checks.map((c) => [c.check, c.ok])).toEqual([
       ["metric → VictoriaMetrics", true],
       ["span → Jaeger", true],
-      ...(withLogs ? [["log → Loki", true]] : []),
+      ["log → VictoriaLogs", true],
     ]);
     expect(report.ok).toBe(true);
     // The probe carries this run's id and arrived stamped with the stack's environment.
@@ -60,7 +59,7 @@ describe("verifyStack against the real components", () => {
     const report = await verifyStack({ ...target, otlp: { endpoint: `http://127.0.0.1:${closed}` }, timeoutMs: 5_000 });
     console.log(formatReport(report));
     expect(report.ok).toBe(false);
-    expect(report.checks.length).toBe(withLogs ? 3 : 2);
+    expect(report.checks.length).toBe(3);
     for (const check of report.checks) {
       expect(check.ok).toBe(false);
       expect(check.detail).toMatch(/^OTLP export of the (metric|span|log record) failed: /);
