@@ -40,8 +40,8 @@ answers() { timeout 10 docker info >/dev/null 2>&1; }
 server_version() { timeout 10 docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'; }
 # pid recorded by this script for THIS socket, if that process still runs with that socket
 our_pid() {
-  local pid sock
-  read -r pid sock <"$MARKER" 2>/dev/null || true
+  local pid="" sock=""
+  [[ -f "$MARKER" ]] && read -r pid sock <"$MARKER"
   [[ "$pid" =~ ^[0-9]+$ && "$sock" == "$SOCKET" ]] || return 0
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--host unix://$SOCKET " && echo "$pid"
   return 0
