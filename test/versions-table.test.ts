@@ -4,6 +4,8 @@
  * role is built from a module the approved list forbids. The integration tier
  * (test/integration/versions.test.ts) then runs every built binary against the same table.
  */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMPONENT_TABLE, DEFAULT_IMAGES, ImageRole } from "../settings/images";
 
@@ -60,5 +62,18 @@ describe("the version table", () => {
     const notRun = roles.filter((r) => COMPONENT_TABLE[r].notRun).sort();
     expect(notRun).toEqual(["grafana", "loki", "tempo"]);
     for (const role of notRun) expect(COMPONENT_TABLE[role].licence).toMatch(/AGPL/);
+  });
+});
+
+describe("the README's versions table", () => {
+  const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Versions and licences"), readme.indexOf("**After a deploy"));
+
+  it.each(roles)("GIVEN role %s WHEN the README's table is read THEN it names the pinned image and licence", (role) => {
+    const row = section.split("\n").find((line) => line.startsWith(`| ${role} |`));
+    expect(row, `README row for ${role}`).toBeDefined();
+    expect(row).toContain(`\`${DEFAULT_IMAGES[role]}\``);
+    expect(row).toContain(COMPONENT_TABLE[role].licence.split(" ")[0]);
+    if (COMPONENT_TABLE[role].build?.moduleVersion.startsWith("v")) expect(row).toContain(COMPONENT_TABLE[role].build!.moduleVersion);
   });
 });
