@@ -18,7 +18,7 @@ import {
   TRAEFIK_KEY_PATH,
 } from "../../configs/traefik";
 import { parseSettings } from "../../settings";
-import { binary, freePorts, hasBinary, Proc, start, stopAll, tempDir, waitFor } from "../../bench/lib/harness";
+import { binary, freePorts, Proc, start, stopAll, tempDir, waitFor } from "../../bench/lib/harness";
 
 /**
  * The real Traefik (built at the pinned image's version) runs the rendered static and dynamic config
@@ -65,7 +65,7 @@ function get(
   });
 }
 
-describe.runIf(hasBinary("traefik"))("the real Traefik runs the rendered static config", () => {
+describe("the real Traefik runs the rendered static config", () => {
   beforeAll(async () => {
     ports = await freePorts(["web", "websecure", "ping", "upstream"] as const);
     const settings = parseSettings({
