@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ObservabilityStack, StackOutputs } from "../components/stack";
 import { planStack } from "../configs/stack";
 import { readUserDashboards } from "../dashboards/custom";
-import { ConfigError, decodeConfigValue, parseSettings } from "../settings";
+import { ConfigError, decodeConfigValue, foreignNamespaceWarnings, parseSettings } from "../settings";
 
 /** Repository root: user dashboards are found relative to the code, not the working directory. */
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -35,9 +35,13 @@ export function readStackConfig(): { project: string; raw: Record<string, unknow
  */
 export function defineStack(): StackOutputs {
   const { project, raw, secretKeys } = readStackConfig();
+  // Keys that look like ours under another namespace (`OBS-STACK:tier`, `obs_stack:…`) are ignored by
+  // the engine's lookup: say so instead of deploying defaults silently.
+  for (const warning of foreignNamespaceWarnings(Object.keys(pulumi.runtime.allConfig()), project)) void pulumi.log.warn(warning);
   let settings;
   try {
-    settings = parseSettings(raw, project, secretKeys);
+    // A real deploy: the offline-render placeholder "[secret]" is refused as a value.
+    settings = parseSettings(raw, project, secretKeys, { mode: "deploy" });
   } catch (error) {
     // The message lists every problem; a stack trace into the validator would only hide it.
     // RunError is printed without one; it keeps the ConfigError's name and problem list.

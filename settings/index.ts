@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { containsUrlCredentials } from "./checks";
 import { Settings, settingsSchema } from "./schema";
+import { SECRET_STAND_IN } from "./stack-file";
 
 export * from "./schema";
 export * from "./tiers";
@@ -9,6 +10,24 @@ export { Secret } from "./secret";
 
 /** Leaf keys whose values are secrets: never echoed in an error message. */
 const SECRET_LEAVES = new Set(["adminPassword", "url", "headers", "password", "certificate", "key"]);
+/** Objects that hold a secret leaf: a mistyped key inside one (`basicAuth.passwrd`) is likely that secret. */
+const SECRET_PARENTS = new Set(["grafana", "basicAuth", "tls", "contactPoint"]);
+/** Key names that say "secret" wherever they appear. */
+const SECRET_KEY_NAME = /pass|secret|token|key|auth|cred|cert|pem|sig/i;
+
+/** A value that looks like a key, token or PEM whatever key it sits under. */
+function looksSecret(value: unknown): boolean {
+  if (typeof value === "string") {
+    return (
+      value.includes("-----BEGIN") ||
+      /^eyJ[\w-]+\.[\w-]+/.test(value) ||
+      // A long run of token characters mixing letters and digits (API keys, base64 secrets).
+      (/^[A-Za-z0-9+/_=.-]{24,}$/.test(value) && /[A-Za-z]/.test(value) && /\d/.test(value) && !/^v?\d+(\.\d+)*$/.test(value))
+    );
+  }
+  if (value !== null && typeof value === "object") return Object.values(value).some(looksSecret);
+  return false;
+}
 
 export interface ConfigProblem {
   /** Config key path, e.g. `metrics.retention`. */
@@ -47,14 +66,27 @@ function valueAt(root: unknown, path: PropertyKey[]): { found: boolean; value: u
   return { found: true, value: node };
 }
 
-function describe(raw: unknown, path: PropertyKey[], secretKeys: ReadonlySet<string>): string {
+/** An object or array with every secret leaf, and every string that looks like one, replaced by `(secret)`. */
+function redacted(value: unknown, key?: string): unknown {
+  if (key !== undefined && (SECRET_LEAVES.has(key) || SECRET_KEY_NAME.test(key))) return "(secret)";
+  if (typeof value === "string") return looksSecret(value) ? "(secret)" : value;
+  if (Array.isArray(value)) return value.map((item) => redacted(item));
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(v, k)]));
+  return value;
+}
+
+function describe(raw: unknown, path: PropertyKey[], secretKeys: ReadonlySet<string>, unknownKey = false): string {
   const { found, value } = valueAt(raw, path);
   if (!found) return "(not set)";
-  if (path.some((key) => typeof key === "string" && SECRET_LEAVES.has(key)) || secretKeys.has(String(path[0]))) {
+  const keys = path.filter((key): key is string => typeof key === "string");
+  if (keys.some((key) => SECRET_LEAVES.has(key)) || secretKeys.has(String(path[0]))) return "(secret)";
+  // A mistyped key under an object holding a secret, or one named like a secret, is redacted too.
+  if (unknownKey && (keys.slice(0, -1).some((key) => SECRET_PARENTS.has(key)) || SECRET_KEY_NAME.test(keys[keys.length - 1] ?? ""))) {
     return "(secret)";
   }
+  if (typeof value === "string" && looksSecret(value)) return "(redacted: looks like a key, token or PEM)";
   if (containsUrlCredentials(value)) return "(contains credentials)";
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(redacted(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -77,7 +109,7 @@ function toProblems(issues: z.core.$ZodIssue[], raw: unknown, secretKeys: Readon
         problems.push({
           path: path.join("."),
           message: "is not a known key (check the spelling; see the README's config reference)",
-          given: describe(raw, path, secretKeys),
+          given: describe(raw, path, secretKeys, true),
         });
       }
       continue;
@@ -88,28 +120,118 @@ function toProblems(issues: z.core.$ZodIssue[], raw: unknown, secretKeys: Readon
   return problems;
 }
 
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * A copy of `value` with plain own keys only, and the problems of what was left out: a
+ * `__proto__` key (as `JSON.parse` or `raw[name] = …` makes one) becomes the prototype of the
+ * object it sits in, a hidden layer of defaults the schema reads through but never lists.
+ */
+function ownData(value: unknown, path: (string | number)[], problems: ConfigProblem[]): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => ownData(item, [...path, i], problems));
+  if (value === null || typeof value !== "object") return value;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  const out: Record<string, unknown> = {};
+  const report = (key: string, given: unknown) =>
+    problems.push({
+      path: [...path, key].join("."),
+      message: `is not allowed: a '${key}' key would become (or replace) the prototype of the config object, a hidden layer of defaults no check lists; allowed: the keys of the README's config reference`,
+      // Only the key names: a layer of defaults may well hold a password.
+      given:
+        given !== null && typeof given === "object" ? `an object with keys ${Object.keys(given).join(", ") || "(none)"}` : typeof given,
+    });
+  if (proto !== Object.prototype && proto !== null) report("__proto__", proto);
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (PROTOTYPE_KEYS.has(key)) report(key, item);
+    else out[key] = ownData(item, [...path, key], problems);
+  }
+  return out;
+}
+
+/** Every string leaf equal to SECRET_STAND_IN, with its path. */
+function standIns(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (value === SECRET_STAND_IN) return [path];
+  if (Array.isArray(value)) return value.flatMap((item, i) => standIns(item, [...path, i]));
+  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => standIns(v, [...path, k]));
+  return [];
+}
+
+export interface ParseOptions {
+  /**
+   * deploy: the config is about to be deployed, so a SECRET_STAND_IN is refused (it would become
+   * the content of a secret file, e.g. Grafana's admin password). offline: the config was read
+   * from a stack file without its passphrase (render, diff): a stand-in marks a secret that was
+   * checked when it was set, and is let through.
+   * @default - deploy when `secretKeys` is given (only the Pulumi engine's config, i.e.
+   * deploy/program.ts, knows them), offline otherwise
+   */
+  mode?: "deploy" | "offline";
+}
+
 /**
  * Validate raw stack config (top-level keys without the project prefix) into typed Settings.
  * @param secretKeys top-level keys Pulumi holds as secrets: their values are never echoed.
  */
-export function parseSettings(raw: Record<string, unknown>, project = "obs-stack", secretKeys: ReadonlySet<string> = new Set()): Settings {
-  const result = settingsSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems = toProblems(result.error.issues, raw, secretKeys);
+export function parseSettings(
+  raw: Record<string, unknown>,
+  project = "obs-stack",
+  secretKeys?: ReadonlySet<string>,
+  options: ParseOptions = {},
+): Settings {
+  const mode = options.mode ?? (secretKeys ? "deploy" : "offline");
+  const keys = secretKeys ?? new Set<string>();
+  const early: ConfigProblem[] = [];
+  const clean = ownData(raw, [], early) as Record<string, unknown>;
+  if (mode === "deploy") {
+    for (const path of standIns(clean)) {
+      early.push({
+        path: path.join("."),
+        message: `is '${SECRET_STAND_IN}', the placeholder an offline render (npm run render, npm run diff) writes for a secret it cannot decrypt, not a value: deployed, it would become the secret itself (e.g. Grafana's password file); allowed: the real value, set with \`pulumi config set --secret --path '${path.join(".")}' …\``,
+        given: `"${SECRET_STAND_IN}"`,
+      });
+    }
+  }
+  const result = settingsSchema.safeParse(clean);
+  if (result.success && early.length === 0) return result.data;
+  if (result.success) throw new ConfigError(early, project);
+  const problems = [...early, ...toProblems(result.error.issues, clean, keys)];
   // zod runs the cross-field rules only on a value whose fields all parsed. To still report every
   // problem at once, check the rules again with the broken top-level keys left at their defaults
   // and keep what they say about the keys that were valid.
   const broken = new Set(result.error.issues.map((issue) => String(issue.path[0] ?? "")));
-  const rest = Object.fromEntries(Object.entries(raw).filter(([key]) => !broken.has(key)));
+  const rest = Object.fromEntries(Object.entries(clean).filter(([key]) => !broken.has(key)));
   const second = settingsSchema.safeParse(rest);
   if (!second.success) {
     const known = new Set(problems.map((p) => `${p.path}|${p.message}`));
-    for (const problem of toProblems(second.error.issues, raw, secretKeys)) {
+    for (const problem of toProblems(second.error.issues, clean, keys)) {
       const top = problem.path.split(".")[0]!;
       if (!broken.has(top) && !known.has(`${problem.path}|${problem.message}`)) problems.push(problem);
     }
   }
   throw new ConfigError(problems, project);
+}
+
+/**
+ * Config keys that look meant for this project but are not in its namespace (`OBS-STACK:tier`,
+ * `obs_stack:tier`): Pulumi passes them on and the program, reading only `<project>:`, never sees
+ * them. One warning each, for the caller to print (`pulumi.log.warn`).
+ * @param keys full config keys as the engine lists them (`namespace:key`)
+ */
+export function foreignNamespaceWarnings(keys: Iterable<string>, project = "obs-stack"): string[] {
+  const squash = (text: string) => text.toLowerCase().replace(/[-_.\s]/g, "");
+  const warnings: string[] = [];
+  for (const key of keys) {
+    const colon = key.indexOf(":");
+    if (colon < 0) continue;
+    const namespace = key.slice(0, colon);
+    if (namespace !== project && squash(namespace) === squash(project)) {
+      warnings.push(
+        `config key '${key}' is ignored: its namespace '${namespace}' is not the project's '${project}'; allowed: ${project}:${key.slice(colon + 1)}`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /**

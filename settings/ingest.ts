@@ -1,5 +1,8 @@
+import { X509Certificate } from "node:crypto";
 import { z } from "zod";
+import { containsPrivateKey, isLoopbackIpv4, parseCertificates, parsePrivateKey, subjectAltNames } from "./checks";
 import { Secret } from "./secret";
+import { SECRET_STAND_IN } from "./stack-file";
 
 /**
  * How applications reach the collector's OTLP receivers, and what protects them. Its own module so
@@ -11,7 +14,69 @@ const secretText = z
   .min(1, { error: "must not be empty" })
   .transform((value) => new Secret(value));
 
-const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
+const CERTIFICATE_FORM = "PEM CERTIFICATE blocks (the server certificate first, then any intermediates)";
+const CA_FORM = "PEM CERTIFICATE blocks of the CA(s) that signed ingest.tls.certificate";
+
+/**
+ * What is wrong with TLS files: each as PEM of its type that parses, certificates valid now, the
+ * key the certificate's own, the certificate signed by `ca`, and `ca` free of private keys (it is
+ * published as the plain output otlpCaCertificate). Messages name block types and numbers, never
+ * contents. A stand-in for a secret (offline render) is not a value and is not judged.
+ */
+export function tlsFileProblems(
+  files: { certificate: Secret; key: Secret; ca?: string },
+  now: Date,
+): { path: "certificate" | "key" | "ca"; message: string }[] {
+  const problems: { path: "certificate" | "key" | "ca"; message: string }[] = [];
+  let leaf: X509Certificate | undefined;
+  let chainTop: X509Certificate | undefined;
+  const certificateText = files.certificate.reveal();
+  if (certificateText !== SECRET_STAND_IN) {
+    const { certificates, problems: found } = parseCertificates(certificateText, now, CERTIFICATE_FORM);
+    for (const message of found) problems.push({ path: "certificate", message });
+    leaf = found.length === 0 ? certificates[0] : undefined;
+    chainTop = found.length === 0 ? certificates[certificates.length - 1] : undefined;
+  }
+  const keyText = files.key.reveal();
+  if (keyText !== SECRET_STAND_IN) {
+    const { key, problem } = parsePrivateKey(keyText);
+    if (problem) problems.push({ path: "key", message: problem });
+    if (key && leaf && !leaf.checkPrivateKey(key)) {
+      problems.push({
+        path: "key",
+        message:
+          "is not the private key of ingest.tls.certificate (its public key differs); allowed: the key the certificate was issued for",
+      });
+    }
+  }
+  if (files.ca !== undefined) {
+    if (containsPrivateKey(files.ca)) {
+      problems.push({
+        path: "ca",
+        message: `holds a private key, and ingest.tls.ca is published as the plain stack output otlpCaCertificate; allowed: ${CA_FORM} only (keep keys in ingest.tls.key, a secret)`,
+      });
+    } else {
+      const { certificates, problems: found } = parseCertificates(files.ca, now, CA_FORM);
+      for (const message of found) problems.push({ path: "ca", message });
+      for (const [i, cert] of certificates.entries()) {
+        if (!cert.ca) {
+          problems.push({
+            path: "ca",
+            message: `certificate ${i + 1} is not a CA certificate (basicConstraints CA:FALSE); allowed: ${CA_FORM}`,
+          });
+        }
+      }
+      if (found.length === 0 && chainTop && !certificates.some((ca) => chainTop.checkIssued(ca) && chainTop.verify(ca.publicKey))) {
+        problems.push({
+          path: "ca",
+          message:
+            "did not sign ingest.tls.certificate (clients given this CA would refuse the collector); allowed: the CA that issued the certificate",
+        });
+      }
+    }
+  }
+  return problems;
+}
 
 export const ingestSchema = z.strictObject({
   /**
@@ -24,13 +89,18 @@ export const ingestSchema = z.strictObject({
   tls: z
     .discriminatedUnion("mode", [
       z.strictObject({ mode: z.literal("none") }),
-      z.strictObject({
-        mode: z.literal("files"),
-        certificate: secretText,
-        key: secretText,
-        /** The CA that signed `certificate` (public; exported for clients as `otlpCaCertificate`). */
-        ca: z.string().regex(PEM_CERTIFICATE, { error: "must be a PEM certificate (-----BEGIN CERTIFICATE-----…)" }).optional(),
-      }),
+      z
+        .strictObject({
+          mode: z.literal("files"),
+          certificate: secretText,
+          key: secretText,
+          /** The CA that signed `certificate` (public; exported for clients as `otlpCaCertificate`). */
+          ca: z.string().optional(),
+        })
+        .superRefine((files, ctx) => {
+          for (const { path, message } of tlsFileProblems(files, new Date()))
+            ctx.addIssue({ code: "custom", path: [path], input: undefined, message });
+        }),
     ])
     .default({ mode: "none" }),
   /**
@@ -71,6 +141,31 @@ export interface IngestProblem {
   message: string;
 }
 
+/**
+ * Whether the server certificate names the address OTLP is published on. Go clients (the SDKs,
+ * other collectors) ignore the common name, so a certificate without subjectAltNames verifies for
+ * no one; one with only IP names must name the bind address (127.0.0.1 or `localhost` on
+ * loopback). A DNS name may be any name the host is known by, which cannot be checked here.
+ */
+function ingestNameProblem(pem: string, bindAddress: string): string | undefined {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(pem);
+  } catch {
+    return undefined; // reported by tlsFileProblems
+  }
+  const { dns, ip } = subjectAltNames(leaf);
+  const served = isLoopbackIpv4(bindAddress) ? `${bindAddress} or localhost` : bindAddress;
+  if (dns.length === 0 && ip.length === 0) {
+    return `has no subjectAltName, and clients (Go ignores the common name) then verify it for no name; allowed: a certificate whose subjectAltNames cover ${served === "0.0.0.0" ? "the names clients use for this host" : served}`;
+  }
+  if (bindAddress === "0.0.0.0" || dns.length > 0) return undefined;
+  const covered = ip.includes(bindAddress) || (isLoopbackIpv4(bindAddress) && ip.includes("127.0.0.1"));
+  return covered
+    ? undefined
+    : `names only IP ${ip.join(", ")}, but OTLP is published on ${bindAddress}; allowed: subjectAltNames covering ${served} (IP:${bindAddress}) or a DNS name of this host`;
+}
+
 /** Cross-field rules of `ingest`: each names the key to change and what would be accepted. */
 export function ingestProblems(s: IngestContext): IngestProblem[] {
   const problems: IngestProblem[] = [];
@@ -100,6 +195,10 @@ export function ingestProblems(s: IngestContext): IngestProblem[] {
       input: true,
       message: `routing OTLP needs the program's own Traefik (traefik.mode managed; it is ${s.traefik.mode})`,
     });
+  }
+  if (s.ingest.tls.mode === "files" && s.ingest.tls.certificate.reveal() !== SECRET_STAND_IN) {
+    const coverage = ingestNameProblem(s.ingest.tls.certificate.reveal(), s.exposure.bindAddress);
+    if (coverage) problems.push({ path: ["ingest", "tls", "certificate"], input: "(secret)", message: coverage });
   }
   if (routed && s.ingest.tls.mode === "files") {
     problems.push({

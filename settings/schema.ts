@@ -1,15 +1,16 @@
 import { z } from "zod";
 import {
-  isLocalHost,
   isLocalDomain,
+  isLoopbackHost,
   isLoopbackIpv4,
   LOCAL_DOMAIN_SUFFIXES,
   MOVING_TAGS,
   networkAddressFor,
-  parseUrl,
+  parseGoUrl,
   reservedRangeOf,
   RESERVED_IPV4_RANGES,
   unpinnedImage,
+  unusableBindAddress,
   urlCredentials,
 } from "./checks";
 import { DEFAULT_IMAGES, ImageRole } from "./images";
@@ -58,10 +59,22 @@ const secret = z
   .transform((value) => new Secret(value));
 
 /**
+ * A secret the collector reads through `${file:…}`. The collector expands `${…}` again in what a
+ * provider returns, so a header value `${file:/etc/otelcol-contrib/secrets/other}` would send
+ * another exporter's secret (or `${env:…}` the collector's environment) to this destination; and
+ * `$$` is its escape for `$`, so the value would not arrive as written either.
+ */
+const collectorSecret = secret.refine((value) => !/\$[{$]/.test(value.reveal()), {
+  error:
+    "must not contain '${' or '$$': the collector expands ${file:…} and ${env:…} again in the secret files it reads (one secret could read another) and turns '$$' into '$'; allowed: any value without those two sequences",
+});
+
+/**
  * Grafana accepts a 4-character admin password; we ask for 15, NIST SP 800-63B's minimum for a
- * password that is the only factor (Grafana's admin login has no second one). The generated
- * default has 32. A stack file read without the passphrase carries SECRET_STAND_IN, which stands
- * for a value that was checked when it was set, so it is let through.
+ * password that is the only factor (Grafana's admin login has no second one), and refuse the ones
+ * a first guess finds whatever their length: one character repeated, or only whitespace. The
+ * generated default has 32. SECRET_STAND_IN (a stack file read without the passphrase) is not a
+ * value: parseSettings lets it through when rendering offline and refuses it for a deploy.
  */
 export const MIN_ADMIN_PASSWORD_LENGTH = 15;
 const adminPassword = z
@@ -69,6 +82,10 @@ const adminPassword = z
   .min(1, { error: "must not be empty" })
   .refine((value) => value.length === 0 || value === SECRET_STAND_IN || value.length >= MIN_ADMIN_PASSWORD_LENGTH, {
     error: `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters (the admin login has no second factor); leave it unset to get a generated 32-character one`,
+  })
+  .refine((value) => value.length === 0 || value === SECRET_STAND_IN || !(/^\s*$/.test(value) || /^(.)\1*$/su.test(value)), {
+    error:
+      "must not be only whitespace or one character repeated (a first guess finds it, whatever its length); allowed: at least 15 characters that are not all the same; leave it unset to get a generated 32-character one",
   })
   .transform((value) => new Secret(value));
 
@@ -93,6 +110,16 @@ const domain = z.string().refine((d) => d.length <= 253 && d.split(".").every((l
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(IPV4, { error: "must be an IPv4 address (e.g. 127.0.0.1)" });
+const bindAddress = ipv4.superRefine((value, ctx) => {
+  const why = IPV4.test(value) ? unusableBindAddress(value) : undefined;
+  if (why) {
+    ctx.addIssue({
+      code: "custom",
+      input: value,
+      message: `is ${why}, which a published port cannot listen on (or, link-local, only on one interface); allowed: 127.0.0.1 (this host only), 0.0.0.0 (every address) or an address of one of the host's interfaces`,
+    });
+  }
+});
 const isCidr = (value: string) => {
   const [ip, bits, ...rest] = value.split("/");
   return rest.length === 0 && IPV4.test(ip ?? "") && /^\d+$/.test(bits ?? "") && Number(bits) >= 8 && Number(bits) <= 29;
@@ -133,7 +160,7 @@ const pinnedImage = z.string().superRefine((ref, ctx) => {
     ctx.addIssue({
       code: "custom",
       input: ref,
-      message: `must be pinned, but ${why}; allowed: name:<version tag with a digit, e.g. 1.2.3> or name@sha256:<digest>; moving tags (also with a suffix, e.g. latest-alpine): ${MOVING_TAGS.join(", ")}`,
+      message: `must be pinned, but ${why}; allowed: name:<full version tag, major.minor.patch, e.g. 1.2.3 or v3.5.3-alpine, or a date-stamped release, e.g. 2024-01-15> or name@sha256:<digest>; moving tags (as any word of a tag, e.g. latest-alpine, v1-latest): ${MOVING_TAGS.join(", ")}`,
     });
   }
 });
@@ -192,6 +219,16 @@ export const RESERVED_EXPORTER_NAMES: readonly string[] = [
   ...logsBackendKind.options.filter((kind) => kind !== "none"),
 ];
 
+/**
+ * At most this many extra exporters: each gets its own sending queue (on the queue volume with
+ * collector.persistentQueue) and retry loop inside the tier's fixed collector memory, and every
+ * one is a copy of all the stack's telemetry leaving the host.
+ */
+export const MAX_EXTRA_EXPORTERS = 8;
+
+/** Header names the exporters accept: letters, digits and '-' (an HTTP token without the rarer symbols). */
+const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+
 const extraExporter = z
   .strictObject({
     /** Unique id, used in the collector config as `<type>/<name>`. */
@@ -221,14 +258,14 @@ const extraExporter = z
       .min(1)
       .optional(),
     /** Header values are secrets (API keys, tenant tokens); they are uploaded as files, never inlined. */
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: "header names are letters, digits and '-'" }), secret).default({}),
+    headers: z.record(z.string(), collectorSecret).default({}),
     basicAuth: z
       .strictObject({
         username: z
           .string()
           .min(1)
           .refine(...noDollar("user name", "allowed: any other characters")),
-        password: secret,
+        password: collectorSecret,
       })
       .optional(),
   })
@@ -243,6 +280,14 @@ const extraExporter = z
     }
     const headerNames = new Map<string, string>();
     for (const header of Object.keys(exporter.headers)) {
+      if (!HEADER_NAME.test(header)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["headers", header],
+          input: "(secret)",
+          message: `header name ${JSON.stringify(header)} is not allowed; allowed: letters, digits and '-' (e.g. X-Scope-OrgID, Authorization)`,
+        });
+      }
       const other = headerNames.get(header.toLowerCase());
       if (other) {
         ctx.addIssue({
@@ -254,15 +299,41 @@ const extraExporter = z
       }
       headerNames.set(header.toLowerCase(), header);
     }
+    const authorization = Object.keys(exporter.headers).find((h) => h.toLowerCase() === "authorization");
+    if (exporter.basicAuth && authorization) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["basicAuth"],
+        input: "(secret)",
+        message: `set either basicAuth or an Authorization header (here '${authorization}'; header names are case-insensitive), not both`,
+      });
+    }
+    const url = parseGoUrl(exporter.endpoint);
+    if (!url) return;
+    if (exporter.kind === "otlphttp" && (url.query !== undefined || url.fragment !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoint"],
+        input: urlCredentials(exporter.endpoint) ? "(contains credentials)" : exporter.endpoint,
+        message:
+          "has a query string or fragment: the otlphttp exporter appends /v1/traces, /v1/metrics, /v1/logs to the endpoint, which would land inside it; allowed: scheme://host[:port][/path] (put tenant ids in headers)",
+      });
+    } else if (url.fragment !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoint"],
+        input: urlCredentials(exporter.endpoint) ? "(contains credentials)" : exporter.endpoint,
+        message: "has a fragment ('#…'), which is never sent; allowed: scheme://host[:port][/path][?query]",
+      });
+    }
     const headers = Object.keys(exporter.headers);
     const secrets = [...(exporter.basicAuth ? ["basicAuth"] : []), ...(headers.length > 0 ? [`headers (${headers.join(", ")})`] : [])];
-    const url = parseUrl(exporter.endpoint);
-    if (url && secrets.length > 0 && url.protocol === "http:" && !isLocalHost(url.hostname)) {
+    if (secrets.length > 0 && url.scheme === "http" && !isLoopbackHost(url.host)) {
       ctx.addIssue({
         code: "custom",
         path: ["endpoint"],
         input: exporter.endpoint,
-        message: `sends ${secrets.join(", ")} in clear text over http:// to ${url.hostname}; allowed: https://, or http:// to loopback (localhost, 127.0.0.0/8, [::1]) or an in-stack host (a name without a dot, e.g. mimir:9009, resolved on the stack network)`,
+        message: `sends ${secrets.join(", ")} in clear text over http:// to ${url.host}; allowed: https://, or http:// to a literal loopback address (localhost, 127.0.0.0/8 written as four decimal numbers, [::1]): any other name is looked up in DNS, which anything on the network may answer (in-stack names such as mimir included)`,
       });
     }
   });
@@ -355,7 +426,12 @@ export const settingsSchema = z
       })
       .prefault({}),
     /** Additional destinations (seed 001 "multi-backend export"). */
-    exporters: z.array(extraExporter).default([]),
+    exporters: z
+      .array(extraExporter)
+      .max(MAX_EXTRA_EXPORTERS, {
+        error: `must have at most ${MAX_EXTRA_EXPORTERS} entries: each extra exporter gets its own queue and retry loop inside the tier's fixed collector memory; allowed: 0 to ${MAX_EXTRA_EXPORTERS} (fan out behind one gateway for more)`,
+      })
+      .default([]),
     grafana: z
       .strictObject({
         adminUser: z
@@ -386,7 +462,7 @@ export const settingsSchema = z
     exposure: z
       .strictObject({
         /** Host address published ports bind to. dev: 127.0.0.1 (nothing reachable from the LAN). */
-        bindAddress: ipv4.default("127.0.0.1"),
+        bindAddress: bindAddress.default("127.0.0.1"),
         /** Host ports to publish; a port left out is not published. */
         ports: z
           .strictObject({
@@ -429,7 +505,7 @@ export const settingsSchema = z
     const publicExternal = s.traefik.mode === "external" && !isLocalDomain(s.domain);
     const exposed = !isLoopbackIpv4(s.exposure.bindAddress) || /^prod/.test(s.environment) || publicExternal;
     const why = publicExternal
-      ? `traefik.mode external with domain '${s.domain}' (local domains: ${LOCAL_DOMAIN_SUFFIXES.map((d) => `*.${d}`).join(", ")})`
+      ? `traefik.mode external with domain '${s.domain}' (local domains: ${LOCAL_DOMAIN_SUFFIXES.map((d) => `*.${d}`).join(", ")}, the names that resolve to 127.0.0.1 everywhere; .internal, .local, .home.arpa, .lan, .corp and .test names resolve on a LAN)`
       : `environment '${s.environment}' with bindAddress ${s.exposure.bindAddress}`;
     if (exposed && s.traefik.mode !== "none" && s.traefik.tls.mode === "none") {
       ctx.addIssue({
@@ -573,16 +649,44 @@ export const settingsSchema = z
         });
       }
       names.add(exporter.name);
-      if (exporter.basicAuth && exporter.headers.Authorization) {
+      const url = parseGoUrl(exporter.endpoint);
+      if (!url) return;
+      if (/^prod/.test(s.environment) && url.scheme === "http" && !isLoopbackHost(url.host)) {
         ctx.addIssue({
           code: "custom",
-          path: ["exporters", index, "basicAuth"],
-          input: "(secret)",
-          message: "set either basicAuth or an Authorization header, not both",
+          path: ["exporters", index, "endpoint"],
+          input: exporter.endpoint,
+          message: `sends the telemetry of environment '${s.environment}' in clear text over http:// to ${url.host}; allowed in prod*: https://, or http:// to a literal loopback address (localhost, 127.0.0.0/8, [::1])`,
+        });
+      }
+      const loop = collectorLoop(url, s);
+      if (loop) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["exporters", index, "endpoint"],
+          input: exporter.endpoint,
+          message: `points at this stack's own collector (${loop}): every item would be sent back in and out again without end; allowed: a destination outside this stack`,
         });
       }
     });
   });
+
+/** The collector's DNS alias on the stack network (configs/collector.ts COLLECTOR_ROLE) and its OTLP ports inside its container. */
+const COLLECTOR_ALIAS = "otel-collector";
+const COLLECTOR_OTLP_PORTS = ["4317", "4318"];
+
+/** How an exporter URL reaches the stack's own collector, or undefined. */
+function collectorLoop(
+  url: NonNullable<ReturnType<typeof parseGoUrl>>,
+  s: { environment: string; domain: string; ingest: { route: boolean } },
+): string | undefined {
+  const host = url.host.replace(/\.$/, "");
+  if (host === COLLECTOR_ALIAS || host === `${s.environment}-${COLLECTOR_ALIAS}`) return `${host} is the collector on the stack network`;
+  const port = url.port || (url.scheme === "https" ? "443" : "80");
+  if (isLoopbackHost(host) && COLLECTOR_OTLP_PORTS.includes(port)) return `${host}:${port} is the collector's own OTLP receiver`;
+  if (s.ingest.route && host === `otlp.${s.domain}`) return `otlp.${s.domain} is routed to the collector (ingest.route)`;
+  return undefined;
+}
 
 /** Config as it arrives (before defaults): what stack files and tests write. */
 export type SettingsInput = z.input<typeof settingsSchema>;

@@ -4,9 +4,12 @@ import { extraExporterPlans, GRPC_READ_BUFFER_BYTES } from "../configs/collector
 import { basicAuthorization, htpasswdSha1Line, otlpHeadersEnv } from "../configs/credentials";
 import { planStack } from "../configs/stack";
 import { ConfigError, parseSettings } from "../settings";
+import { makeCertificates } from "./helpers/certificates";
 
-const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-const KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+// A real CA and server certificate (openssl): the files are checked as PEM, parsed and matched.
+const CERTS = makeCertificates("127.0.0.1", ["IP:127.0.0.1", "DNS:localhost", "DNS:otlp.example.com"]);
+const CERT = CERTS.cert;
+const KEY = CERTS.key;
 
 function problemsOf(raw: Record<string, unknown>): string[] {
   try {
@@ -36,7 +39,7 @@ describe("OTLP ingest: who may send, over what", () => {
     const { plan, config } = collectorOf({
       exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318 } },
       traefik: { mode: "none" },
-      ingest: { tls: { mode: "files", certificate: CERT, key: KEY, ca: CERT } },
+      ingest: { tls: { mode: "files", certificate: CERT, key: KEY, ca: CERTS.ca } },
     });
     for (const protocol of ["grpc", "http"]) {
       expect(config.receivers.otlp.protocols[protocol]).toMatchObject({
@@ -56,12 +59,12 @@ describe("OTLP ingest: who may send, over what", () => {
       ]),
     );
     // The rendered file references the secrets by path; the values never appear in it.
-    expect(plan.collector.files[0]!.content).not.toContain("MIIE");
+    expect(plan.collector.files[0]!.content).not.toContain(KEY.split("\n")[1]);
     expect(plan.outputs.otlpHttpEndpoint).toBe("https://0.0.0.0:4318");
     expect(plan.outputs.otlpHeaders).toEqual({
       otlpHeaders: { user: "otlp", password: { generate: { name: "otlp-password", length: 32 } } },
     });
-    expect(plan.outputs.otlpCaCertificate).toBe(CERT);
+    expect(plan.outputs.otlpCaCertificate).toBe(CERTS.ca);
   });
 
   it("GIVEN ingest.auth basic on loopback WHEN rendered THEN credentials are required anyway", () => {

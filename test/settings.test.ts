@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../configs/stack";
 import { ConfigError, DEFAULT_IMAGES, parseSettings, retentionHours, Secret, SettingsInput, TIERS } from "../settings";
-import { SECRET_STAND_IN } from "../settings/stack-file";
 import { INVALID } from "./fixtures/invalid-configs";
 
 const valid = { environment: "dev" };
@@ -70,12 +69,13 @@ describe("settings: invalid config fails with its own message", () => {
     expect(INVALID.length).toBeGreaterThanOrEqual(25);
   });
 
-  it.each(INVALID)("GIVEN %s WHEN parsed THEN it must fail naming its key", (_title, overrides, key, message) => {
+  it.each(INVALID)("GIVEN %s WHEN parsed for a deploy THEN it must fail naming its key", (_title, overrides, key, message, given) => {
     const raw: Record<string, unknown> = { ...valid, ...overrides };
     for (const [k, v] of Object.entries(raw)) if (v === undefined) delete raw[k];
     let error: unknown;
     try {
-      parseSettings(raw);
+      // As deploy/program.ts parses: with the engine's secret keys, i.e. a real deploy.
+      parseSettings(raw, "obs-stack", new Set());
     } catch (e) {
       error = e;
     }
@@ -84,6 +84,7 @@ describe("settings: invalid config fails with its own message", () => {
     const problem = problems.find((p) => p.path === key);
     expect(problem, `no problem reported for ${key}; got ${JSON.stringify(problems)}`).toBeDefined();
     expect(problem!.message).toMatch(message);
+    if (given !== undefined) expect(problem!.given).toBe(given);
     expect((error as Error).message).toContain(`obs-stack:${key}:`);
   });
 
@@ -136,7 +137,8 @@ describe("settings: invalid config fails with its own message", () => {
       ],
     });
     const text = JSON.stringify(problems);
-    expect(problems.filter((p) => p.path === "exporters.0.endpoint").length).toBe(2);
+    // user:pass@, ?api_key= and (otlphttp) a query string at all.
+    expect(problems.filter((p) => p.path === "exporters.0.endpoint").length).toBe(3);
     for (const leaked of ["alice", "pa55word", "K3Y-VALUE", "otlp.example.com/v1"]) expect(text).not.toContain(leaked);
     expect(problems.every((p) => p.given === "(contains credentials)")).toBe(true);
   });
@@ -172,17 +174,26 @@ function problemsOf(raw: Record<string, unknown>): ConfigError["problems"] {
 
 describe("settings: what issue 9's rules still accept", () => {
   it.each([
-    ["in-stack host over http with a header", { endpoint: "http://mimir:9009/api/v1/push", headers: { "X-Scope-OrgID": "t" } }],
-    ["loopback over http with basic auth", { endpoint: "http://127.0.0.1:4318", basicAuth: { username: "u", password: "p" } }],
+    ["loopback over http with basic auth", { endpoint: "http://127.0.0.1:9009", basicAuth: { username: "u", password: "p" } }],
     ["localhost over http with a header", { endpoint: "http://localhost:9009", headers: { Authorization: "Bearer x" } }],
+    ["[::1] over http with a header", { endpoint: "http://[::1]:9009", headers: { "X-Scope-OrgID": "t" } }],
     ["a remote host over http without secrets", { endpoint: "http://otlp.example.com:4318" }],
     [
-      "https with harmless query parameters",
-      { endpoint: "https://otlp.example.com/v1?tenant=a&monkey=b", headers: { Authorization: "x" } },
+      "https with harmless query parameters (remote write)",
+      { kind: "prometheusremotewrite", endpoint: "https://otlp.example.com/v1?tenant=a&monkey=b", headers: { Authorization: "x" } },
     ],
     ["a percent-encoded dollar", { endpoint: "https://otlp.example.com/%24%7Bfile:/x%7D" }],
+    ["a password with a lone '$'", { endpoint: "https://otlp.example.com", basicAuth: { username: "u", password: "pa$word" } }],
+    ["https to an in-stack host", { endpoint: "https://mimir:9009/otlp", headers: { "X-Scope-OrgID": "t" } }],
   ])("GIVEN an exporter with %s WHEN parsed THEN it is accepted", (_title, fields) => {
-    expect(() => parseSettings({ ...valid, exporters: [{ name: "vendor", kind: "otlphttp", ...fields }] })).not.toThrow();
+    expect(() =>
+      parseSettings({ ...valid, exporters: [{ name: "vendor", kind: "otlphttp", ...fields }] }, "obs-stack", new Set()),
+    ).not.toThrow();
+  });
+
+  it("GIVEN eight extra exporters WHEN parsed THEN they are accepted (the limit is eight)", () => {
+    const exporters = Array.from({ length: 8 }, (_, i) => ({ name: `x${i}`, kind: "otlphttp", endpoint: `https://x${i}.example.com` }));
+    expect(parseSettings({ ...valid, exporters }).exporters).toHaveLength(8);
   });
 
   it.each([
@@ -192,6 +203,9 @@ describe("settings: what issue 9's rules still accept", () => {
     ["a digest", `grafana/grafana@sha256:${"a".repeat(64)}`],
     ["a moving name with a digest", `grafana/grafana:latest@sha256:${"b".repeat(64)}`],
     ["a version with a suffix", "grafana/grafana:12.3.0-ubuntu"],
+    ["a v-prefixed full version", "traefik:v3.5.3"],
+    ["a date-stamped release", "minio/minio:RELEASE.2024-01-16T16-07-38Z"],
+    ["a compact date stamp", "example/tool:20240116"],
   ])("GIVEN an image from %s WHEN parsed THEN it counts as pinned", (_title, image) => {
     expect(() => parseSettings({ ...valid, images: { grafana: image } })).not.toThrow();
   });
@@ -207,7 +221,18 @@ describe("settings: what issue 9's rules still accept", () => {
     ["a day of retries", { collector: { retryMaxElapsed: "24h" } }],
     ["a 1 GB cap", { metrics: { backend: "prometheus", maxDiskGb: 1 }, logs: { backend: "victorialogs", maxDiskGb: 1.5 } }],
     ["a 15-character password", { grafana: { adminPassword: "fifteen-chars-x" } }],
-    ["a stack file's stand-in for a secret password", { grafana: { adminPassword: SECRET_STAND_IN } }],
+    ["a 15-character password with one different character", { grafana: { adminPassword: `${"a".repeat(14)}b` } }],
+    [
+      "bind address 0.0.0.0",
+      {
+        exposure: { bindAddress: "0.0.0.0", ports: { http: 80, https: 443 } },
+        traefik: { basicAuth: true, tls: { mode: "acme", email: "a@example.com" } },
+      },
+    ],
+    [
+      "an external Traefik at a *.localhost name without TLS",
+      { domain: "obs.localhost", traefik: { mode: "external", network: "proxy" }, exposure: { ports: { otlpGrpc: 4317 } } },
+    ],
     ["bind address on another loopback address", { exposure: { bindAddress: "127.0.0.2" } }],
     [
       "an external Traefik on another network",
