@@ -8,10 +8,6 @@ export function toYaml(value: unknown): string {
   return yaml.dump(JSON.parse(JSON.stringify(value)), { noRefs: true, sortKeys: false, lineWidth: -1 });
 }
 
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
-}
-
 /**
  * Grafana expands `$VAR` and `${VAR}` in provisioning YAML; a literal `$` must be `$$`.
  * Apply to values that are meant literally (link URLs, queries), never to `$__file{…}`.

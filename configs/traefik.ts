@@ -37,16 +37,8 @@ export function publicUrl(route: Pick<RoutePlan, "subdomain">, input: Pick<Routi
   return `${input.tls === "none" ? "http" : "https"}://${hostFor(route, input.domain)}`;
 }
 
-/**
- * Docker labels that make Traefik route `<subdomain>.<domain>` to this container, or (a route
- * without a port) to one of Traefik's internal services.
- */
-export function routerLabels(
-  input: RoutingInput,
-  role: string,
-  route: Omit<RoutePlan, "port"> & ({ port: number } | { internalService: string }),
-  basicAuth: boolean,
-): Record<string, string> {
+/** Docker labels that make an external Traefik route `<subdomain>.<domain>` to this container. */
+export function routerLabels(input: RoutingInput, role: string, route: RoutePlan, basicAuth: boolean): Record<string, string> {
   const router = routerName(input.environment, role);
   const prefix = `traefik.http.routers.${router}`;
   const labels: Record<string, string> = {
@@ -54,19 +46,13 @@ export function routerLabels(
     "traefik.docker.network": input.network,
     [`${prefix}.rule`]: `Host(\`${hostFor(route, input.domain)}\`)`,
     [`${prefix}.entrypoints`]: input.tls === "none" ? "web" : "websecure",
-    ...("port" in route
-      ? { [`${prefix}.service`]: router, [`traefik.http.services.${router}.loadbalancer.server.port`]: String(route.port) }
-      : { [`${prefix}.service`]: route.internalService }),
+    [`${prefix}.service`]: router,
+    [`traefik.http.services.${router}.loadbalancer.server.port`]: String(route.port),
   };
   if (input.tls !== "none") labels[`${prefix}.tls`] = "true";
   if (input.tls === "acme") labels[`${prefix}.tls.certresolver`] = CERT_RESOLVER;
   if (route.protectWithBasicAuth && basicAuth) labels[`${prefix}.middlewares`] = `${basicAuthMiddleware(input.environment)}@docker`;
   return labels;
-}
-
-/** Traefik's own dashboard at traefik.<domain> (its `api@internal` service), only ever behind basic auth. */
-export function traefikDashboardLabels(input: RoutingInput): Record<string, string> {
-  return routerLabels(input, "traefik", { subdomain: "traefik", internalService: "api@internal", protectWithBasicAuth: true }, true);
 }
 
 export interface TraefikStaticInput extends RoutingInput {

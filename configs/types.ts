@@ -160,5 +160,3 @@ export interface Address {
   host: string;
   port: number;
 }
-
-export const hostPort = (a: Address): string => `${a.host}:${a.port}`;

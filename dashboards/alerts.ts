@@ -9,7 +9,9 @@
  * annotations can show it and "no data" only happens when the series really is missing.
  */
 import { dump } from "js-yaml";
+import { grafanaLiteral } from "../configs/serialize";
 import { catalogFor } from "./catalog";
+import { panelsOf } from "./common";
 import { COLLECTOR_SCRAPE_JOB } from "../settings/names";
 import { AlertInput, BackendHealth, ContactPointInput } from "./input";
 import { displayName, grafanaUid } from "./naming";
@@ -296,7 +298,7 @@ interface PanelLink {
 /** Finds the panels rules point at on the app dashboard; a renamed panel fails here, not silently in Grafana. */
 function appPanelLinks(input: AlertInput): (title: string | undefined) => PanelLink | undefined {
   const dash = appDashboard({ appName: input.appName, metricsUid: input.metricsUid });
-  const panels = (dash.panels ?? []).flatMap((p) => ("panels" in p && p.type === "row" ? p.panels : [p]));
+  const panels = panelsOf(dash);
   return (title) => {
     if (title === undefined) return undefined;
     const panel = panels.find((p) => p.title === title);
@@ -430,7 +432,7 @@ export function alertingProvisioning(input: AlertInput): AlertingProvisioning {
  */
 export function escapeProvisioning(tree: Tree): unknown {
   if (tree instanceof FileReference) return `$__file{${tree.path}}`;
-  if (typeof tree === "string") return tree.replace(/\$/g, "$$$$");
+  if (typeof tree === "string") return grafanaLiteral(tree);
   if (typeof tree === "number" || typeof tree === "boolean") return tree;
   if (Array.isArray(tree)) return tree.map((t: Tree) => escapeProvisioning(t));
   const out: Record<string, unknown> = {};

@@ -179,3 +179,12 @@ export function buildDashboard(spec: DashboardSpec): dashboard.Dashboard {
   }
   return builder.build();
 }
+
+function isRow(panel: dashboard.Panel | dashboard.RowPanel): panel is dashboard.RowPanel {
+  return panel.type === "row";
+}
+
+/** Every panel of a dashboard, whether it sits at the top level or inside a collapsed row. */
+export function panelsOf(dash: dashboard.Dashboard): dashboard.Panel[] {
+  return (dash.panels ?? []).flatMap((p) => (isRow(p) ? p.panels : [p]));
+}

@@ -5,6 +5,7 @@
 import type * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import { AlertingProvisioning } from "./alerts";
 import { SeedExample } from "./catalog";
+import { panelsOf } from "./common";
 
 export interface SourcedExpr {
   /** Where it comes from, e.g. `dashboard scotty-metrics / panel 'Request latency' / A`. */
@@ -28,19 +29,10 @@ export function substituteGrafanaVariables(expr: string): string {
   return names.reduce((text, name) => text.split(name).join(GRAFANA_VARIABLES[name]!), expr);
 }
 
-function isRow(panel: dashboard.Panel | dashboard.RowPanel): panel is dashboard.RowPanel {
-  return panel.type === "row";
-}
-
 function exprOf(target: unknown): string | undefined {
   if (typeof target !== "object" || target === null || !("expr" in target)) return undefined;
   const expr = (target as { expr: unknown }).expr;
   return typeof expr === "string" ? expr : undefined;
-}
-
-/** Every panel of a dashboard, whether it sits at the top level or inside a collapsed row. */
-export function panelsOf(dash: dashboard.Dashboard): dashboard.Panel[] {
-  return (dash.panels ?? []).flatMap((p) => (isRow(p) ? p.panels : [p]));
 }
 
 export function dashboardExprs(dash: dashboard.Dashboard): SourcedExpr[] {

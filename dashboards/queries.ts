@@ -120,12 +120,6 @@ export function histogramMean(metric: CatalogMetric, legend = "mean"): PromQuery
   return { expr: `${sum} / clamp_min(${count}, 1e-9)`, legendFormat: legend };
 }
 
-/** Observations per second (how many durations were recorded), from `_count`. */
-export function histogramRate(metric: CatalogMetric, legend?: string): PromQuery {
-  requireKind(metric, ["histogram"], "histogramRate");
-  return { expr: `sum(rate(${metric.promName}_count[${RATE_INTERVAL}]))`, legendFormat: legend ?? `${metric.description} / s` };
-}
-
 export interface ValueOptions {
   by?: readonly string[];
   /** `sum` adds instances up (fleet-wide counts); `none` keeps one series per instance (memory). */

@@ -5,22 +5,15 @@
  * secret files), and unified diffs of both. No git, no file system, no Pulumi: plans in, text out.
  * Output is deterministic: everything is sorted, nothing depends on time or on the machine.
  */
+import { structuredPatch, type StructuredPatchHunk } from "diff";
 import * as yaml from "js-yaml";
 import type { StackPlan } from "../configs/stack";
 import type { ServicePlan } from "../configs/types";
 import type { Settings } from "../settings";
-import { parseStackFile, SECRET_STAND_IN } from "../settings/stack-file";
+import { SECRET_STAND_IN } from "../settings/stack-file";
 
 /** What secret values are shown as, everywhere in the output. */
 export const SECRET_MARK = SECRET_STAND_IN;
-
-/**
- * The raw config of a `Pulumi.<stack>.yaml` (keys without the project prefix), with every
- * `secure:` value (ciphertext) replaced by `[secret]`: the renderers never put secrets into files
- * (they reference them by path), so the stand-in is never rendered; it only keeps validation happy.
- */
-/** Kept for callers of the old name: the one stack-file reader is settings/stack-file.ts. */
-export const stackFileRawConfig = parseStackFile;
 
 /** A stack as the program would deploy it: its validated settings and its plan. */
 export interface StackRendering {
@@ -239,89 +232,29 @@ export function diffSummaries(base: StackRendering | undefined, head: StackRende
   return out;
 }
 
-export type DiffOp = { op: "=" | "-" | "+"; line: string };
-
 /** Beyond this many differing lines a file is shown as wholly replaced (bounded time and memory). */
-const MAX_EDIT_DISTANCE = 4000;
+const MAX_EDIT_LENGTH = 4000;
 
-/** Myers' O(ND) line diff (a shortest edit script), common prefix and suffix trimmed first. */
-export function diffLines(a: string[], b: string[]): DiffOp[] {
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
-  }
-  const A = a.slice(start, endA);
-  const B = b.slice(start, endB);
-  const middle = myers(A, B) ?? [...A.map((line) => ({ op: "-" as const, line })), ...B.map((line) => ({ op: "+" as const, line }))];
-  return [
-    ...a.slice(0, start).map((line) => ({ op: "=" as const, line })),
-    ...middle,
-    ...a.slice(endA).map((line) => ({ op: "=" as const, line })),
-  ];
+/** A file's lines with `sign` in front; a last line without a newline is followed by diff's marker. */
+function signedLines(content: string, sign: "-" | "+"): { lines: string[]; count: number } {
+  if (content === "") return { lines: [], count: 0 };
+  const lines = content.split("\n").map((l) => `${sign}${l}`);
+  if (lines[lines.length - 1] === sign) lines.pop();
+  else lines.push("\\ No newline at end of file");
+  return { lines, count: content.endsWith("\n") ? lines.length : lines.length - 1 };
 }
 
-function myers(A: string[], B: string[]): DiffOp[] | undefined {
-  const N = A.length;
-  const M = B.length;
-  const max = Math.min(N + M, MAX_EDIT_DISTANCE);
-  const off = max + 1;
-  const v = new Int32Array(2 * max + 3);
-  // trace[d] holds v[k] for k in [-d, d] as it was before round d.
-  const trace: Int32Array[] = [];
-  let done = N === 0 && M === 0;
-  for (let d = 0; d <= max && !done; d++) {
-    trace.push(v.slice(off - d, off + d + 1));
-    for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[off + k - 1]! < v[off + k + 1]!) ? v[off + k + 1]! : v[off + k - 1]! + 1;
-      let y = x - k;
-      while (x < N && y < M && A[x] === B[y]) {
-        x++;
-        y++;
-      }
-      v[off + k] = x;
-      if (x >= N && y >= M) {
-        done = true;
-        break;
-      }
-    }
-  }
-  if (!done) return undefined;
-  const ops: DiffOp[] = [];
-  let x = N;
-  let y = M;
-  for (let d = trace.length - 1; d >= 0; d--) {
-    const vd = trace[d]!;
-    const at = (k: number) => vd[k + d]!;
-    const k = x - y;
-    const prevK = k === -d || (k !== d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1;
-    const prevX = d === 0 ? 0 : at(prevK);
-    const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) {
-      ops.push({ op: "=", line: A[x - 1]! });
-      x--;
-      y--;
-    }
-    if (d > 0) {
-      if (x === prevX) ops.push({ op: "+", line: B[y - 1]! });
-      else ops.push({ op: "-", line: A[x - 1]! });
-    }
-    x = prevX;
-    y = prevY;
-  }
-  return ops.reverse();
+/** Every line of `before` removed and every line of `after` added, in one hunk. */
+function wholeReplacement(before: string, after: string): StructuredPatchHunk {
+  const removed = signedLines(before, "-");
+  const added = signedLines(after, "+");
+  return { oldStart: 1, oldLines: removed.count, newStart: 1, newLines: added.count, lines: [...removed.lines, ...added.lines] };
 }
 
-/** Lines of a file; a last line without a newline carries diff's marker, as in `diff -u`. */
-function toLines(content: string | undefined): string[] {
-  if (content === undefined || content === "") return [];
-  const lines = content.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  else lines[lines.length - 1] += "\n\\ No newline at end of file";
-  return lines;
+/** `diff -u` numbers an empty range by the line before it (`-0,0` for an empty file); jsdiff by the line after. */
+function hunkRange(start: number, count: number): string {
+  if (count === 1) return `${start}`;
+  return `${count === 0 ? start - 1 : start},${count}`;
 }
 
 /**
@@ -330,45 +263,12 @@ function toLines(content: string | undefined): string[] {
  */
 export function unifiedDiff(file: string, before: string | undefined, after: string | undefined, context = 3): string {
   if (before === after) return "";
-  const ops = diffLines(toLines(before), toLines(after));
+  const a = before ?? "";
+  const b = after ?? "";
+  const patch = structuredPatch(file, file, a, b, undefined, undefined, { context, maxEditLength: MAX_EDIT_LENGTH });
+  const hunks = patch?.hunks ?? [wholeReplacement(a, b)];
   const out = [`--- ${before === undefined ? "/dev/null" : `a/${file}`}`, `+++ ${after === undefined ? "/dev/null" : `b/${file}`}`];
-  // Positions (1-based line numbers before each op) on both sides.
-  const pos: { a: number; b: number }[] = [];
-  let ia = 1;
-  let ib = 1;
-  for (const o of ops) {
-    pos.push({ a: ia, b: ib });
-    if (o.op !== "+") ia++;
-    if (o.op !== "-") ib++;
-  }
-  let i = 0;
-  while (i < ops.length) {
-    if (ops[i]!.op === "=") {
-      i++;
-      continue;
-    }
-    // A hunk: from `context` lines before this change to `context` lines after the last change
-    // that is at most 2*context equal lines away from the previous one.
-    const from = Math.max(0, i - context);
-    let end = i;
-    for (;;) {
-      while (end < ops.length && ops[end]!.op !== "=") end++;
-      let next = end;
-      while (next < ops.length && ops[next]!.op === "=") next++;
-      if (next < ops.length && next - end <= 2 * context) end = next;
-      else break;
-    }
-    const to = Math.min(ops.length, end + context);
-    const hunk = ops.slice(from, to);
-    const countA = hunk.filter((o) => o.op !== "+").length;
-    const countB = hunk.filter((o) => o.op !== "-").length;
-    const startA = countA === 0 ? pos[from]!.a - 1 : pos[from]!.a;
-    const startB = countB === 0 ? pos[from]!.b - 1 : pos[from]!.b;
-    const range = (s: number, n: number) => (n === 1 ? `${s}` : `${s},${n}`);
-    out.push(`@@ -${range(startA, countA)} +${range(startB, countB)} @@`);
-    for (const o of hunk) out.push(`${o.op === "=" ? " " : o.op}${o.line}`);
-    i = to;
-  }
+  for (const h of hunks) out.push(`@@ -${hunkRange(h.oldStart, h.oldLines)} +${hunkRange(h.newStart, h.newLines)} @@`, ...h.lines);
   return `${out.join("\n")}\n`;
 }
 

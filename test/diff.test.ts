@@ -2,19 +2,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { applyPatch } from "diff";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planStack } from "../configs/stack";
 import { DEFAULT_IMAGES, parseSettings, TIERS } from "../settings";
 import { main, resolveBase } from "../scripts/diff";
-import {
-  diffLines,
-  diffReport,
-  renderedFiles,
-  SECRET_MARK,
-  stackFileRawConfig,
-  StackRendering,
-  unifiedDiff,
-} from "../scripts/plan-summary";
+import { diffReport, renderedFiles, SECRET_MARK, StackRendering, unifiedDiff } from "../scripts/plan-summary";
+import { parseStackFile } from "../settings/stack-file";
 
 /**
  * `npm run diff`: the plan summary and the unified diff of every rendered file between a base and
@@ -22,7 +16,7 @@ import {
  * command in a temporary git repository.
  */
 const ROOT = path.resolve(__dirname, "..");
-const devRaw = () => stackFileRawConfig(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+const devRaw = () => parseStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
 const render = (raw: Record<string, unknown>): StackRendering => {
   const settings = parseSettings(raw);
   return { settings, plan: planStack(settings) };
@@ -170,7 +164,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
       "      url:",
       "        secure: v1:CIPHERTEXT-slack-0002",
     ].join("\n");
-    const fromFile = stackFileRawConfig(yamlText);
+    const fromFile = parseStackFile(yamlText);
     expect(fromFile).toEqual({
       environment: "dev",
       grafana: { adminPassword: SECRET_MARK },
@@ -263,20 +257,28 @@ describe("unified diff", () => {
     expect(unifiedDiff("f", "same\n", "same\n")).toBe("");
   });
 
-  it("GIVEN random line lists WHEN diffed THEN the edit script rebuilds both sides and is as short as an LCS says", () => {
+  it("GIVEN files with more than 4000 differing lines WHEN diffed THEN the file is shown wholly replaced, in one hunk", () => {
+    const a = Array.from({ length: 2001 }, (_, i) => `a${i}\n`).join("");
+    const b = Array.from({ length: 2001 }, (_, i) => `b${i}`).join("\n");
+    const patch = unifiedDiff("f", a, b);
+    expect(patch.split("\n").slice(0, 4)).toEqual(["--- a/f", "+++ b/f", "@@ -1,2001 +1,2001 @@", "-a0"]);
+    expect(patch.endsWith("+b2000\n\\ No newline at end of file\n")).toBe(true);
+    expect(applyPatch(a, patch)).toBe(b);
+  });
+
+  it("GIVEN random files WHEN diffed THEN the patch turns the base into the head", () => {
     let seed = 42;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const file = () => {
+      const lines = Array.from({ length: rand(30) }, () => String.fromCharCode(97 + rand(4)));
+      return lines.length > 0 && rand(4) === 0 ? lines.join("\n") : lines.map((l) => `${l}\n`).join("");
+    };
     for (let round = 0; round < 300; round++) {
-      const a = Array.from({ length: rand(30) }, () => String.fromCharCode(97 + rand(4)));
-      const b = Array.from({ length: rand(30) }, () => String.fromCharCode(97 + rand(4)));
-      const ops = diffLines(a, b);
-      expect(ops.filter((o) => o.op !== "+").map((o) => o.line)).toEqual(a);
-      expect(ops.filter((o) => o.op !== "-").map((o) => o.line)).toEqual(b);
-      const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-      for (let i = a.length - 1; i >= 0; i--)
-        for (let j = b.length - 1; j >= 0; j--)
-          lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-      expect(ops.filter((o) => o.op === "=").length).toBe(lcs[0]![0]);
+      const a = file();
+      const b = file();
+      const patch = unifiedDiff("f", a, b, rand(4));
+      if (a === b) expect(patch).toBe("");
+      else expect(applyPatch(a, patch), patch).toBe(b);
     }
   });
 });
