@@ -10,7 +10,8 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, hasBinary, Proc, start, stopAll, tempDir, TOOLS_BIN, waitFor, waitHttpOk } from "../../bench/lib/harness";
-import { LoopbackStack, loopbackStack, materialize, startBackend } from "../../bench/lib/stack";
+import { LoopbackStack, loopbackStack, materialize, startBackend, startCollector } from "../../bench/lib/stack";
+import { formatReport, verifyStack } from "../../deploy/verify";
 import { GRAFANA_DASHBOARDS_DIR, GRAFANA_PROVISIONING } from "../../configs/grafana";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -290,6 +291,25 @@ describe("Grafana stand-in (not Grafana) on the real backends", () => {
     // Every rule's expression nodes are skipped with a reason, not run.
     expect(report.body.skipped.length).toBeGreaterThan(0);
     for (const s of report.body.skipped) expect(s.reason).toMatch(/expression/);
+  });
+
+  it("GIVEN the real collector and the stand-in in Grafana's slot WHEN npm run verify's checks run THEN every signal and every Grafana row passes (the rows a real Grafana would answer)", async () => {
+    await startCollector(stack);
+    const report = await verifyStack({
+      environment: "it",
+      otlp: { endpoint: `http://127.0.0.1:${stack.collectorPorts.otlpHttp}` },
+      metrics: { kind: "victoriametrics", api: { url: stack.metricsUrl } },
+      traces: { kind: "jaeger", api: { url: stack.tracesUrl } },
+      logs: { kind: "victorialogs", api: { url: stack.plan.backends.logs!.plan.queryUrl } },
+      grafana: { api: { url: base() }, adminUser: ADMIN, adminPassword: PASSWORD, expectDatasources: ["metrics", "traces", "logs"] },
+      timeoutMs: 60_000,
+    });
+    console.log(formatReport(report));
+    expect(report.ok, formatReport(report)).toBe(true);
+    expect(report.checks.map((c) => c.check)).toEqual(
+      expect.arrayContaining(["Grafana /api/health", "Grafana datasources", "datasource VictoriaLogs (logs)"]),
+    );
+    expect(formatReport(report)).not.toContain(PASSWORD);
   });
 
   it("GIVEN an existing admin store WHEN reset-admin-password runs and the stand-in restarts THEN only the new password logs in", async () => {
