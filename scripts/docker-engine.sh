@@ -95,7 +95,7 @@ start() {
   local t0=$SECONDS
   until answers; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$MARKER"
+      forget_stale_marker
       die "dockerd exited: $(grep -m1 -iE 'level=(fatal|error)|failed' "$LOG" || tail -n1 "$LOG") (log: $LOG)"
     fi
     if (( SECONDS - t0 >= TIMEOUT )); then
@@ -106,10 +106,18 @@ start() {
   echo "docker-engine: ready in $((SECONDS - t0))s (server $(server_version), pid $pid)"
 }
 
+# the marker names THIS socket but its daemon is gone: forget it (a marker of another socket stays)
+forget_stale_marker() {
+  local pid="" sock=""
+  [[ -f "$MARKER" ]] && read -r pid sock <"$MARKER"
+  if [[ "$sock" == "$SOCKET" ]]; then rm -f "$MARKER"; fi
+  return 0
+}
+
 stop() {
   local pid; pid="$(our_pid || true)"
   if [[ -z "$pid" ]]; then
-    rm -f "$MARKER"
+    forget_stale_marker
     if answers; then echo "docker-engine: running but not started by this script; leaving it alone"
     else echo "docker-engine: not running"; fi
     return

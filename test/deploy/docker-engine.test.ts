@@ -54,7 +54,12 @@ describe("docker-engine.sh with another dockerd on the machine", () => {
   });
 
   it("GIVEN a daemon not started by the script on that socket WHEN stop runs THEN the other dockerd is left alone", async () => {
+    // What the script recorded about the engine it may have started on the default socket.
+    const marker = path.join(process.env.TOOLS_DIR ?? path.resolve(__dirname, "..", "..", ".tools"), "dockerd.started");
+    const before = fs.existsSync(marker) ? fs.readFileSync(marker, "utf8") : undefined;
     const result = await engine(["stop"], { DOCKER_HOST: `unix://${dir}/nobody.sock` });
+    // …is still there: stopping on another socket forgets nothing about this one (CI's trap stops it later).
+    expect(fs.existsSync(marker) ? fs.readFileSync(marker, "utf8") : undefined).toBe(before);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/not running/);
     expect(other.exitCode).toBeNull();
