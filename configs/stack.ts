@@ -1,8 +1,8 @@
 import { AlertInput, DashboardInput, renderAlerting, renderDashboards } from "../dashboards";
-import { Settings, TIERS } from "../settings";
+import { Settings } from "../settings";
 import { keepDataOnDelete } from "../settings/data";
-import { defaultNetworkName, STACK_LABEL } from "../settings/names";
-import { BackendAddressing, BackendPlans, chosenBackends, healthOf, planBackends, registeredBackends } from "./backends";
+import { STACK_LABEL } from "../settings/names";
+import { Backend, BackendAddressing, BackendPlans, chosenBackends, healthOf, planBackends, registeredBackends } from "./backends";
 import {
   COLLECTOR_PORTS,
   COLLECTOR_ROLE,
@@ -88,11 +88,18 @@ export interface StackPlanOptions {
   addressing?: BackendAddressing;
 }
 
-/** What the dashboard and alerting renderers are given for these settings. */
-export function rendererInputs(settings: Settings, logsEnabled: boolean): { dashboards: DashboardInput; alerts: AlertInput } {
+/**
+ * What the dashboard and alerting renderers are given for these settings.
+ * @param chosen the deployed backends; @default - chosen from the settings
+ */
+export function rendererInputs(
+  settings: Settings,
+  logsEnabled: boolean,
+  chosen: readonly Backend[] = Object.values(chosenBackends(settings)),
+): { dashboards: DashboardInput; alerts: AlertInput } {
   const contact = settings.alerting.contactPoint;
   // What each deployed backend's module says about its own health: the renderers know no backend by name.
-  const backends = Object.values(chosenBackends(settings)).flatMap((backend) => healthOf(backend) ?? []);
+  const backends = chosen.flatMap((backend) => healthOf(backend) ?? []);
   return {
     dashboards: {
       appName: settings.appName,
@@ -117,45 +124,69 @@ export function rendererInputs(settings: Settings, logsEnabled: boolean): { dash
   };
 }
 
-export function planStack(settings: Settings, options: StackPlanOptions = {}): StackPlan {
-  const tier = TIERS[settings.tier];
-  const backends = planBackends(settings, options.addressing);
-  const chosen = [backends.metrics, backends.traces, ...(backends.logs ? [backends.logs] : [])];
-  const networkName = settings.network.name ?? defaultNetworkName(settings.environment);
+/** The chosen backends' plans, in signal order. */
+type Chosen = BackendPlans[keyof BackendPlans] & object;
+const chosenOf = (backends: BackendPlans): Chosen[] => [backends.metrics, backends.traces, ...(backends.logs ? [backends.logs] : [])];
 
-  const collector = collectorInputFromSettings(
+/** The collector: its rendered-config input (every chosen backend's exporter and scrape job, the extras), its container and its probe. */
+function planCollector(settings: Settings, backends: BackendPlans) {
+  const chosen = chosenOf(backends);
+  const config = collectorInputFromSettings(
     settings,
-    tier,
+    settings.limits,
     [...chosen.map((c) => c.plan.exporter), ...extraExporterPlans(settings.exporters, backends.logs !== undefined)],
     chosen.flatMap((c) => c.plan.scrape),
   );
+  const probe = collectorProbePlan(settings.images.init);
+  const ingestTls = settings.ingest.tls.mode === "files" ? settings.ingest.tls : undefined;
+  const service = collectorServicePlan({
+    image: settings.images.collector,
+    config,
+    extras: settings.exporters,
+    ingest: {
+      password: config.ingest?.htpasswdFile ? INGEST_PASSWORD : undefined,
+      tls: ingestTls ? { certificate: ingestTls.certificate, key: ingestTls.key } : undefined,
+    },
+  });
+  return { config, service, probe, ingestTls };
+}
 
-  const tlsMode = settings.traefik.tls.mode;
-  const routing: RoutingInput | undefined =
-    settings.traefik.mode === "none"
-      ? undefined
-      : {
-          environment: settings.environment,
-          domain: settings.domain,
-          network: settings.traefik.mode === "external" ? settings.traefik.network! : networkName,
-          tls: tlsMode,
-        };
-  const grafanaRoute: RoutePlan = { subdomain: "grafana", port: GRAFANA_PORT, protectWithBasicAuth: false };
-  const urlOf = (route: RoutePlan | undefined) => (routing && route ? publicUrl(route, routing) : undefined);
+/** Routing for Traefik (managed or external); undefined when traefik.mode is none. */
+function planRouting(settings: Settings): RoutingInput | undefined {
+  return settings.traefik.mode === "none"
+    ? undefined
+    : {
+        environment: settings.environment,
+        domain: settings.domain,
+        network: settings.traefik.mode === "external" ? settings.traefik.network! : settings.network.name,
+        tls: settings.traefik.tls.mode,
+      };
+}
 
-  const inputs = rendererInputs(settings, backends.logs !== undefined);
+const GRAFANA_ROUTE: RoutePlan = { subdomain: "grafana", port: GRAFANA_PORT, protectWithBasicAuth: false };
+const urlOf = (routing: RoutingInput | undefined, route: RoutePlan | undefined) =>
+  routing && route ? publicUrl(route, routing) : undefined;
+
+/** Grafana: the chosen backends' datasources and plugins, the others' datasources retired, dashboards and alerting. */
+function planGrafana(settings: Settings, backends: BackendPlans, routing: RoutingInput | undefined, options: StackPlanOptions) {
+  const chosen = chosenOf(backends);
+  const inputs = rendererInputs(
+    settings,
+    backends.logs !== undefined,
+    chosen.map((c) => c.backend),
+  );
   const alerting = renderAlerting(inputs.alerts);
   const plugins = chosen.flatMap((c) => c.backend.grafanaPlugins);
 
   const adminPassword: SecretSource = settings.grafana.adminPassword ?? GRAFANA_ADMIN_PASSWORD;
   const contact = settings.alerting.contactPoint;
-  const grafana = grafanaServicePlan({
+  const service = grafanaServicePlan({
     image: settings.images.grafana,
-    memoryMb: tier.memoryMb.grafana,
+    memoryMb: settings.limits.memoryMb.grafana,
     env: grafanaEnv({
       settings,
-      rootUrl: urlOf(grafanaRoute) ?? `http://localhost:${GRAFANA_PORT}/`,
-      tls: tlsMode !== "none",
+      rootUrl: urlOf(routing, GRAFANA_ROUTE) ?? `http://localhost:${GRAFANA_PORT}/`,
+      tls: settings.traefik.tls.mode !== "none",
       plugins,
     }),
     datasources: chosen.map((c) => c.plan.datasource),
@@ -170,7 +201,24 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     adminPassword,
     contactPointUrl: contact.kind === "webhook" || contact.kind === "slack" ? contact.url : undefined,
   });
-  const traefikConfig: TraefikStaticInput | undefined =
+  return { service, adminPassword };
+}
+
+/** Basic auth in front of the UIs without a login of their own, when routed and asked for. */
+function planBasicAuth(settings: Settings, routing: RoutingInput | undefined): StackPlan["basicAuth"] {
+  return routing && settings.traefik.basicAuth
+    ? { user: BASIC_AUTH_USER, password: BASIC_AUTH_PASSWORD, usersLabel: basicAuthUsersLabel(settings.environment) }
+    : undefined;
+}
+
+/** The program's own Traefik (traefik.mode managed): its static config and its container, routing every routed service. */
+function planTraefik(
+  settings: Settings,
+  routing: RoutingInput | undefined,
+  routedServices: ServicePlan[],
+  basicAuth: StackPlan["basicAuth"],
+): { config?: TraefikStaticInput; service?: ServicePlan } {
+  const config: TraefikStaticInput | undefined =
     settings.traefik.mode === "managed" && routing
       ? {
           ...routing,
@@ -179,44 +227,38 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
           publicHttpsPort: settings.exposure.ports.https,
         }
       : undefined;
-  const basicAuth =
-    routing && settings.traefik.basicAuth
-      ? { user: BASIC_AUTH_USER, password: BASIC_AUTH_PASSWORD, usersLabel: basicAuthUsersLabel(settings.environment) }
-      : undefined;
+  if (!config) return {};
   const tls = settings.traefik.tls;
   // The program's own Traefik routes from a rendered file; only an external one reads labels.
   const routes: TraefikRoute[] = [
-    ...[...chosen.map((c) => c.plan.service), grafana].flatMap((service) =>
-      service.route ? [{ role: service.role, ...service.route }] : [],
-    ),
+    ...routedServices.flatMap((service) => (service.route ? [{ role: service.role, ...service.route }] : [])),
     ...(settings.traefik.dashboard
       ? [{ role: "traefik", subdomain: "traefik", internalService: "api@internal", protectWithBasicAuth: true }]
       : []),
     ...(settings.ingest.route ? [{ role: COLLECTOR_ROLE, ...OTLP_ROUTE }] : []),
   ];
-  const traefik = traefikConfig
-    ? traefikServicePlan({
-        image: settings.images.traefik,
-        memoryMb: tier.memoryMb.traefik,
-        config: traefikConfig,
-        tlsFiles: tls.mode === "files" ? { certificate: tls.certificate, key: tls.key } : undefined,
-        routes,
-        basicAuthUsers: basicAuth ? { basicAuthUsers: { user: basicAuth.user, password: basicAuth.password } } : undefined,
-      })
-    : undefined;
-  const collectorProbe = collectorProbePlan(settings.images.init);
-  const ingestTls = settings.ingest.tls.mode === "files" ? settings.ingest.tls : undefined;
-  const collectorPlan = collectorServicePlan({
-    image: settings.images.collector,
-    config: collector,
-    extras: settings.exporters,
-    ingest: {
-      password: collector.ingest?.htpasswdFile ? INGEST_PASSWORD : undefined,
-      tls: ingestTls ? { certificate: ingestTls.certificate, key: ingestTls.key } : undefined,
-    },
+  const service = traefikServicePlan({
+    image: settings.images.traefik,
+    memoryMb: settings.limits.memoryMb.traefik,
+    config,
+    tlsFiles: tls.mode === "files" ? { certificate: tls.certificate, key: tls.key } : undefined,
+    routes,
+    basicAuthUsers: basicAuth ? { basicAuthUsers: { user: basicAuth.user, password: basicAuth.password } } : undefined,
   });
+  return { config, service };
+}
 
-  const { ports, bindAddress } = settings.exposure;
+const published = (entries: Record<string, number | undefined>) =>
+  Object.fromEntries(Object.entries(entries).filter((e): e is [string, number] => e[1] !== undefined));
+
+/** Per role: published host ports, Traefik labels and extra networks (an external Traefik's). */
+function planWiring(
+  settings: Settings,
+  routing: RoutingInput | undefined,
+  basicAuth: StackPlan["basicAuth"],
+  services: { backends: ServicePlan[]; collector: ServicePlan; grafana: ServicePlan; collectorProbe: ServicePlan; traefik?: ServicePlan },
+): Record<string, ServiceWiring> {
+  const { ports } = settings.exposure;
   const external = settings.traefik.mode === "external";
   const externalNetworks = external ? [settings.traefik.network!] : [];
   // Only what the external Traefik routes joins its network, and a UI without a login of its own
@@ -229,11 +271,10 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
     basicAuthUsers: joinsExternal(service) && service.route?.protectWithBasicAuth === true,
     extraNetworks: joinsExternal(service) ? externalNetworks : [],
   });
-  const published = (entries: Record<string, number | undefined>) =>
-    Object.fromEntries(Object.entries(entries).filter((e): e is [string, number] => e[1] !== undefined));
-  const wiring: Record<string, ServiceWiring> = {
-    ...Object.fromEntries(chosen.map((c) => [c.plan.service.role, routed(c.plan.service)])),
-    [collectorPlan.role]: { ...routed(collectorPlan), publish: published({ "otlp-grpc": ports.otlpGrpc, "otlp-http": ports.otlpHttp }) },
+  const { collector, grafana, collectorProbe, traefik } = services;
+  return {
+    ...Object.fromEntries(services.backends.map((service) => [service.role, routed(service)])),
+    [collector.role]: { ...routed(collector), publish: published({ "otlp-grpc": ports.otlpGrpc, "otlp-http": ports.otlpHttp }) },
     [grafana.role]: routed(grafana),
     [collectorProbe.role]: { publish: {}, labels: {}, basicAuthUsers: false, extraNetworks: [] },
     ...(traefik && routing
@@ -247,38 +288,72 @@ export function planStack(settings: Settings, options: StackPlanOptions = {}): S
         }
       : {}),
   };
+}
+
+/** Stack outputs that are plain data: the OTLP endpoints clients use, their credentials and CA, Grafana's admin. */
+function planOutputs(
+  settings: Settings,
+  routing: RoutingInput | undefined,
+  collector: ReturnType<typeof planCollector>,
+  adminPassword: SecretSource,
+): StackPlan["outputs"] {
+  const { ports, bindAddress } = settings.exposure;
   const endpoint = (port: number | undefined, scheme: string) => (port === undefined ? undefined : `${scheme}${bindAddress}:${port}`);
   const otlpRouted = routing && settings.ingest.route ? publicUrl(OTLP_ROUTE, routing) : undefined;
+  return {
+    otlpGrpcEndpoint: endpoint(ports.otlpGrpc, ""),
+    otlpHttpEndpoint: otlpRouted ?? endpoint(ports.otlpHttp, collector.ingestTls ? "https://" : "http://"),
+    otlpHeaders: collector.config.ingest?.htpasswdFile ? { otlpHeaders: { user: INGEST_USER, password: INGEST_PASSWORD } } : undefined,
+    otlpCaCertificate: collector.ingestTls?.ca,
+    grafanaAdminUser: settings.grafana.adminUser,
+    grafanaAdminPassword: adminPassword,
+  };
+}
+
+/** The whole stack as data: each concern planned by its own function above, from settings resolved once. */
+export function planStack(settings: Settings, options: StackPlanOptions = {}): StackPlan {
+  const backends = planBackends(settings, options.addressing);
+  const backendServices = chosenOf(backends).map((c) => c.plan.service);
+  const collector = planCollector(settings, backends);
+  const routing = planRouting(settings);
+  const grafana = planGrafana(settings, backends, routing, options);
+  const basicAuth = planBasicAuth(settings, routing);
+  const traefik = planTraefik(settings, routing, [...backendServices, grafana.service], basicAuth);
+  const services = {
+    backends: backendServices,
+    collector: collector.service,
+    grafana: grafana.service,
+    collectorProbe: collector.probe,
+    traefik: traefik.service,
+  };
 
   return {
-    networkName,
+    networkName: settings.network.name,
     backends,
-    collectorConfig: collector,
-    collector: collectorPlan,
-    collectorProbe,
-    grafana,
+    collectorConfig: collector.config,
+    collector: collector.service,
+    collectorProbe: collector.probe,
+    grafana: grafana.service,
     routing,
-    traefik,
-    traefikConfig,
-    services: [...chosen.map((c) => c.plan.service), collectorPlan, collectorProbe, grafana, ...(traefik ? [traefik] : [])],
+    traefik: traefik.service,
+    traefikConfig: traefik.config,
+    services: [...backendServices, collector.service, collector.probe, grafana.service, ...(traefik.service ? [traefik.service] : [])],
     urls: {
-      grafana: urlOf(grafanaRoute),
-      traces: urlOf(backends.traces.plan.service.route),
-      metrics: urlOf(backends.metrics.plan.service.route),
-      logs: urlOf(backends.logs?.plan.service.route),
+      grafana: urlOf(routing, GRAFANA_ROUTE),
+      traces: urlOf(routing, backends.traces.plan.service.route),
+      metrics: urlOf(routing, backends.metrics.plan.service.route),
+      logs: urlOf(routing, backends.logs?.plan.service.route),
     },
-    network: { name: networkName, driver: "bridge", subnet: settings.network.subnet, labels: { [STACK_LABEL]: settings.environment } },
-    common: { environment: settings.environment, bindAddress, keepData: keepDataOnDelete(settings) },
+    network: {
+      name: settings.network.name,
+      driver: "bridge",
+      subnet: settings.network.subnet,
+      labels: { [STACK_LABEL]: settings.environment },
+    },
+    common: { environment: settings.environment, bindAddress: settings.exposure.bindAddress, keepData: keepDataOnDelete(settings) },
     initImage: settings.images.init,
-    wiring,
+    wiring: planWiring(settings, routing, basicAuth, services),
     basicAuth,
-    outputs: {
-      otlpGrpcEndpoint: endpoint(ports.otlpGrpc, ""),
-      otlpHttpEndpoint: otlpRouted ?? endpoint(ports.otlpHttp, ingestTls ? "https://" : "http://"),
-      otlpHeaders: collector.ingest?.htpasswdFile ? { otlpHeaders: { user: INGEST_USER, password: INGEST_PASSWORD } } : undefined,
-      otlpCaCertificate: ingestTls?.ca,
-      grafanaAdminUser: settings.grafana.adminUser,
-      grafanaAdminPassword: adminPassword,
-    },
+    outputs: planOutputs(settings, routing, collector, grafana.adminPassword),
   };
 }

@@ -1,6 +1,6 @@
 import { httpHealthcheck } from "./healthcheck";
 import { toYaml } from "./serialize";
-import type { Secret } from "../settings";
+import type { Secret, TlsMode } from "../settings";
 import { NOBODY_UID, SECRET_NAMES } from "../settings/names";
 import type { RoutePlan, SecretSource, ServicePlan } from "./types";
 
@@ -21,7 +21,7 @@ export interface RoutingInput {
   domain: string;
   /** The network Traefik reaches the services on. */
   network: string;
-  tls: "none" | "acme" | "files";
+  tls: TlsMode;
 }
 
 export const routerName = (environment: string, role: string) => `${environment}-${role}`;

@@ -4,7 +4,9 @@
  */
 import { Secret } from "../settings/secret";
 
-export type Signal = "metrics" | "traces" | "logs";
+import type { Signal } from "../settings/names";
+
+export type { Signal };
 
 export interface PortPlan {
   /** Stable name used for publishing and for tests (`http`, `otlp-grpc`, …). */

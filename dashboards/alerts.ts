@@ -18,7 +18,7 @@ import { displayName, grafanaUid } from "./naming";
 import { PromQuery, counterRate, gaugeDerivative } from "./queries";
 import { appDashboard } from "./scotty";
 import { STACK_FOLDER } from "./stack-health";
-import { SIGNALS, collectorFlow, healthyQuery, queueFill } from "./stack-metrics";
+import { SIGNAL_SERIES, collectorFlow, healthyQuery, queueFill } from "./stack-metrics";
 
 /** A secret Grafana reads from a file at provisioning time; rendered as `$__file{path}`, never escaped. */
 export class FileReference {
@@ -254,7 +254,7 @@ function stackRules(input: AlertInput): RuleDef[] {
       "Error",
       "The collector scrapes and ships its own metrics, so a dead collector shows up as missing data, not as up == 0. No telemetry reaches the backends meanwhile.",
     ),
-    ...SIGNALS.map((s): RuleDef => ({
+    ...SIGNAL_SERIES.map((s): RuleDef => ({
       key: `export-failed-${s.id}`,
       title: `Collector failing to export ${s.title.toLowerCase()}`,
       // Already 0 per sending exporter when nothing failed; `or on() vector(0)` also answers 0 for

@@ -3,6 +3,7 @@
  * renderAlerting). Types are inferred from the schemas: one source of truth for each shape.
  */
 import { z } from "zod";
+import { SIGNALS } from "../settings/names";
 import { alertThresholds, appNameSchema as appName, environmentSchema } from "../settings/schema";
 
 // Names and thresholds use the settings schema's own rules: one source for each.
@@ -21,7 +22,7 @@ const promQuery = z.strictObject({
  * knows any backend by name. What it measures is the backend's; how it is shown is ours.
  */
 export const backendHealthSchema = z.strictObject({
-  signal: z.enum(["metrics", "traces", "logs"]),
+  signal: z.enum(SIGNALS),
   /** Display name (row and panel titles, alert text). */
   title: z.string().min(1),
   /** The collector's scrape job for its own /metrics: `up{job=…}`. */

@@ -9,8 +9,8 @@ import { COLLECTOR_SCRAPE_JOB } from "../settings/names";
 import { PanelSpec, SectionSpec, buildDashboard, prometheusDatasource } from "./common";
 import { BackendHealth } from "./input";
 import {
-  SIGNALS,
-  Signal,
+  SIGNAL_SERIES,
+  SignalSeries,
   collectorCpu,
   collectorFlow,
   collectorMemory,
@@ -36,8 +36,8 @@ export interface StackHealthInput {
 }
 
 /** The signals the collector carries: metrics and traces always, logs with a logs backend. */
-export function stackSignals(input: Pick<StackHealthInput, "logsUid">): readonly Signal[] {
-  return SIGNALS.filter((s) => s.id !== "logs" || input.logsUid !== undefined);
+export function stackSignals(input: Pick<StackHealthInput, "logsUid">): readonly SignalSeries[] {
+  return SIGNAL_SERIES.filter((s) => s.id !== "logs" || input.logsUid !== undefined);
 }
 
 const UP_MAPPINGS: dashboard.ValueMapping[] = [
@@ -66,7 +66,7 @@ function upPanel(title: string, job: string): PanelSpec {
   };
 }
 
-function collectorSections(signals: readonly Signal[]): SectionSpec[] {
+function collectorSections(signals: readonly SignalSeries[]): SectionSpec[] {
   const job = COLLECTOR_SCRAPE_JOB;
   // One row of signal panels: three of 8 columns, or two of 12 without logs.
   const width = Math.floor(24 / signals.length);

@@ -4,18 +4,24 @@
  * the collector's prometheus receiver scraped it and remote write stored it. A backend's own
  * families live in its module (configs/backends), built with the job-scoped helpers below.
  */
+import type { Signal } from "../settings/names";
 import { PromQuery, RATE_INTERVAL, selector } from "./queries";
 
-export const SIGNALS = [
+/** How the collector's own telemetry names a signal's items, and how the dashboard titles them. */
+export interface SignalSeries {
+  id: Signal;
+  title: string;
+  item: string;
+}
+
+export const SIGNAL_SERIES = [
   { id: "metrics", title: "Metric points", item: "metric_points" },
   { id: "traces", title: "Spans", item: "spans" },
   { id: "logs", title: "Log records", item: "log_records" },
-] as const;
+] as const satisfies readonly SignalSeries[];
 
-export type Signal = (typeof SIGNALS)[number];
-
-export function signal(id: Signal["id"]): Signal {
-  const found = SIGNALS.find((s) => s.id === id);
+export function signal(id: Signal): SignalSeries {
+  const found = SIGNAL_SERIES.find((s) => s.id === id);
   if (!found) throw new Error(`unknown signal ${id}`);
   return found;
 }
@@ -26,10 +32,10 @@ export function signal(id: Signal["id"]): Signal {
  * `job` (except for unit suffixes: configs/backends/jaeger.ts).
  */
 export const COLLECTOR_METRICS = {
-  receiverAccepted: (s: Signal) => `otelcol_receiver_accepted_${s.item}_total`,
-  receiverRefused: (s: Signal) => `otelcol_receiver_refused_${s.item}_total`,
-  exporterSent: (s: Signal) => `otelcol_exporter_sent_${s.item}_total`,
-  exporterSendFailed: (s: Signal) => `otelcol_exporter_send_failed_${s.item}_total`,
+  receiverAccepted: (s: SignalSeries) => `otelcol_receiver_accepted_${s.item}_total`,
+  receiverRefused: (s: SignalSeries) => `otelcol_receiver_refused_${s.item}_total`,
+  exporterSent: (s: SignalSeries) => `otelcol_exporter_sent_${s.item}_total`,
+  exporterSendFailed: (s: SignalSeries) => `otelcol_exporter_send_failed_${s.item}_total`,
   queueSize: "otelcol_exporter_queue_size",
   queueCapacity: "otelcol_exporter_queue_capacity",
   /**
@@ -79,7 +85,7 @@ export function healthyQuery(job: string, window = "2m"): PromQuery {
 
 type Outcome = "accepted" | "refused" | "sent" | "failed";
 
-function collectorFamily(signal: Signal, outcome: Outcome): string {
+function collectorFamily(signal: SignalSeries, outcome: Outcome): string {
   switch (outcome) {
     case "accepted":
       return COLLECTOR_METRICS.receiverAccepted(signal);
@@ -104,7 +110,7 @@ function collectorFamily(signal: Signal, outcome: Outcome): string {
  * bare failure query would show "no data" rather than "0 failed". (Receivers record refused items
  * even when there are none, so `refused` needs no fallback.)
  */
-export function collectorFlow(job: string, signal: Signal, outcome: Outcome, window = RATE_INTERVAL): PromQuery {
+export function collectorFlow(job: string, signal: SignalSeries, outcome: Outcome, window = RATE_INTERVAL): PromQuery {
   const component = outcome === "accepted" || outcome === "refused" ? "receiver" : "exporter";
   const flow = (o: Outcome) => `sum by (${component}) (rate(${jobSelector(collectorFamily(signal, o), job)}[${window}]))`;
   return {

@@ -19,6 +19,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { backendDescriptor, backendDescriptors, BUILT_IN_BACKENDS, type KindOf } from "../settings/backends";
 
 /**
  * An HTTP(S) API to query: a base URL, plus what reaching it through Traefik needs.
@@ -75,10 +76,10 @@ export interface VerifyTarget {
     /** Through Traefik without DNS: the route's host name, sent as `Host` and as the TLS server name. */
     hostHeader?: string;
   };
-  metrics: { kind: "victoriametrics" | "prometheus"; api: HttpApi };
-  traces: { kind: "jaeger" | "tempo"; api: HttpApi };
+  metrics: { kind: KindOf<"metrics">; api: HttpApi };
+  traces: { kind: KindOf<"traces">; api: HttpApi };
   /** Present when the stack has a logs backend: a log record is sent and looked up too. */
-  logs?: { kind: "victorialogs" | "loki"; api: HttpApi };
+  logs?: { kind: KindOf<"logs">; api: HttpApi };
   /** Omit to skip the Grafana checks (the loopback integration tier has no Grafana). */
   grafana?: {
     api: HttpApi;
@@ -112,14 +113,8 @@ export interface VerifyReport {
   checks: VerifyCheck[];
 }
 
-const DISPLAY = {
-  victoriametrics: "VictoriaMetrics",
-  prometheus: "Prometheus",
-  jaeger: "Jaeger",
-  tempo: "Tempo",
-  victorialogs: "VictoriaLogs",
-  loki: "Loki",
-} as const;
+/** A backend's name in the report: its descriptor's. */
+const display = (kind: string) => backendDescriptor(kind).displayName;
 
 /** Name the probe counter `obs.verify.probe` gets in a Prometheus-compatible backend. */
 export const PROBE_METRIC = "obs_verify_probe_total";
@@ -136,9 +131,9 @@ export async function verifyStack(target: VerifyTarget): Promise<VerifyReport> {
     pollMs: target.pollMs ?? 500,
   };
   const checks = await Promise.all([
-    timed(`metric → ${DISPLAY[target.metrics.kind]}`, () => checkMetric(ctx)),
-    timed(`span → ${DISPLAY[target.traces.kind]}`, () => checkSpan(ctx)),
-    ...(target.logs ? [timed(`log → ${DISPLAY[target.logs.kind]}`, () => checkLog(ctx))] : []),
+    timed(`metric → ${display(target.metrics.kind)}`, () => checkMetric(ctx)),
+    timed(`span → ${display(target.traces.kind)}`, () => checkSpan(ctx)),
+    ...(target.logs ? [timed(`log → ${display(target.logs.kind)}`, () => checkLog(ctx))] : []),
     ...(target.grafana ? [checkGrafana(target.grafana)] : []),
   ]);
   const flat = checks.flat();
@@ -242,7 +237,7 @@ async function checkMetric(ctx: Ctx): Promise<string> {
   const query = `${PROBE_METRIC}{verify_id="${ctx.runId}"}`;
   const { api } = ctx.target.metrics;
   type Series = { metric: Record<string, string>; value: [number, string] };
-  const series = await poll<Series>(ctx, `${query} in ${DISPLAY[ctx.target.metrics.kind]}`, async () => {
+  const series = await poll<Series>(ctx, `${query} in ${display(ctx.target.metrics.kind)}`, async () => {
     const params = new URLSearchParams({ query, nocache: "1" });
     const res = await request(api, `/api/v1/query?${params}`);
     if (res.status !== 200) return { miss: `HTTP ${res.status}` };
@@ -271,7 +266,7 @@ async function checkSpan(ctx: Ctx): Promise<string> {
     await Promise.allSettled([exporter.shutdown(), provider.shutdown()]);
   }
   const { api, kind } = ctx.target.traces;
-  await poll(ctx, `trace ${traceId} in ${DISPLAY[kind]}`, async () => {
+  await poll(ctx, `trace ${traceId} in ${display(kind)}`, async () => {
     // Jaeger's query API and Tempo's both serve /api/traces/<id> (404 until it is there).
     const res = await request(api, `/api/traces/${traceId}`, { Accept: "application/json" });
     if (res.status !== 200) return { miss: `HTTP ${res.status}` };
@@ -293,20 +288,31 @@ async function checkLog(ctx: Ctx): Promise<string> {
   } finally {
     await Promise.allSettled([exporter.shutdown(), provider.shutdown()]);
   }
-  await poll(ctx, `the log line in ${DISPLAY[logs.kind]}`, async () => {
-    const path =
-      logs.kind === "loki"
-        ? `/loki/api/v1/query_range?${new URLSearchParams({
-            query: `{service_name="${ctx.serviceName}"} |= "${ctx.runId}"`,
-            start: String((Date.now() - 15 * 60_000) * 1e6),
-            limit: "5",
-          })}`
-        : `/select/logsql/query?${new URLSearchParams({ query: `"${ctx.runId}"`, limit: "5" })}`;
-    const res = await request(logs.api, path);
+  const language = BUILT_IN_BACKENDS[logs.kind].logsQuery;
+  await poll(ctx, `the log line in ${display(logs.kind)}`, async () => {
+    const res = await request(logs.api, logLinePath(language, ctx));
     if (res.status !== 200) return { miss: `HTTP ${res.status}` };
     return res.body.includes(ctx.runId) ? { hit: true } : { miss: "no line yet" };
   });
   return `"${body}"`;
+}
+
+/** Where a backend that speaks `language` answers the query for this run's log line. */
+function logLinePath(language: "logql" | "logsql", ctx: Ctx): string {
+  switch (language) {
+    case "logql":
+      return `/loki/api/v1/query_range?${new URLSearchParams({
+        query: `{service_name="${ctx.serviceName}"} |= "${ctx.runId}"`,
+        start: String((Date.now() - 15 * 60_000) * 1e6),
+        limit: "5",
+      })}`;
+    case "logsql":
+      return `/select/logsql/query?${new URLSearchParams({ query: `"${ctx.runId}"`, limit: "5" })}`;
+    default: {
+      const unknown: never = language;
+      throw new Error(`no log query for ${String(unknown)}`);
+    }
+  }
 }
 
 /** Poll until `probe` hits or the target's timeout passes; the failure says what was last seen. */
@@ -330,12 +336,13 @@ async function poll<T>(ctx: Ctx, what: string, probe: () => Promise<{ hit: T } |
 
 const DATASOURCE_TIMEOUT_MS = 30_000;
 
-/** A read-only backend request per datasource type, for Grafanas without a health API for it. */
-const PROXY_PROBES: Record<string, string> = {
-  jaeger: "/api/services",
-  loki: "/loki/api/v1/labels",
-  tempo: "/api/echo",
-};
+/**
+ * A read-only backend request per provisioned datasource, for Grafanas without a health API for its
+ * type: by datasource name, which is the backend's display name (configs/backends).
+ */
+const PROXY_PROBES: ReadonlyMap<string, string> = new Map(
+  backendDescriptors().flatMap(([, d]) => (d.grafanaProbe ? [[d.displayName, d.grafanaProbe] as const] : [])),
+);
 
 async function checkGrafana(grafana: NonNullable<VerifyTarget["grafana"]>): Promise<VerifyCheck[]> {
   const api = { ...grafana.api, basicAuth: { username: grafana.adminUser, password: grafana.adminPassword } };
@@ -367,7 +374,7 @@ async function checkGrafana(grafana: NonNullable<VerifyTarget["grafana"]>): Prom
         // load one took 9.4 s and the next timed out at 10 s in a deploy-tier run).
         const res = await request(api, `/api/datasources/uid/${encodeURIComponent(ds.uid)}/health`, {}, DATASOURCE_TIMEOUT_MS);
         const body = safeJson(res.body) as { status?: string; message?: string } | undefined;
-        const probe = PROXY_PROBES[ds.type];
+        const probe = PROXY_PROBES.get(ds.name);
         if (probe && (res.status === 503 || res.status === 404) && /plugin unavailable|not found/i.test(body?.message ?? res.body)) {
           // Grafana 10.0 has no backend health check for these frontend datasources (12.x does):
           // ask the backend through Grafana's datasource proxy instead, as the UI would.

@@ -24,19 +24,13 @@ export interface StackRendering {
 /** Container name the component gives a service (`${environment}-${role}`). */
 const containerName = (settings: Settings, service: ServicePlan) => `${settings.environment}-${service.role}`;
 
-/** Host ports each service publishes, by port name (the same mapping as components/stack.ts). */
+/** Host ports each service publishes, by port name: the plan's wiring, as components/stack.ts publishes them. */
 function published(r: StackRendering, service: ServicePlan): Record<string, string> {
-  const { exposure } = r.settings;
-  const byName: Record<string, number | undefined> =
-    service === r.plan.collector
-      ? { "otlp-grpc": exposure.ports.otlpGrpc, "otlp-http": exposure.ports.otlpHttp }
-      : service === r.plan.traefik
-        ? { http: exposure.ports.http, https: exposure.ports.https }
-        : {};
+  const publish = r.plan.wiring[service.role]?.publish ?? {};
   const out: Record<string, string> = {};
   for (const port of service.ports) {
-    const host = byName[port.name];
-    if (host !== undefined) out[port.name] = `${exposure.bindAddress}:${host}`;
+    const host = publish[port.name];
+    if (host !== undefined) out[port.name] = `${r.plan.common.bindAddress}:${host}`;
   }
   return out;
 }

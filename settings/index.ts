@@ -6,6 +6,8 @@ import { SECRET_STAND_IN } from "./stack-file";
 export * from "./schema";
 export * from "./tiers";
 export * from "./images";
+export * from "./backends";
+export { SIGNALS, type Signal } from "./names";
 export { Secret } from "./secret";
 
 /** Leaf keys whose values are secrets: never echoed in an error message. */

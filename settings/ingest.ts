@@ -1,18 +1,14 @@
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { containsPrivateKey, isLoopbackIpv4, parseCertificates, parsePrivateKey, subjectAltNames } from "./checks";
-import { Secret } from "./secret";
+import type { TraefikMode } from "./schema";
+import { Secret, secret } from "./secret";
 import { SECRET_STAND_IN } from "./stack-file";
 
 /**
  * How applications reach the collector's OTLP receivers, and what protects them. Its own module so
  * the rules read in one place; settings/schema.ts mounts it as the top-level `ingest` key.
  */
-
-const secretText = z
-  .string({ error: "must be a string (set it with `pulumi config set --secret`)" })
-  .min(1, { error: "must not be empty" })
-  .transform((value) => new Secret(value));
 
 const CERTIFICATE_FORM = "PEM CERTIFICATE blocks (the server certificate first, then any intermediates)";
 const CA_FORM = "PEM CERTIFICATE blocks of the CA(s) that signed ingest.tls.certificate";
@@ -92,8 +88,8 @@ export const ingestSchema = z.strictObject({
       z
         .strictObject({
           mode: z.literal("files"),
-          certificate: secretText,
-          key: secretText,
+          certificate: secret,
+          key: secret,
           /** The CA that signed `certificate` (public; exported for clients as `otlpCaCertificate`). */
           ca: z.string().optional(),
         })
@@ -116,15 +112,13 @@ export type IngestSettings = z.output<typeof ingestSchema>;
 export interface IngestContext {
   ingest: IngestSettings;
   exposure: { bindAddress: string; ports: { otlpGrpc?: number; otlpHttp?: number } };
-  traefik: { mode: "managed" | "external" | "none" };
+  traefik: { mode: TraefikMode };
 }
-
-const isLoopback = (address: string) => address.startsWith("127.");
 
 /** Where OTLP can be reached from outside this host: published off loopback, or routed. */
 export function ingestReachability(s: IngestContext): { published: boolean; routed: boolean } {
   const { ports, bindAddress } = s.exposure;
-  const published = (ports.otlpGrpc !== undefined || ports.otlpHttp !== undefined) && !isLoopback(bindAddress);
+  const published = (ports.otlpGrpc !== undefined || ports.otlpHttp !== undefined) && !isLoopbackIpv4(bindAddress);
   return { published, routed: s.ingest.route };
 }
 

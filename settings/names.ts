@@ -3,6 +3,10 @@
  * imports, so every module (settings, configs, dashboards, components) may read it.
  */
 
+/** The three signals, in the order pipelines, datasources and dashboard rows list them. */
+export const SIGNALS = ["metrics", "traces", "logs"] as const;
+export type Signal = (typeof SIGNALS)[number];
+
 /** Docker label on every resource of a stack; Traefik's provider constraint matches on it. */
 export const STACK_LABEL = "obs.stack";
 
@@ -42,3 +46,7 @@ export const SECRET_NAMES = {
  * be used (it must not be the external Traefik's); configs/stack.ts names the network.
  */
 export const defaultNetworkName = (environment: string) => `obs-${environment}`;
+
+/** The stack's Docker network: `network.name`, or the default for its environment. Computed once, by the schema. */
+export const networkNameOf = (s: { environment: string; network: { name?: string } }) =>
+  s.network.name ?? defaultNetworkName(s.environment);

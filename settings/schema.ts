@@ -13,11 +13,12 @@ import {
   unusableBindAddress,
   urlCredentials,
 } from "./checks";
+import { backendDescriptor, backendDescriptors, defaultKindOf, kindsOf } from "./backends";
 import { DEFAULT_IMAGES, ImageRole } from "./images";
-import { Secret } from "./secret";
-import { APP_NAME_PATTERN, defaultNetworkName, ENVIRONMENT_PATTERN } from "./names";
+import { Secret, secret } from "./secret";
+import { APP_NAME_PATTERN, ENVIRONMENT_PATTERN, networkNameOf, SIGNALS } from "./names";
 import { SECRET_STAND_IN } from "./stack-file";
-import { TIER_NAMES } from "./tiers";
+import { TIER_NAMES, tierLimits } from "./tiers";
 import { ingestProblems, ingestSchema } from "./ingest";
 import { dataSchema } from "./data";
 
@@ -44,19 +45,25 @@ export function retentionHours(retention: string): number {
  */
 export const MAX_RETENTION = "100y";
 
-/** A retention; `limit` says which component sets MAX_RETENTION for this key. */
-const retention = (what: string, limit: string) =>
+/** `<signal>.retention` as configured (`30d`, what flags take) and in hours: parsed here, once. */
+export interface Retention {
+  text: string;
+  hours: number;
+}
+
+/**
+ * A retention with its default; `limit` says which component sets MAX_RETENTION for this key.
+ * Parsed to a Retention: nothing below settings/ parses it again.
+ */
+const retention = (what: string, limit: string, fallback: string) =>
   z
     .string({ error: `${what} must be a string like "30d"` })
     .regex(RETENTION, { error: `must be a whole number followed by h, d, w or y (e.g. "30d", "72h")` })
     .refine((value) => !RETENTION.test(value) || retentionHours(value) <= retentionHours(MAX_RETENTION), {
       error: `must be at most ${MAX_RETENTION} (${retentionHours(MAX_RETENTION)}h): ${limit}`,
-    });
-
-const secret = z
-  .string({ error: "must be a string (set it with `pulumi config set --secret`)" })
-  .min(1, { error: "must not be empty" })
-  .transform((value) => new Secret(value));
+    })
+    .default(fallback)
+    .transform((text): Retention => ({ text, hours: retentionHours(text) }));
 
 /**
  * A secret the collector reads through `${file:…}`. The collector expands `${…}` again in what a
@@ -200,10 +207,19 @@ const maxDiskGb = (why: string) =>
     .min(1, { error: `must be at least 1 (GB): ${why}; allowed: 1 to 1000000` })
     .max(1_000_000, { error: "must be at most 1000000 (GB, 1 PB): a larger number is written with an exponent the flag does not parse" });
 
-/** Backend kinds per signal: the schema's enums, and what every other module's types derive from. */
-export const metricsBackendKind = z.enum(["victoriametrics", "prometheus"]);
-export const tracesBackendKind = z.enum(["jaeger", "tempo"]);
-export const logsBackendKind = z.enum(["none", "victorialogs", "loki"]);
+/**
+ * Backend kinds per signal: the schema's enums, from the descriptors (settings/backends.ts), read
+ * when this module loads. `none` is the logs backend when there is none.
+ */
+export const metricsBackendKind = z.enum(kindsOf("metrics"));
+export const tracesBackendKind = z.enum(kindsOf("traces"));
+export const logsBackendKind = z.enum(["none", ...kindsOf("logs")]);
+/** The kind `<signal>.backend` defaults to. */
+const defaultKind = <S extends "metrics" | "traces">(signal: S) => {
+  const kind = defaultKindOf(signal);
+  if (kind === undefined) throw new Error(`no ${signal} backend is described as the default (settings/backends.ts)`);
+  return kind;
+};
 
 /**
  * Names an extra exporter must not take: the stack's own exporters are `<type>/<signal>` and
@@ -253,10 +269,7 @@ const extraExporter = z
         }
       }),
     /** Signals an OTLP/HTTP destination receives; a remote-write target only takes metrics. */
-    signals: z
-      .array(z.enum(["metrics", "traces", "logs"]))
-      .min(1)
-      .optional(),
+    signals: z.array(z.enum(SIGNALS)).min(1).optional(),
     /** Header values are secrets (API keys, tenant tokens); they are uploaded as files, never inlined. */
     headers: z.record(z.string(), collectorSecret).default({}),
     basicAuth: z
@@ -383,10 +396,8 @@ export const settingsSchema = z
     images: z.strictObject(imagesShape).prefault({}),
     metrics: z
       .strictObject({
-        backend: metricsBackendKind.default("victoriametrics"),
-        retention: retention("metrics.retention", "VictoriaMetrics' -retentionPeriod and Prometheus' retention.time stop there").default(
-          "30d",
-        ),
+        backend: metricsBackendKind.default(defaultKind("metrics")),
+        retention: retention("metrics.retention", "VictoriaMetrics' -retentionPeriod and Prometheus' retention.time stop there", "30d"),
         /** Disk cap in GB where the backend supports one (Prometheus `retention.size`). */
         maxDiskGb: maxDiskGb(
           "Prometheus counts its WAL and head chunks (peaking every 2 h) toward the cap but deletes only persisted blocks, so a smaller cap deletes every block as it is written",
@@ -395,11 +406,12 @@ export const settingsSchema = z
       .prefault({}),
     traces: z
       .strictObject({
-        backend: tracesBackendKind.default("jaeger"),
+        backend: tracesBackendKind.default(defaultKind("traces")),
         retention: retention(
           "traces.retention",
           "Jaeger's badger TTL and Tempo's block_retention are Go durations (at most 2562047h, ≈292y); one limit for every signal",
-        ).default("72h"),
+          "72h",
+        ),
         /** Jaeger storage: `badger` keeps traces on a volume for `retention`; `memory` is bounded by the tier's maxTraces. */
         storage: z.enum(["badger", "memory"]).default("badger"),
       })
@@ -407,7 +419,7 @@ export const settingsSchema = z
     logs: z
       .strictObject({
         backend: logsBackendKind.default("none"),
-        retention: retention("logs.retention", "VictoriaLogs' -retentionPeriod is documented from 1d to 100y").default("7d"),
+        retention: retention("logs.retention", "VictoriaLogs' -retentionPeriod is documented from 1d to 100y", "7d"),
         maxDiskGb: maxDiskGb(
           "VictoriaLogs deletes whole days but always keeps the newest two, so a smaller cap silently cuts logs.retention to 2 days",
         ).optional(),
@@ -531,7 +543,7 @@ export const settingsSchema = z
         message: "external mode needs the name of the network the existing Traefik routes on",
       });
     }
-    const networkName = s.network.name ?? defaultNetworkName(s.environment);
+    const networkName = networkNameOf(s);
     if (s.traefik.mode === "external" && s.traefik.network === networkName) {
       ctx.addIssue({
         code: "custom",
@@ -590,54 +602,7 @@ export const settingsSchema = z
       }
       seen.set(port, name);
     }
-    if (s.metrics.backend === "victoriametrics" && s.metrics.maxDiskGb !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["metrics", "maxDiskGb"],
-        input: s.metrics.maxDiskGb,
-        message: "VictoriaMetrics single-node has no disk cap (only retention); remove it or use metrics.backend prometheus",
-      });
-    }
-    // -retentionPeriod of both Victoria* backends starts at 1d. Runs even when a field failed its
-    // own check: only judge a retention that parsed.
-    for (const [signal, backend, name] of [
-      ["metrics", "victoriametrics", "VictoriaMetrics"],
-      ["logs", "victorialogs", "VictoriaLogs"],
-    ] as const) {
-      const { retention } = s[signal];
-      if (s[signal].backend === backend && RETENTION.test(retention) && retentionHours(retention) < 24) {
-        ctx.addIssue({
-          code: "custom",
-          path: [signal, "retention"],
-          input: retention,
-          message: `${name} keeps at least 1 day; allowed: 1d or more`,
-        });
-      }
-    }
-    if (s.logs.backend === "loki" && s.logs.maxDiskGb !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["logs", "maxDiskGb"],
-        input: s.logs.maxDiskGb,
-        message: "Loki (filesystem store) has no disk cap; remove it or use logs.backend victorialogs",
-      });
-    }
-    if (s.logs.backend === "none" && s.logs.dockerLogs) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["logs", "dockerLogs"],
-        input: true,
-        message: "shipping container logs needs a logs backend; set logs.backend to victorialogs or loki",
-      });
-    }
-    if (s.traces.backend === "tempo" && s.traces.storage === "memory") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["traces", "storage"],
-        input: "memory",
-        message: "Tempo always stores blocks on its volume; 'memory' is a Jaeger option; allowed with tempo: badger (the default)",
-      });
-    }
+    for (const problem of capabilityProblems(s)) ctx.addIssue({ code: "custom", ...problem });
     const names = new Set<string>();
     s.exporters.forEach((exporter, index) => {
       if (names.has(exporter.name)) {
@@ -669,7 +634,61 @@ export const settingsSchema = z
         });
       }
     });
-  });
+  })
+  // Resolved once, here: the network's name (its default computed from the environment) and the
+  // tier's limits. Nothing below settings/ looks either up again.
+  .transform((s) => ({ ...s, network: { ...s.network, name: networkNameOf(s) }, limits: tierLimits(s.tier) }));
+
+/**
+ * What the chosen backends cannot do, from their descriptors (settings/backends.ts): no rule here
+ * names a kind, so a new kind's capabilities are checked by its descriptor alone.
+ */
+function capabilityProblems(s: {
+  metrics: { backend: string; retention: Retention; maxDiskGb?: number };
+  traces: { backend: string; retention: Retention; storage: string };
+  logs: { backend: string; retention: Retention; maxDiskGb?: number; dockerLogs: boolean };
+}): { path: (string | number)[]; input: unknown; message: string }[] {
+  const problems: { path: (string | number)[]; input: unknown; message: string }[] = [];
+  const names = (kinds: [string, { displayName: string }][]) => kinds.map(([, d]) => d.displayName).join(" or ");
+  for (const signal of ["metrics", "logs"] as const) {
+    const { backend, maxDiskGb } = s[signal];
+    if (backend === "none" || maxDiskGb === undefined || backendDescriptor(backend).diskCap) continue;
+    const capped = backendDescriptors(signal).filter(([, d]) => d.diskCap);
+    problems.push({
+      path: [signal, "maxDiskGb"],
+      input: maxDiskGb,
+      message: `${backendDescriptor(backend).displayName} has no disk cap (only retention); remove it or use ${signal}.backend ${capped.map(([kind]) => kind).join(" or ")}`,
+    });
+  }
+  for (const signal of SIGNALS) {
+    const { backend, retention } = s[signal];
+    const min = backend === "none" ? undefined : backendDescriptor(backend).minRetentionHours;
+    // Runs even when a field failed its own check: only judge a retention that parsed.
+    if (min !== undefined && typeof retention === "object" && retention.hours < min) {
+      const [least, allowed] = min % 24 === 0 ? [`${min / 24} day${min === 24 ? "" : "s"}`, `${min / 24}d`] : [`${min} hours`, `${min}h`];
+      problems.push({
+        path: [signal, "retention"],
+        input: retention.text,
+        message: `${backendDescriptor(backend).displayName} keeps at least ${least}; allowed: ${allowed} or more`,
+      });
+    }
+  }
+  if (s.logs.backend === "none" && s.logs.dockerLogs) {
+    problems.push({
+      path: ["logs", "dockerLogs"],
+      input: true,
+      message: `shipping container logs needs a logs backend; set logs.backend to ${kindsOf("logs").join(" or ")}`,
+    });
+  }
+  if (s.traces.storage === "memory" && !backendDescriptor(s.traces.backend).memoryStore) {
+    problems.push({
+      path: ["traces", "storage"],
+      input: "memory",
+      message: `${backendDescriptor(s.traces.backend).displayName} always stores traces on its volume; 'memory' is a ${names(backendDescriptors("traces").filter(([, d]) => d.memoryStore))} option; allowed with ${s.traces.backend}: badger (the default)`,
+    });
+  }
+  return problems;
+}
 
 /** The collector's DNS alias on the stack network (configs/collector.ts COLLECTOR_ROLE) and its OTLP ports inside its container. */
 const COLLECTOR_ALIAS = "otel-collector";
@@ -696,3 +715,6 @@ export type MetricsBackendKind = Settings["metrics"]["backend"];
 export type TracesBackendKind = Settings["traces"]["backend"];
 export type LogsBackendKind = Settings["logs"]["backend"];
 export type ExtraExporter = Settings["exporters"][number];
+/** `traefik.mode` and `traefik.tls.mode`: the schema's enums are the only place they are written. */
+export type TraefikMode = Settings["traefik"]["mode"];
+export type TlsMode = Settings["traefik"]["tls"]["mode"];

@@ -1,24 +1,31 @@
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Backend } from "../configs/backends";
+import type { BackendModule } from "../configs/backends";
 import type { StackPlan } from "../configs/stack";
 import { jobRate, processMemory } from "../dashboards";
+import type { BackendDescriptor } from "../settings";
+import { addComponentRows, testOnlyRow } from "./fixtures/fake-backend";
 import { byName, CONTAINER, ProgramRun, runUnderMocks, stackFileConfig } from "./helpers/program";
 
 /**
- * A traces backend that exists only in this test, written the way a real module is
- * (configs/backends/*.ts) and registered in one line. Nothing in the program names it: if any place
- * still switched on the built-in kinds, it would miss it (or throw on an unknown kind) below.
+ * A traces backend that exists only in this test: its descriptor (what settings/backends.ts holds
+ * per kind), its image row and a module written the way a real one is (configs/backends/*.ts),
+ * registered in one line. Nothing in the program names it: if any place still switched on the
+ * built-in kinds, it would miss it (or throw on an unknown kind) below.
  */
-const fakeTraces: Backend<"faketraces", "traces"> = {
-  kind: "faketraces",
+const fakeDescriptor: BackendDescriptor<"traces"> = {
   signal: "traces",
   displayName: "FakeTraces",
+  isDefault: false,
+  memoryMb: { small: 256 + 64, medium: 512 + 64, large: 1_024 + 64 },
+  diskCap: false,
+  memoryStore: false,
+};
+const fakeTraces: BackendModule = {
   defaultPorts: { http: 7280, "otlp-grpc": 7281, metrics: 7282 },
   grafanaPlugins: ["fake-traces-datasource@1.2.3"],
   selfMetrics: { port: "metrics", path: "/internal/metrics" },
   health: (job) => ({ ingestion: [jobRate("faketraces_spans_ingested_total", job, "ingested")], memory: processMemory(job) }),
-  resources: (_images, tier) => ({ image: "example.org/faketraces:1.0", memoryMb: tier.memoryMb.jaeger + 64 }),
   plan: (input) => ({
     service: {
       role: "faketraces",
@@ -70,16 +77,18 @@ beforeAll(async () => {
   // A fresh module graph under Pulumi's mocks: the plans and the component share one registry.
   run = await runUnderMocks(
     async () => {
+      addComponentRows({ faketraces: testOnlyRow("example.org/faketraces", "1.0") });
+      const { registerBackendKind } = await import("../settings/backends.js");
+      registerBackendKind("faketraces", fakeDescriptor); // its descriptor, before the schema is built
       const backends = await import("../configs/backends/index.js");
-      backends.registerBackend(fakeTraces); // the registration line
+      backends.registerBackend(backends.defineBackend("faketraces", fakeTraces)); // the registration line
       const { parseSettings } = await import("../settings/index.js");
       const { planStack } = await import("../configs/stack.js");
       const { ObservabilityStack } = await import("../components/stack.js");
-      const settings = parseSettings(stackFileConfig("dev"));
-      // The schema lists the built-in kinds (settings/ cannot import configs/); a registered kind is
-      // what the registry then resolves, so the test chooses it on validated settings.
-      chosen = planStack({ ...settings, traces: { ...settings.traces, backend: fakeTraces.kind as "jaeger" } });
-      notChosen = planStack(settings);
+      const dev = stackFileConfig("dev");
+      // Chosen from stack config: the schema's enum is derived from the descriptors.
+      chosen = planStack(parseSettings({ ...dev, traces: { ...(dev.traces as object), backend: "faketraces", storage: "badger" } }));
+      notChosen = planStack(parseSettings(dev));
       return { ...new ObservabilityStack("dev", { plan: chosen }).outputs };
     },
     { stack: "dev" },

@@ -1,12 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { backendDescriptor, backendDescriptors, defaultKindOf } from "../settings/backends";
 import { diffGraphs } from "./helpers/diff";
 import { byType, CONTAINER, ProgramRun, runProgram, stackFileConfig, uploadsOf } from "./helpers/program";
 
 const base = stackFileConfig("dev");
 const withFlags = (flags: { metrics?: string; traces?: string; logs?: string; exporters?: unknown[] }) => ({
   ...base,
-  metrics: { ...(base.metrics as object), backend: flags.metrics ?? "victoriametrics" },
-  traces: { ...(base.traces as object), backend: flags.traces ?? "jaeger", ...(flags.traces === "tempo" ? { storage: "badger" } : {}) },
+  metrics: { ...(base.metrics as object), backend: flags.metrics ?? defaultKindOf("metrics") },
+  // The dev stack keeps traces in memory: a backend without a memory store gets badger.
+  traces: {
+    ...(base.traces as object),
+    backend: flags.traces ?? defaultKindOf("traces"),
+    ...(flags.traces && !backendDescriptor(flags.traces).memoryStore ? { storage: "badger" } : {}),
+  },
   logs: { backend: flags.logs ?? "none" },
   ...(flags.exporters ? { exporters: flags.exporters } : {}),
 });
@@ -40,13 +46,14 @@ function summary(run: ProgramRun) {
  * stack, and extra exporters. Every other combination differs only in its plan, which the renderer
  * and property tests cover without the Pulumi runtime (backends.test.ts, properties.test.ts).
  */
-const CASES = [
-  { metrics: "victoriametrics", traces: "jaeger", logs: "none" },
-  { metrics: "prometheus", traces: "jaeger", logs: "none" },
-  { metrics: "victoriametrics", traces: "tempo", logs: "none" },
-  { metrics: "victoriametrics", traces: "jaeger", logs: "victorialogs" },
-  { metrics: "victoriametrics", traces: "jaeger", logs: "loki" },
-  { metrics: "victoriametrics", traces: "jaeger", logs: "none", extras: true },
+const DEFAULTS = { metrics: defaultKindOf("metrics")!, traces: defaultKindOf("traces")!, logs: "none" };
+const CASES: { metrics: string; traces: string; logs: string; extras?: boolean }[] = [
+  DEFAULTS,
+  // Every other described kind, in the descriptors' order (settings/backends.ts).
+  ...backendDescriptors()
+    .filter(([kind, d]) => !d.isDefault && kind !== DEFAULTS[d.signal])
+    .map(([kind, d]) => ({ ...DEFAULTS, [d.signal]: kind })),
+  { ...DEFAULTS, extras: true },
 ];
 
 const runs = new Map<string, ProgramRun>();

@@ -130,7 +130,7 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
 
   it("GIVEN the settings WHEN registered THEN retention and tier are applied to the containers", () => {
     const s = settings();
-    expect(container("victoriametrics").inputs.command).toContain(`-retentionPeriod=${s.metrics.retention}`);
+    expect(container("victoriametrics").inputs.command).toContain(`-retentionPeriod=${s.metrics.retention.text}`);
     const collectorYaml = uploadsOf(container("otel-collector"))["/etc/otelcol-contrib/config.yaml"]!;
     const limits = memoryLimits(TIERS[s.tier].memoryMb.collector);
     expect(collectorYaml).toContain(`limit_mib: ${limits.limitMib}`);

@@ -11,8 +11,8 @@ describe("settings: defaults", () => {
     const s = parseSettings(valid);
     expect(s.tier).toBe("small");
     expect(s.domain).toBe("ddev.site");
-    expect(s.metrics).toEqual({ backend: "victoriametrics", retention: "30d" });
-    expect(s.traces).toEqual({ backend: "jaeger", retention: "72h", storage: "badger" });
+    expect(s.metrics).toEqual({ backend: "victoriametrics", retention: { text: "30d", hours: 720 } });
+    expect(s.traces).toEqual({ backend: "jaeger", retention: { text: "72h", hours: 72 }, storage: "badger" });
     expect(s.logs.backend).toBe("none");
     expect(s.images).toEqual(DEFAULT_IMAGES);
     expect(s.exposure.bindAddress).toBe("127.0.0.1");

@@ -109,7 +109,11 @@ export async function startBackends(stack: LoopbackStack): Promise<Backends> {
     startBackend(stack, "traces"),
     startBackend(stack, "logs"),
   ]);
-  const port = (kind: string, name: string) => stack.backendPorts.get(kind)![name]!;
+  // Each backend's own /metrics, where the collector scrapes it (its module's selfMetrics).
+  const selfMetrics = (signal: "metrics" | "traces" | "logs") => {
+    const [scrape] = stack.plan.backends[signal]!.plan.scrape;
+    return `http://${scrape!.target}${scrape!.path}`;
+  };
   const backends: Backends = {
     metrics,
     traces,
@@ -117,9 +121,9 @@ export async function startBackends(stack: LoopbackStack): Promise<Backends> {
     metricsUrl: stack.metricsUrl,
     tracesUrl: stack.tracesUrl,
     logsUrl: stack.plan.backends.logs!.plan.queryUrl,
-    vmMetrics: `http://127.0.0.1:${port("victoriametrics", "http")}/metrics`,
-    jaegerMetrics: `http://127.0.0.1:${port("jaeger", "metrics")}/metrics`,
-    logsMetrics: `http://127.0.0.1:${port("victorialogs", "http")}/metrics`,
+    vmMetrics: selfMetrics("metrics"),
+    jaegerMetrics: selfMetrics("traces"),
+    logsMetrics: selfMetrics("logs"),
     // Reads the fields at stop time: the outage step replaces `metrics` with its restarted process.
     stop: async () => {
       await Promise.all([backends.metrics.proc.stop(), backends.traces.proc.stop(), backends.logs.proc.stop()]);

@@ -3,9 +3,10 @@
  * `scripts/install-components.sh telemetrygen`): Go, rate-limited per worker, batching 100 records
  * per OTLP request, so the generator costs far less CPU than the JS SDK the earlier benchmark used.
  */
+import type { Signal } from "../../settings/names";
 import { binary, start } from "./harness";
 
-export type Signal = "metrics" | "traces" | "logs";
+export type { Signal };
 
 export interface LoadSpec {
   signal: Signal;

@@ -4,7 +4,7 @@ import { Backend } from "../../configs/backends";
 import { COLLECTOR_PORTS, renderCollectorYaml } from "../../configs/collector";
 import { planStack, StackPlan } from "../../configs/stack";
 import type { ServicePlan } from "../../configs/types";
-import { parseSettings, Settings, SettingsInput } from "../../settings";
+import { backendBinary, backendDescriptor, parseSettings, Settings, SettingsInput } from "../../settings";
 import { binary, freePorts, Proc, start, tempDir, waitHttpOk } from "./harness";
 
 /**
@@ -88,21 +88,6 @@ export function materialize(plan: ServicePlan): { args: string[]; root: string }
   return { args: (plan.command ?? []).map(rewrite), root };
 }
 
-/** Local binaries, each built at its role's pinned version (settings/components.json). */
-const BINARIES: Record<string, () => string> = {
-  victoriametrics: () => "victoria-metrics",
-  prometheus: () => "prometheus3",
-  jaeger: () => "jaeger",
-  victorialogs: () => "victoria-logs",
-};
-
-const HEALTH: Record<string, (ports: Record<string, number>) => string> = {
-  victoriametrics: (p) => `http://127.0.0.1:${p.http}/health`,
-  prometheus: (p) => `http://127.0.0.1:${p.http}/-/ready`,
-  jaeger: (p) => `http://127.0.0.1:${p.health}/status`,
-  victorialogs: (p) => `http://127.0.0.1:${p.http}/health`,
-};
-
 export interface RunningBackend {
   proc: Proc;
   args: string[];
@@ -115,12 +100,14 @@ export async function startBackend(stack: LoopbackStack, signal: "metrics" | "tr
   const chosen = stack.plan.backends[signal];
   if (!chosen) throw new Error(`the stack has no ${signal} backend`);
   const kind = chosen.backend.kind;
-  const bin = BINARIES[kind]?.();
-  if (!bin) throw new Error(`no local binary for ${kind}: it is not run by this project (settings/components.json says why)`);
+  // The binary built at its role's pinned version (settings/components.json), and where it says it is ready (its descriptor).
+  const bin = backendBinary(kind);
+  const ready = backendDescriptor(kind).ready;
+  if (!bin || !ready) throw new Error(`no local binary for ${kind}: it is not run by this project (settings/components.json says why)`);
   const { args } = materialize(chosen.plan.service);
   const run = async (): Promise<RunningBackend> => {
     const proc = start(kind, binary(bin), args);
-    await waitHttpOk(HEALTH[kind]!(stack.backendPorts.get(kind)!), proc, 90_000);
+    await waitHttpOk(`http://127.0.0.1:${stack.backendPorts.get(kind)![ready.port]}${ready.path}`, proc, 90_000);
     return { proc, args, restart: run };
   };
   return run();

@@ -1,15 +1,11 @@
 import type { BackendHealth } from "../../dashboards";
-import type { Settings, Tier } from "../../settings";
+import { backendDescriptor, type BackendKind, type BUILT_IN_BACKENDS, type Retention } from "../../settings";
 import type { DatasourcePlan, ExporterPlan, ScrapeTarget, ServicePlan, Signal } from "../types";
 
-/** `<signal>.retention` as configured (`30d`, what flags take) and in hours, parsed once. */
-export interface Retention {
-  text: string;
-  hours: number;
-}
+export type { Retention };
 
 /**
- * What a backend module is given: its own slice of the settings, already looked up (image and
+ * What a backend module is given: its own slice of the settings, as settings resolved it (image and
  * memory for its role and tier, retention parsed), and where it and its peers are reached.
  */
 export interface BackendInput {
@@ -56,12 +52,14 @@ export interface BackendPlan {
  */
 export interface Backend<K extends string = string, S extends Signal = Signal> {
   /**
-   * `<signal>.backend` in stack config, and the one name of everything of it: its role (DNS alias,
-   * container and volume suffix, `ServicePlan.role`), its image and tier keys, its scrape job.
+   * `<signal>.backend` in stack config, and the one name of everything of it: its descriptor's key,
+   * its role (DNS alias, container and volume suffix, `ServicePlan.role`), its image and tier keys,
+   * its scrape job.
    */
   kind: K;
+  /** From its descriptor. */
   signal: S;
-  /** Human name: Grafana datasource name, dashboard titles, component type token (`obs:backend:VictoriaMetrics`). */
+  /** From its descriptor. Human name: Grafana datasource name, dashboard titles, component type token (`obs:backend:VictoriaMetrics`). */
   displayName: string;
   defaultPorts: Record<string, number>;
   /** Grafana plugins its datasource needs (GF_PLUGINS_PREINSTALL), pinned; none for core datasources. */
@@ -74,7 +72,19 @@ export interface Backend<K extends string = string, S extends Signal = Signal> {
    * have not verified against the binaries).
    */
   health?(job: string): Omit<BackendHealth, "signal" | "title" | "job">;
-  /** Its pinned image (overridable as `images.<kind>`) and its memory on the tier: settings' tables, read once. */
-  resources(images: Settings["images"], tier: Tier): { image: string; memoryMb: number };
   plan(input: BackendInput): Omit<BackendPlan, "scrape">;
+}
+
+/** What a backend module writes: the rest (signal, display name, image, memory, capabilities) is its descriptor's. */
+export type BackendModule = Omit<Backend, "kind" | "signal" | "displayName"> & ThisType<Backend>;
+
+/**
+ * A backend module joined with its kind's descriptor (settings/backends.ts): its signal and display
+ * name are the descriptor's, so they are written once. A kind nothing describes throws.
+ */
+export function defineBackend<K extends BackendKind>(kind: K, module: BackendModule): Backend<K, (typeof BUILT_IN_BACKENDS)[K]["signal"]>;
+export function defineBackend(kind: string, module: BackendModule): Backend;
+export function defineBackend(kind: string, module: BackendModule): Backend {
+  const { signal, displayName } = backendDescriptor(kind);
+  return { kind, signal, displayName, ...module };
 }

@@ -1,6 +1,5 @@
 import type { BackendHealth } from "../../dashboards";
-import type { LogsBackendKind, MetricsBackendKind, Settings, TracesBackendKind } from "../../settings";
-import { retentionHours, TIERS } from "../../settings";
+import type { KindOf, Settings } from "../../settings";
 import type { Signal } from "../types";
 import type { Backend, BackendInput, BackendPlan } from "./contract";
 import { jaeger } from "./jaeger";
@@ -10,13 +9,15 @@ import { tempo } from "./tempo";
 import { victoriaLogs } from "./victorialogs";
 import { victoriaMetrics } from "./victoriametrics";
 
-export type { Backend, BackendInput, BackendPlan, Retention } from "./contract";
+export type { Backend, BackendInput, BackendModule, BackendPlan, Retention } from "./contract";
+export { defineBackend } from "./contract";
 
 /**
  * The registration: one entry per backend module. A kind is picked by `<signal>.backend` in stack
- * config, so the schema's enums (settings/schema.ts) list the same kinds: settings/ validates config
- * at the edge and may not import configs/. `RegisteredKindsMatchTheSchema` fails the build until
- * the two agree, in both directions.
+ * config; the schema's enums (settings/schema.ts) are derived from the descriptors
+ * (settings/backends.ts), the bottom layer, which may not import configs/.
+ * `RegisteredKindsMatchTheSchema` fails the build until every described kind has its module and
+ * every module its descriptor, with the same signal.
  */
 const BUILT_IN = [victoriaMetrics, prometheus, jaeger, tempo, victoriaLogs, loki] as const;
 
@@ -24,9 +25,7 @@ type KindsOf<S extends Signal> = Extract<(typeof BUILT_IN)[number], { signal: S 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 export type RegisteredKindsMatchTheSchema = Holds<
-  Same<KindsOf<"metrics">, MetricsBackendKind> &
-    Same<KindsOf<"traces">, TracesBackendKind> &
-    Same<KindsOf<"logs">, Exclude<LogsBackendKind, "none">>
+  Same<KindsOf<"metrics">, KindOf<"metrics">> & Same<KindsOf<"traces">, KindOf<"traces">> & Same<KindsOf<"logs">, KindOf<"logs">>
 >;
 
 const registry: Backend[] = [];
@@ -54,9 +53,9 @@ export function registeredBackends(signal?: Signal): readonly Backend[] {
 
 /** The built-in modules by kind, per signal (for callers that start every backend, e.g. the integration tier). */
 const byKind = (signal: Signal) => Object.fromEntries(BUILT_IN.filter((b) => b.signal === signal).map((b) => [b.kind, b]));
-export const METRICS_BACKENDS = byKind("metrics") as Record<MetricsBackendKind, Backend>;
-export const TRACES_BACKENDS = byKind("traces") as Record<TracesBackendKind, Backend>;
-export const LOGS_BACKENDS = byKind("logs") as Record<Exclude<LogsBackendKind, "none">, Backend>;
+export const METRICS_BACKENDS = byKind("metrics") as Record<KindOf<"metrics">, Backend>;
+export const TRACES_BACKENDS = byKind("traces") as Record<KindOf<"traces">, Backend>;
+export const LOGS_BACKENDS = byKind("logs") as Record<KindOf<"logs">, Backend>;
 
 function backendFor(signal: Signal, kind: string): Backend {
   const found = registry.find((b) => b.signal === signal && b.kind === kind);
@@ -108,12 +107,14 @@ export interface BackendAddressing {
 }
 
 /**
- * Plans the chosen backends. Each module gets only its slice of the settings, looked up once here:
- * image and memory for its role and tier, its signal's retention (parsed) and disk cap.
+ * Plans the chosen backends. Each module gets only its slice of the settings, as settings resolved
+ * them: image and memory for its role on the tier, its signal's retention and disk cap.
  */
 export function planBackends(settings: Settings, addressing: BackendAddressing = {}): BackendPlans {
-  const tier = TIERS[settings.tier];
+  const { limits } = settings;
   const chosen = chosenBackends(settings);
+  const memoryMb = limits.memoryMb as Readonly<Record<string, number>>;
+  const images = settings.images as Readonly<Record<string, string>>;
   const plan = (backend: Backend, metricsRemoteWriteUrl: string): ChosenBackend => {
     const host = addressing.host?.(backend) ?? backend.kind;
     const ports: Record<string, number> = { ...backend.defaultPorts };
@@ -122,10 +123,11 @@ export function planBackends(settings: Settings, addressing: BackendAddressing =
     const input: BackendInput = {
       host,
       ports,
-      ...backend.resources(settings.images, tier),
-      retention: { text: own.retention, hours: retentionHours(own.retention) },
+      image: images[backend.kind]!,
+      memoryMb: memoryMb[backend.kind]!,
+      retention: own.retention,
       maxDiskGb: "maxDiskGb" in own ? own.maxDiskGb : undefined,
-      memoryStore: backend.signal === "traces" && settings.traces.storage === "memory" ? { maxTraces: tier.maxTraces } : undefined,
+      memoryStore: backend.signal === "traces" && settings.traces.storage === "memory" ? { maxTraces: limits.maxTraces } : undefined,
       environment: settings.environment,
       appName: settings.appName,
       logsEnabled: chosen.logs !== undefined,

@@ -2,7 +2,7 @@ import { collectorFlow, collectorMemory, signal } from "../../dashboards";
 import { NON_ROOT_UID } from "../../settings/names";
 import { httpHealthcheck } from "../healthcheck";
 import { toYaml } from "../serialize";
-import { Backend } from "./contract";
+import { defineBackend } from "./contract";
 import { backendService, goHours, otlpTracesExporter, tracesDatasource } from "./shared";
 
 export const JAEGER_CONFIG_PATH = "/etc/jaeger/config.yaml";
@@ -19,10 +19,7 @@ const MEMORY_RSS = "otelcol_process_memory_rss_bytes";
  * Storage is always bounded: badger with a TTL of `traces.retention`, or memory with the tier's
  * `maxTraces`.
  */
-export const jaeger: Backend<"jaeger", "traces"> = {
-  kind: "jaeger",
-  signal: "traces",
-  displayName: "Jaeger",
+export const jaeger = defineBackend("jaeger", {
   defaultPorts: { query: 16686, "query-grpc": 16685, "otlp-grpc": 4317, "otlp-http": 4318, health: 13133, metrics: 8888 },
   grafanaPlugins: [],
   selfMetrics: { port: "metrics", path: "/metrics" },
@@ -30,7 +27,6 @@ export const jaeger: Backend<"jaeger", "traces"> = {
     ingestion: [collectorFlow(job, signal("traces"), "accepted"), collectorFlow(job, signal("traces"), "refused")],
     memory: collectorMemory(job, MEMORY_RSS),
   }),
-  resources: (images, tier) => ({ image: images.jaeger, memoryMb: tier.memoryMb.jaeger }),
   plan(input) {
     const { ports } = input;
     const url = `http://${input.host}:${ports.query}`;
@@ -58,7 +54,7 @@ export const jaeger: Backend<"jaeger", "traces"> = {
       }),
     };
   },
-};
+});
 
 export interface JaegerConfigInput {
   storage: { kind: "memory"; maxTraces: number } | { kind: "badger"; directory: string; ttlHours: number };

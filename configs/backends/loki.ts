@@ -1,6 +1,6 @@
 import { NON_ROOT_UID } from "../../settings/names";
 import { toYaml } from "../serialize";
-import { Backend } from "./contract";
+import { defineBackend } from "./contract";
 import { backendService, goHours, logsDatasource, otlpLogsExporter } from "./shared";
 
 export const LOKI_CONFIG_PATH = "/etc/loki/config.yaml";
@@ -10,14 +10,10 @@ export const LOKI_CONFIG_PATH = "/etc/loki/config.yaml";
  * the collector). Retention is enforced by the compactor. No healthcheck: the image's tools could
  * not be confirmed here; Grafana's datasource health shows it instead.
  */
-export const loki: Backend<"loki", "logs"> = {
-  kind: "loki",
-  signal: "logs",
-  displayName: "Loki",
+export const loki = defineBackend("loki", {
   defaultPorts: { http: 3100, grpc: 9096 },
   grafanaPlugins: [],
   selfMetrics: { port: "http", path: "/metrics" },
-  resources: (images, tier) => ({ image: images.loki, memoryMb: tier.memoryMb.loki }),
   plan(input) {
     const { ports } = input;
     const base = `http://${input.host}:${ports.http}`;
@@ -33,7 +29,7 @@ export const loki: Backend<"loki", "logs"> = {
       datasource: logsDatasource(this.displayName, "loki", base),
     };
   },
-};
+});
 
 export function renderLokiConfig(input: { ports: Record<string, number>; retentionHours: number; dataPath: string }): string {
   const { ports, dataPath } = input;

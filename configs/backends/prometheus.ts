@@ -1,7 +1,7 @@
 import { jobGauge, jobRate, processMemory } from "../../dashboards";
 import { httpHealthcheck } from "../healthcheck";
 import { toYaml } from "../serialize";
-import { Backend } from "./contract";
+import { defineBackend } from "./contract";
 import { backendService, promqlBackend } from "./shared";
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
@@ -10,10 +10,7 @@ export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
  * Prometheus as the metrics backend: remote-write receiver on, retention by time (and size when
  * `metrics.maxDiskGb` is set). Scraping stays in the collector, so prometheus.yml has no jobs.
  */
-export const prometheus: Backend<"prometheus", "metrics"> = {
-  kind: "prometheus",
-  signal: "metrics",
-  displayName: "Prometheus",
+export const prometheus = defineBackend("prometheus", {
   defaultPorts: { http: 9090 },
   grafanaPlugins: [],
   selfMetrics: { port: "http", path: "/metrics" },
@@ -22,7 +19,6 @@ export const prometheus: Backend<"prometheus", "metrics"> = {
     storage: [jobGauge("sum", "prometheus_tsdb_storage_blocks_bytes", job, "persisted blocks")],
     memory: processMemory(job),
   }),
-  resources: (images, tier) => ({ image: images.prometheus, memoryMb: tier.memoryMb.prometheus }),
   plan(input) {
     const port = input.ports.http!;
     return {
@@ -44,7 +40,7 @@ export const prometheus: Backend<"prometheus", "metrics"> = {
       ...promqlBackend(this.displayName, input.host, port),
     };
   },
-};
+});
 
 export function renderPrometheusConfig(input: { environment: string }): string {
   return toYaml({

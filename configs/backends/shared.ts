@@ -2,6 +2,7 @@
  * What several backend modules share: the container skeleton, and per signal the write endpoint,
  * datasource and health shape every backend of that signal has. No backend is named here.
  */
+import { catalogFor } from "../../dashboards";
 import { grafanaLiteral } from "../serialize";
 import { DATASOURCE_UIDS, DatasourcePlan, ExporterPlan, ServicePlan } from "../types";
 import type { BackendInput, BackendPlan } from "./contract";
@@ -83,6 +84,8 @@ export function tracesDatasource(input: {
   logsEnabled: boolean;
   extra: Record<string, unknown>;
 }): DatasourcePlan {
+  // The application's series, named by its metrics catalog (never typed by hand).
+  const { httpRequests, httpRequestDuration } = catalogFor(input.appName).byKey;
   const links: Record<string, unknown> = {
     tracesToMetrics: {
       datasourceUid: DATASOURCE_UIDS.metrics,
@@ -92,13 +95,11 @@ export function tracesDatasource(input: {
       queries: [
         {
           name: "Request rate",
-          query: grafanaLiteral(`sum by (status) (rate(${input.appName}_http_requests_total{$__tags}[5m]))`),
+          query: grafanaLiteral(`sum by (status) (rate(${httpRequests.promName}{$__tags}[5m]))`),
         },
         {
           name: "p95 latency",
-          query: grafanaLiteral(
-            `histogram_quantile(0.95, sum by (le) (rate(${input.appName}_http_request_duration_seconds_bucket{$__tags}[5m])))`,
-          ),
+          query: grafanaLiteral(`histogram_quantile(0.95, sum by (le) (rate(${httpRequestDuration.promName}_bucket{$__tags}[5m])))`),
         },
       ],
     },

@@ -2,7 +2,7 @@ import { jobRate, processMemory } from "../../dashboards";
 import { NON_ROOT_UID } from "../../settings/names";
 import { toYaml } from "../serialize";
 import { DATASOURCE_UIDS } from "../types";
-import { Backend } from "./contract";
+import { defineBackend } from "./contract";
 import { backendService, goHours, otlpTracesExporter, tracesDatasource } from "./shared";
 
 export const TEMPO_CONFIG_PATH = "/etc/tempo/tempo.yaml";
@@ -13,10 +13,7 @@ export const TEMPO_CONFIG_PATH = "/etc/tempo/tempo.yaml";
  * No healthcheck: we could not confirm a probe tool in the image (the Go module cannot be fetched
  * here to check); Grafana's datasource health shows it instead.
  */
-export const tempo: Backend<"tempo", "traces"> = {
-  kind: "tempo",
-  signal: "traces",
-  displayName: "Tempo",
+export const tempo = defineBackend("tempo", {
   defaultPorts: { http: 3200, grpc: 9095, "otlp-grpc": 4317, "otlp-http": 4318 },
   grafanaPlugins: [],
   selfMetrics: { port: "http", path: "/metrics" },
@@ -27,7 +24,6 @@ export const tempo: Backend<"tempo", "traces"> = {
     ],
     memory: processMemory(job),
   }),
-  resources: (images, tier) => ({ image: images.tempo, memoryMb: tier.memoryMb.tempo }),
   plan(input) {
     const { ports } = input;
     const url = `http://${input.host}:${ports.http}`;
@@ -60,7 +56,7 @@ export const tempo: Backend<"tempo", "traces"> = {
       }),
     };
   },
-};
+});
 
 export function renderTempoConfig(input: {
   ports: Record<string, number>;

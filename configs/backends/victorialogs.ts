@@ -1,16 +1,12 @@
 import { httpHealthcheck } from "../healthcheck";
-import { Backend } from "./contract";
+import { defineBackend } from "./contract";
 import { backendService, logsDatasource, otlpLogsExporter } from "./shared";
 
 /** VictoriaLogs: OTLP logs in; Grafana reads it through the VictoriaLogs plugin. */
-export const victoriaLogs: Backend<"victorialogs", "logs"> = {
-  kind: "victorialogs",
-  signal: "logs",
-  displayName: "VictoriaLogs",
+export const victoriaLogs = defineBackend("victorialogs", {
   defaultPorts: { http: 9428 },
   grafanaPlugins: ["victoriametrics-logs-datasource@0.21.0"],
   selfMetrics: { port: "http", path: "/metrics" },
-  resources: (images, tier) => ({ image: images.victorialogs, memoryMb: tier.memoryMb.victorialogs }),
   plan(input) {
     const port = input.ports.http!;
     const base = `http://${input.host}:${port}`;
@@ -32,4 +28,4 @@ export const victoriaLogs: Backend<"victorialogs", "logs"> = {
       datasource: logsDatasource(this.displayName, "victoriametrics-logs-datasource", base),
     };
   },
-};
+});

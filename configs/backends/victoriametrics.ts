@@ -1,7 +1,7 @@
 import { jobGauge, jobRate, processMemory } from "../../dashboards";
 import { NOBODY_UID } from "../../settings/names";
 import { httpHealthcheck } from "../healthcheck";
-import { Backend } from "./contract";
+import { defineBackend } from "./contract";
 import { backendService, promqlBackend } from "./shared";
 
 /** Its own metric families, as the collector scrapes them. */
@@ -11,10 +11,7 @@ const METRICS = { rowsInserted: "vm_rows_inserted_total", dataSize: "vm_data_siz
  * VictoriaMetrics single node. Receives Prometheus remote write from the collector.
  * Flags are the contract with the real binary: the integration tier starts it with exactly these.
  */
-export const victoriaMetrics: Backend<"victoriametrics", "metrics"> = {
-  kind: "victoriametrics",
-  signal: "metrics",
-  displayName: "VictoriaMetrics",
+export const victoriaMetrics = defineBackend("victoriametrics", {
   defaultPorts: { http: 8428 },
   grafanaPlugins: [],
   selfMetrics: { port: "http", path: "/metrics" },
@@ -23,7 +20,6 @@ export const victoriaMetrics: Backend<"victoriametrics", "metrics"> = {
     storage: [jobGauge("sum", METRICS.dataSize, job, "data size"), jobGauge("min", METRICS.freeDiskSpace, job, "free disk space")],
     memory: processMemory(job),
   }),
-  resources: (images, tier) => ({ image: images.victoriametrics, memoryMb: tier.memoryMb.victoriametrics }),
   plan(input) {
     const port = input.ports.http!;
     return {
@@ -45,7 +41,7 @@ export const victoriaMetrics: Backend<"victoriametrics", "metrics"> = {
       ...promqlBackend(this.displayName, input.host, port),
     };
   },
-};
+});
 
 export interface VictoriaMetricsFlagsInput {
   port: number;
