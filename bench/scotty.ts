@@ -8,6 +8,7 @@
  * unlabelled. The label-set counts below are this benchmark's assumption of a busy instance.
  */
 import type { Meter } from "@opentelemetry/api";
+import { catalogFor } from "../dashboards/catalog";
 
 type Kind = "counter" | "gauge" | "histogram" | "updown";
 
@@ -15,58 +16,24 @@ type Kind = "counter" | "gauge" | "histogram" | "updown";
 export const HTTP = { methods: ["GET", "POST", "DELETE"], routes: 10, statuses: ["200", "404"] };
 const HTTP_LABEL_SETS = (): number => HTTP.methods.length * HTTP.routes * HTTP.statuses.length;
 
-/** [name, kind, unit, label sets] */
-export const SCOTTY_INSTRUMENTS: Array<[string, Kind, string, number]> = [
-  ["scotty.log_streams.active", "gauge", "", 1],
-  ["scotty.log_streams.total", "counter", "", 1],
-  ["scotty.log_stream.duration", "histogram", "s", 1],
-  ["scotty.log_stream.lines", "counter", "", 1],
-  ["scotty.log_stream.errors", "counter", "", 1],
-  ["scotty.shell_sessions.active", "gauge", "", 1],
-  ["scotty.shell_sessions.total", "counter", "", 1],
-  ["scotty.shell_session.duration", "histogram", "s", 1],
-  ["scotty.shell_session.errors", "counter", "", 1],
-  ["scotty.shell_session.timeouts", "counter", "", 1],
-  ["scotty.websocket.connections", "gauge", "", 1],
-  ["scotty.websocket.messages_sent", "counter", "", 1],
-  ["scotty.websocket.messages_received", "counter", "", 1],
-  ["scotty.websocket.auth_failures", "counter", "", 1],
-  ["scotty.tasks.active", "gauge", "", 1],
-  ["scotty.tasks.total", "counter", "", 1],
-  ["scotty.task.duration", "histogram", "s", 1],
-  ["scotty.task.failures", "counter", "", 1],
-  ["scotty.task.output_lines", "counter", "", 1],
-  ["scotty.memory.rss_bytes", "gauge", "bytes", 1],
-  ["scotty.memory.virtual_bytes", "gauge", "bytes", 1],
-  ["scotty.tokio.workers.count", "gauge", "", 1],
-  ["scotty.tokio.tasks.active", "gauge", "", 1],
-  ["scotty.tokio.tasks.dropped", "counter", "", 1],
-  ["scotty.tokio.poll.count", "counter", "", 1],
-  ["scotty.tokio.poll.duration", "histogram", "s", 1],
-  ["scotty.tokio.poll.slow_count", "counter", "", 1],
-  ["scotty.tokio.idle.duration", "histogram", "s", 1],
-  ["scotty.tokio.scheduled.count", "counter", "", 1],
-  ["scotty.tokio.first_poll.delay", "histogram", "s", 1],
-  ["scotty.http.requests.total", "counter", "", HTTP_LABEL_SETS()],
-  ["scotty.http.request.duration", "histogram", "s", HTTP_LABEL_SETS()],
-  ["scotty.http.requests.active", "updown", "", 1],
-  ["scotty.apps.total", "gauge", "", 1],
-  ["scotty.apps.by_status", "gauge", "", 4],
-  ["scotty.app.services.count", "histogram", "", 1],
-  ["scotty.app.last_check.age", "histogram", "s", 1],
-  ["scotty.oauth.device_flow_sessions.active", "gauge", "", 1],
-  ["scotty.oauth.web_flow_sessions.active", "gauge", "", 1],
-  ["scotty.oauth.sessions.active", "gauge", "", 1],
-  ["scotty.oauth.sessions.expired_cleaned", "counter", "", 1],
-  ["scotty.oauth.device_flows.total", "counter", "", 1],
-  ["scotty.oauth.web_flows.total", "counter", "", 1],
-  ["scotty.oauth.flows.failures", "counter", "", 1],
-  ["scotty.oauth.token_validations.total", "counter", "", 1],
-  ["scotty.oauth.token_validation.duration", "histogram", "s", 1],
-  ["scotty.oauth.token_validations.failures", "counter", "", 1],
-  ["scotty.rate_limit.requests.total", "counter", "", 4],
-  ["scotty.rate_limit.extractor.errors", "counter", "", 1],
-];
+/** Label sets of one instrument per export interval, from the attribute keys the catalog says it carries. */
+function labelSetCount(attributes: readonly string[]): number {
+  if (attributes.includes("route")) return HTTP_LABEL_SETS(); // method × route × status
+  if (attributes.includes("status")) return 4; // apps by status: running, stopped, creating, failed
+  if (attributes.includes("tier")) return 4; // rate limits: 2 tiers × 2 decisions
+  return 1;
+}
+
+/**
+ * [name, kind, unit, label sets]: the application's instrument set, read from the one metric catalog
+ * (dashboards/catalog.ts, which the dashboards and alerts are generated from), never typed again here.
+ */
+export const SCOTTY_INSTRUMENTS: Array<[string, Kind, string, number]> = catalogFor("scotty").list.map((m) => [
+  m.otelName,
+  m.kind === "updowncounter" ? "updown" : m.kind,
+  m.unit,
+  labelSetCount(m.attributes),
+]);
 
 /** Scotty's PeriodicReader interval (init.rs). */
 export const SCOTTY_EXPORT_INTERVAL_MS = 10_000;

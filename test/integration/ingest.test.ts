@@ -7,9 +7,9 @@ import { basicAuthorization, htpasswdSha1Line, otlpHeadersEnv } from "../../conf
 import { parseOtlpHeaders } from "../../deploy/verify-target";
 import { makeCertificates } from "../helpers/certificates";
 import { postOtlpJson } from "../helpers/otlp-post";
-import { OtelClient, Protocol } from "./client";
-import { Proc, stopAll, tempDir } from "./harness";
-import { LoopbackStack, loopbackStack, startBackend, startCollector } from "./stack";
+import { OtelClient, Protocol } from "../../bench/lib/client";
+import { Proc, stopAll, tempDir } from "../../bench/lib/harness";
+import { LoopbackStack, loopbackStack, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
  * OTLP that is reachable off loopback, as the program renders it: the REAL collector with the
