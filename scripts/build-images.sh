@@ -154,37 +154,26 @@ EXPOSE 4317 4318 55679
 EOF
 }
 
-recipe_victoriametrics() {
-  BIN="$BIN_DIR/victoria-metrics"; need "$BIN" victoriametrics || return 0
+# VictoriaMetrics and VictoriaLogs share one upstream image shape: their deployment/Dockerfile is
+# FROM alpine (certs, root), ENTRYPOINT /<binary>-prod, one EXPOSEd port. Our Go builds are static
+# (CGO_ENABLED=0) like upstream's; the version is the vX.Y.Z of the -version stamp.
+victoria_recipe() { # victoria_recipe BINARY COMPONENT PORT
+  BIN="$BIN_DIR/$1"; need "$BIN" "$2" || return 0
   VERSION="$("$BIN" -version 2>/dev/null | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | head -n1 | tr -d v || true)"
   [[ $STAGE == 1 ]] || return 0
-  # upstream: app/victoria-metrics/deployment/Dockerfile (FROM alpine root image, certs, root,
-  # ENTRYPOINT /victoria-metrics-prod). The Go build is static (CGO_ENABLED=0) like upstream's.
-  put "$BIN" /victoria-metrics-prod 0755
+  put "$BIN" "/$1-prod" 0755
   busybox_full; certs; tmp_dir
   passwd "nobody:65534:65534:/"; group "nobody:65534"
   cat >"$INSTR" <<EOF
 ENV PATH=$ALPINE_PATH
-ENTRYPOINT ["/victoria-metrics-prod"]
-EXPOSE 8428
+ENTRYPOINT ["/$1-prod"]
+EXPOSE $3
 EOF
 }
-
-recipe_victorialogs() {
-  BIN="$BIN_DIR/victoria-logs"; need "$BIN" victorialogs || return 0
-  VERSION="$("$BIN" -version 2>/dev/null | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | head -n1 | tr -d v || true)"
-  [[ $STAGE == 1 ]] || return 0
-  # upstream: VictoriaLogs app/victoria-logs/deployment/Dockerfile (FROM alpine, certs, root,
-  # ENTRYPOINT /victoria-logs-prod, EXPOSE 9428).
-  put "$BIN" /victoria-logs-prod 0755
-  busybox_full; certs; tmp_dir
-  passwd "nobody:65534:65534:/"; group "nobody:65534"
-  cat >"$INSTR" <<EOF
-ENV PATH=$ALPINE_PATH
-ENTRYPOINT ["/victoria-logs-prod"]
-EXPOSE 9428
-EOF
-}
+# upstream: VictoriaMetrics app/victoria-metrics/deployment/Dockerfile
+recipe_victoriametrics() { victoria_recipe victoria-metrics victoriametrics 8428; }
+# upstream: VictoriaLogs app/victoria-logs/deployment/Dockerfile
+recipe_victorialogs() { victoria_recipe victoria-logs victorialogs 9428; }
 
 recipe_prometheus() {
   BIN="$BIN_DIR/prometheus3"; need "$BIN" prometheus3 || return 0
