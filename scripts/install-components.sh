@@ -148,6 +148,23 @@ install_otelcol() {
   say otelcol "built in $(elapsed $t0) ($stamp)"
 }
 
+# --- 1b. A role Debian provides (init: busybox-static, the static busybox the init image is made of) ---
+# Installed with apt at the table's exact package version (Debian keeps one version per release);
+# the integration tier runs it, the images stage copies it.
+install_debian() { # install_debian ROLE PACKAGE VERSION
+  local role=$1 pkg=$2 want=$3 have sudo=() log="$LOG_DIR/apt-$2.log"
+  have="$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)"
+  if [[ "$have" == "$want" ]]; then say "$pkg" "installed ($pkg $have)"; return; fi
+  if [[ $EUID -ne 0 ]]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n)
+    else say "$pkg" "FAILED: $pkg=$want not installed and not root"; FAILED+=("$pkg"); return; fi
+  fi
+  { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg=$want"; } >"$log" 2>&1 ||
+    { say "$pkg" "FAILED: apt-get install $pkg=$want (log: $log)"; FAILED+=("$pkg"); return; }
+  say "$pkg" "apt-get installed $pkg $want (role $role)"
+}
+
 # --- 2. Go programs built at the table's module version ----------------------
 # build_role ROLE: the binary of settings/components.json's ROLE entry, at its moduleVersion, with
 # its ldflags (the version stamp upstream's release build sets; without it the binaries report
@@ -171,6 +188,7 @@ build_role() {
       [[ $rc -eq 0 && ! -x "$out/$bin" ]] && mv "$out/$(basename "${pkgs[0]}")" "$out/$bin" ;;
     module-tree)
       BUILD_TIMEOUT="${to[1]:-}" build_in_module "$mod" "$ver" "$out" "$log" "$ldflags" "${pkgs[@]}" || rc=$? ;;
+    debian) install_debian "$role" "$mod" "$ver"; return ;;
     *) say "$bin" "FAILED: unknown build.how '$how' in settings/components.json"; FAILED+=("$bin"); return ;;
   esac
   if [[ $rc -ne 0 ]]; then
@@ -204,7 +222,7 @@ install_telemetrygen() {
 # --- main -----------------------------------------------------------------
 # Built only when named on the command line: CI's fresh machines never run the benchmark.
 OPT_IN="telemetrygen"
-ROLES_BUILT=(jaeger victoriametrics victorialogs prometheus traefik)   # roles built by build_role
+ROLES_BUILT=(jaeger victoriametrics victorialogs prometheus traefik init)   # roles built by build_role
 COMPONENTS="otelcol ${ROLES_BUILT[*]} telemetrygen"
 SELECTED=("$@")
 for c in "${SELECTED[@]}"; do
