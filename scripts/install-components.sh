@@ -129,7 +129,8 @@ install_otelcol() {
   grep -q "^  version: $(tbl collector version)\$" "$manifest" ||
     { say otelcol "FAILED: $OTELCOL_MANIFEST dist.version is not $(tbl collector version) (settings/components.json)"; FAILED+=(otelcol); return; }
   [[ -f "$manifest" ]] || { say otelcol "FAILED: manifest $OTELCOL_MANIFEST missing"; FAILED+=(otelcol); return; }
-  stamp="builder@$OTELCOL_BUILDER_VERSION manifest-sha256:$(sha256sum "$manifest" | cut -c1-16)"
+  # comments do not change what is built: the stamp hashes the manifest without them
+  stamp="builder@$OTELCOL_BUILDER_VERSION manifest-sha256:$(grep -v "^[[:space:]]*#" "$manifest" | sha256sum | cut -c1-16)"
   if cached otelcol "$stamp"; then say otelcol "cached ($stamp)"; return; fi
   : >"$log"
   local builder="$GOBIN_DIR/builder"
