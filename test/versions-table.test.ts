@@ -33,7 +33,8 @@ describe("the version table", () => {
     const row = COMPONENT_TABLE[role];
     expect(row.tag.replace(/^v/, "")).toBe(row.version);
     expect(DEFAULT_IMAGES[role]).toBe(`${row.image}:${row.tag}`);
-    expect(row.build || row.notRun, `${role} must say how the tiers run it, or why they cannot`).toBeTruthy();
+    // Exactly one of the two: how the tiers run this version, or why they cannot.
+    expect([row.build !== undefined, row.notRun !== undefined], `${role}: build xor notRun`).toSatisfy(([b, n]: boolean[]) => b !== n);
   });
 
   it.each(roles.filter((r) => COMPONENT_TABLE[r].build && COMPONENT_TABLE[r].build!.how !== "ocb"))(
