@@ -41,12 +41,6 @@ BUSYBOX="${BUSYBOX:-/bin/busybox}"
 CA_BUNDLE="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 PREFIX="obs-local"
 ROLES=(collector victoriametrics prometheus jaeger victorialogs traefik grafana init)
-# tbl ROLE KEY.PATH: a value of the version table
-tbl() {
-  node -e 'const t = require(process.argv[1]); let v = t[process.argv[2]];
-    for (const k of process.argv[3].split(".")) v = v == null ? undefined : v[k];
-    process.stdout.write(v == null ? "" : String(v));' "$REPO_ROOT/settings/components.json" "$1" "$2"
-}
 RECIPE_SHA="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-64)"
 ALPINE_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 mkdir -p "$CTX_ROOT" "$LOG_DIR"

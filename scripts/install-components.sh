@@ -59,13 +59,6 @@ export DEBIAN_FRONTEND=noninteractive
 
 FAILED=()
 START_ALL=$SECONDS
-# tbl ROLE KEY.PATH: a value of settings/components.json (empty when absent)
-tbl() {
-  node -e 'const t = require(process.argv[1]); let v = t[process.argv[2]];
-    for (const k of process.argv[3].split(".")) v = v == null ? undefined : v[k];
-    process.stdout.write(v == null ? "" : Array.isArray(v) ? v.join(" ") : String(v));' \
-    "$REPO_ROOT/settings/components.json" "$1" "$2"
-}
 
 # --- helpers ----------------------------------------------------------------
 say() { printf '%-17s %s\n' "$1:" "$2"; }

@@ -18,3 +18,12 @@ go_env() {
   # -modcacherw: the module cache stays deletable with a plain rm -rf.
   export GOFLAGS="-buildvcs=false -modcacherw"
 }
+
+# tbl ROLE KEY.PATH: a value of the version table settings/components.json (empty when absent; a
+# list is joined with spaces). The install and image scripts read every version from it.
+tbl() {
+  node -e 'const t = require(process.argv[1]); let v = t[process.argv[2]];
+    for (const k of process.argv[3].split(".")) v = v == null ? undefined : v[k];
+    process.stdout.write(v == null ? "" : Array.isArray(v) ? v.join(" ") : String(v));' \
+    "$REPO_ROOT/settings/components.json" "$1" "$2"
+}
