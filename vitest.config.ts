@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/integration/**", "test/deploy/**"],
+          exclude: ["test/integration/**", "test/deploy/**", "test/swarm/**"],
           testTimeout: 30_000,
           // Mock-graph suites build the whole program in beforeAll: ~2 s on an idle machine, but a
           // 2-core machine busy with Go builds was seen to take > 10 s (vitest's default).
@@ -27,6 +27,17 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 900_000,
           hookTimeout: 900_000,
+        },
+      },
+      {
+        test: {
+          // A real multi-node Docker Swarm made of dockerd instances in network namespaces
+          // (test/swarm/lab.ts; npm run test:swarm; needs root). One lab at a time on 2 cores.
+          name: "swarm",
+          include: ["test/swarm/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
         },
       },
       {
