@@ -1,6 +1,7 @@
 /**
  * docs/BENCHMARKS.md from the saved runs (bench/results/*.json): the two newest side by side, every
- * figure from those files; bench/deploy.ts's section (between its markers) is kept as it is.
+ * figure from those files; bench/deploy.ts's and bench/span-metrics.ts's sections (between their
+ * markers) are kept as they are.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,8 +21,18 @@ const README_BEGIN = "<!-- bench-ceilings:begin (bench/report.ts) -->";
 const README_END = "<!-- bench-ceilings:end -->";
 const DEPLOY_BEGIN = "<!-- deploy-bench:begin (bench/deploy.ts) -->";
 const DEPLOY_END = "<!-- deploy-bench:end -->";
+/** The span-metrics scenario's section (`npm run bench:spanmetrics`), written by bench/span-metrics.ts. */
+export const SPANMETRICS_BEGIN = "<!-- spanmetrics-bench:begin (bench/span-metrics.ts) -->";
+export const SPANMETRICS_END = "<!-- spanmetrics-bench:end -->";
 /** The collector testbed's published figure this benchmark is compared with (opentelemetry.io, collector benchmarks). */
 const TESTBED = { spansPerSec: 10_000, cpuPctOfCore: 6, memoryMiB: "55–78" };
+
+/** A section another script writes (between its markers), as it is in the current document; "" when absent. */
+function keptSection(doc: string, begin: string, end: string): string {
+  const start = doc.indexOf(begin);
+  const stop = doc.indexOf(end);
+  return start >= 0 && stop > start ? doc.slice(start, stop + end.length) : "";
+}
 
 export interface VariantResult {
   variant: "ours" | "baseline";
@@ -379,10 +390,8 @@ export function renderReport(): string {
     );
   }
   const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : "";
-  const start = previous.indexOf(DEPLOY_BEGIN);
-  const end = previous.indexOf(DEPLOY_END);
-  const deploy = start >= 0 && end > start ? previous.slice(start, end + DEPLOY_END.length) : "";
-  fs.writeFileSync(DOC, `${out.join("\n").trimEnd()}\n${deploy ? `\n${deploy}\n` : ""}`);
+  const kept = [keptSection(previous, DEPLOY_BEGIN, DEPLOY_END), keptSection(previous, SPANMETRICS_BEGIN, SPANMETRICS_END)];
+  fs.writeFileSync(DOC, `${out.join("\n").trimEnd()}\n${kept.flatMap((section) => (section ? [`\n${section}\n`] : [])).join("")}`);
   const readme = fs.readFileSync(README, "utf8");
   const a = readme.indexOf(README_BEGIN);
   const b = readme.indexOf(README_END);

@@ -1,26 +1,30 @@
+import { createHash } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_POLICY, volumeInitCommand } from "../configs/container";
+import { configDirOf, CONTAINER_POLICY, cpusText, tmpfsOptions, volumeInitCommand } from "../configs/container";
 import type { SecretSource, ServicePlan, ServiceWiring } from "../configs/types";
 import { STACK_LABEL } from "../settings/names";
 
 /** Turns a plan's SecretSource into a Pulumi secret (config value, or the stack's generated one). */
 export type RevealSecret = (source: SecretSource) => pulumi.Output<string>;
 
+/** Label on a service naming its config carrier: a new carrier (new files) replaces the service with it. */
+export const CONFIG_CARRIER_LABEL = "obs.config-carrier";
+/** Label (value: the environment) on config volumes, instead of the stack label data volumes carry. */
+export const CONFIG_VOLUME_LABEL = `${STACK_LABEL}.config`;
+
 /** What every service container of one stack shares. */
 export interface ServiceCommon {
   environment: string;
-  /** The stack's Docker network. */
-  networkName: pulumi.Input<string>;
-  /** busybox image id used to chown volumes for non-root images. */
+  /** The stack's networks by name: a created network's name Output (so containers wait for it), an external one's plain name. */
+  networks: Record<string, pulumi.Input<string>>;
+  /** busybox image id used to chown volumes for non-root images and to carry every service's files. */
   initImageId: pulumi.Input<string>;
   /** Host address published ports bind to. */
   bindAddress: string;
   /** Volumes outlive their deletion (Pulumi forgets them, Docker keeps them): data.keepOnDelete. */
   keepData: boolean;
   reveal: RevealSecret;
-  /** The basic-auth users label (`key` → secret value), for wiring.basicAuthUsers. */
-  basicAuthUsers?: { label: string; value: pulumi.Input<string> };
 }
 
 export interface ServiceArgs {
@@ -98,6 +102,60 @@ export function createService(
         ),
     );
 
+  // The rendered and secret files reach the read-only service through its config volume: a carrier
+  // container (created, never started, offline) takes the upload into the volume, the service mounts
+  // it read-only. The volume's name follows the set of paths, so a file the plan drops is gone too.
+  const uploads = [
+    ...plan.files.map((file) => ({ file: file.path, content: pulumi.output(file.content) })),
+    ...plan.secretFiles.map((file) => ({ file: file.path, content: common.reveal(file.value) })),
+  ];
+  const tmpfs = [...CONTAINER_POLICY.tmpfs, ...(plan.tmpfs ?? [])];
+  const configDir = configDirOf(
+    plan.role,
+    uploads.map((u) => u.file),
+    [...plan.volumes.map((v) => v.containerPath), ...tmpfs.map((t) => t.path), ...plan.hostMounts.map((m) => m.containerPath)],
+  );
+  let config: { volume: docker.Volume; carrier: docker.Container; dir: string } | undefined;
+  if (configDir) {
+    const pathsHash = createHash("sha256")
+      .update(
+        uploads
+          .map((u) => u.file)
+          .sort()
+          .join("\n"),
+      )
+      .digest("hex")
+      .slice(0, 12);
+    const volume = new docker.Volume(
+      `${name}-config`,
+      // Rendered from the plan on every `up`: never kept, and not data. Its own label keeps it out
+      // of the stack's data volumes (what `destroy` keeps and `--purge-data` lists by `obs.stack`).
+      { name: `${containerName}-config-${pathsHash}`, labels: [{ label: CONFIG_VOLUME_LABEL, value: common.environment }] },
+      named,
+    );
+    const carrier = new docker.Container(
+      `${name}-config-carrier`,
+      {
+        name: `${containerName}-config`,
+        image: common.initImageId,
+        command: ["true"],
+        start: CONTAINER_POLICY.config.start,
+        mustRun: CONTAINER_POLICY.config.mustRun,
+        restart: CONTAINER_POLICY.config.restart,
+        networkMode: CONTAINER_POLICY.config.networkMode,
+        memory: CONTAINER_POLICY.config.memoryMb,
+        memorySwap: CONTAINER_POLICY.config.memoryMb,
+        capabilities: { drops: [...CONTAINER_POLICY.dropCapabilities], adds: [] },
+        ...hardening,
+        volumes: [{ volumeName: volume.name, containerPath: configDir }],
+        uploads,
+        labels: [stackLabel],
+      },
+      named,
+    );
+    config = { volume, carrier, dir: configDir };
+  }
+
   const unknownPorts = Object.keys(wiring.publish).filter((p) => !plan.ports.some((port) => port.name === p));
   if (unknownPorts.length > 0) {
     throw new pulumi.ResourceError(
@@ -105,11 +163,17 @@ export function createService(
       parent,
     );
   }
-  const labels: Record<string, pulumi.Input<string>> = { ...wiring.labels };
-  if (wiring.basicAuthUsers) {
-    if (!common.basicAuthUsers) throw new pulumi.ResourceError(`service ${plan.role}: basic auth wanted but the stack has none`, parent);
-    labels[common.basicAuthUsers.label] = common.basicAuthUsers.value;
+  const unknownNetworks = wiring.networks.filter((n) => common.networks[n.network] === undefined).map((n) => n.network);
+  if (wiring.networks.length === 0 || unknownNetworks.length > 0) {
+    throw new pulumi.ResourceError(
+      `service ${plan.role}: ${wiring.networks.length === 0 ? "joins no network" : `joins ${unknownNetworks.join(", ")}, which the stack does not have`}`,
+      parent,
+    );
   }
+  const labels: Record<string, pulumi.Input<string>> = {
+    ...wiring.labels,
+    ...(config ? { [CONFIG_CARRIER_LABEL]: config.carrier.id } : {}),
+  };
 
   const container = new docker.Container(
     `${name}-container`,
@@ -123,8 +187,9 @@ export function createService(
       memory: plan.memoryMb,
       // Same as memory: no swap beyond the limit, so the tier's number is the real ceiling.
       memorySwap: plan.memoryMb,
+      cpus: cpusText(wiring.cpus),
       restart: CONTAINER_POLICY.restart,
-      networksAdvanced: [{ name: common.networkName, aliases: [plan.role] }, ...wiring.extraNetworks.map((network) => ({ name: network }))],
+      networksAdvanced: wiring.networks.map((n) => ({ name: common.networks[n.network]!, aliases: n.aliases })),
       ports: plan.ports
         .filter((port) => wiring.publish[port.name] !== undefined)
         .map((port) => ({
@@ -135,11 +200,8 @@ export function createService(
         })),
       volumes: [
         ...volumes.map((v) => ({ volumeName: v.created.name, containerPath: v.plan.containerPath })),
+        ...(config ? [{ volumeName: config.volume.name, containerPath: config.dir, readOnly: true }] : []),
         ...plan.hostMounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath, readOnly: true })),
-      ],
-      uploads: [
-        ...plan.files.map((file) => ({ file: file.path, content: file.content })),
-        ...plan.secretFiles.map((file) => ({ file: file.path, content: common.reveal(file.value) })),
       ],
       labels: [stackLabel, ...Object.entries(labels).map(([label, value]) => ({ label, value }))],
       healthcheck: plan.healthcheck
@@ -154,11 +216,12 @@ export function createService(
       wait: plan.healthcheck !== undefined,
       waitTimeout: CONTAINER_POLICY.waitTimeoutSeconds,
       ...hardening,
-      readOnly: plan.readOnlyRootfs ? true : undefined,
+      readOnly: CONTAINER_POLICY.readOnly,
+      tmpfs: Object.fromEntries(tmpfs.map((t) => [t.path, tmpfsOptions(t)])),
       capabilities: { drops: [...CONTAINER_POLICY.dropCapabilities], adds: plan.capabilities ?? [] },
       destroyGraceSeconds: CONTAINER_POLICY.destroyGraceSeconds,
     },
-    { ...named, dependsOn: [...inits, ...dependsOn] },
+    { ...named, dependsOn: [...inits, ...(config ? [config.carrier] : []), ...dependsOn] },
   );
 
   return { image, volumes: volumes.map((v) => v.created), container };

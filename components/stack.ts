@@ -18,7 +18,8 @@ export interface ObservabilityStackArgs {
 }
 
 /**
- * The whole stack on one Docker network: collector, backends, Grafana and (optionally) Traefik.
+ * The whole stack on its networks (configs/stack.ts planNetworks): collector, backends, Grafana and
+ * (optionally) Traefik.
  * It walks the plan and creates what it says (as pulumi-eks hands its constructor off to functions).
  */
 export class ObservabilityStack extends pulumi.ComponentResource {
@@ -59,29 +60,33 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       return pulumi.secret(password(source).result);
     };
 
-    const network = new docker.Network(
-      `${name}-network`,
-      {
-        name: plan.network.name,
-        driver: plan.network.driver,
-        ipamConfigs: plan.network.subnet ? [{ subnet: plan.network.subnet }] : undefined,
-        labels: Object.entries(plan.network.labels).map(([label, value]) => ({ label, value })),
-      },
-      // Named: a replacement (e.g. a new subnet) cannot exist next to the old one.
-      { ...child, deleteBeforeReplace: true },
-    );
+    // Every network the plan lists: the stack's own are created (named: a replacement, e.g. a new
+    // subnet, cannot exist next to the old one); an external Traefik's is only joined by name.
+    const networks: Record<string, pulumi.Input<string>> = {};
+    let ingest: docker.Network | undefined;
+    for (const planned of plan.networks) {
+      if (!planned.create) {
+        networks[planned.name] = planned.name;
+        continue;
+      }
+      const created = new docker.Network(
+        `${name}-${planned.purpose === "ingest" ? "network" : `${planned.purpose}-network`}`,
+        {
+          name: planned.name,
+          driver: planned.driver,
+          internal: planned.internal,
+          ipamConfigs: planned.subnet ? [{ subnet: planned.subnet }] : undefined,
+          labels: Object.entries(planned.labels).map(([label, value]) => ({ label, value })),
+        },
+        { ...child, deleteBeforeReplace: true },
+      );
+      networks[planned.name] = created.name;
+      if (planned.purpose === "ingest") ingest = created;
+    }
+    if (!ingest) throw new pulumi.ResourceError("the plan has no ingest network (the one applications join)", this);
     const initImage = new docker.RemoteImage(`${name}-init-image`, { name: plan.initImage, keepLocally: true }, child);
     const basicAuth = plan.basicAuth ? password(plan.basicAuth.password) : undefined;
-    const common: ServiceCommon = {
-      ...plan.common,
-      networkName: network.name,
-      initImageId: initImage.imageId,
-      reveal,
-      basicAuthUsers:
-        plan.basicAuth && basicAuth
-          ? { label: plan.basicAuth.usersLabel, value: pulumi.secret(pulumi.interpolate`${plan.basicAuth.user}:${basicAuth.bcryptHash}`) }
-          : undefined,
-    };
+    const common: ServiceCommon = { ...plan.common, networks, initImageId: initImage.imageId, reveal };
 
     const backend = (signal: string, chosen: ChosenBackend) =>
       new Backend(`${name}-${signal}`, { chosen, wiring: plan.wiring[chosen.plan.service.role]!, common }, child);
@@ -105,7 +110,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     if (plan.traefik) new Traefik(`${name}-traefik`, { plan: plan.traefik, wiring: plan.wiring[plan.traefik.role]!, common }, child);
 
     this.outputs = definedOutputs({
-      networkName: network.name,
+      // The network applications join: the ingest network, where only the collector's OTLP ports answer.
+      networkName: ingest.name,
       grafanaUrl: plan.urls.grafana,
       tracesUrl: plan.urls.traces,
       metricsUrl: plan.urls.metrics,

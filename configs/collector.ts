@@ -1,4 +1,5 @@
-import type { ExtraExporter, Secret, Settings, Tier } from "../settings";
+import { SPAN_METRICS_BUCKETS_SECONDS, SPAN_METRICS_DURATION_UNIT, SPAN_METRICS_NAMESPACE } from "../dashboards";
+import type { ExtraExporter, Secret, Settings, SpanMetricsSettings, Tier } from "../settings";
 import { ingestAuthRequired } from "../settings/ingest";
 import { COLLECTOR_SCRAPE_JOB, NOBODY_UID, NON_ROOT_UID, SECRET_NAMES } from "../settings/names";
 import { httpHealthcheck } from "./healthcheck";
@@ -20,6 +21,8 @@ export const SELF_SCRAPE_JOB = COLLECTOR_SCRAPE_JOB;
 
 /** The collector's role: its DNS alias in the stack network, and the suffix of its container name. */
 export const COLLECTOR_ROLE = "otel-collector";
+/** Its alias on the backend network only: the health and metrics endpoints bind to it (CollectorConfigInput.internalHost). */
+export const COLLECTOR_INTERNAL_ALIAS = `${COLLECTOR_ROLE}-internal`;
 
 export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888 } as const;
 export type CollectorPorts = { [K in keyof typeof COLLECTOR_PORTS]: number };
@@ -32,6 +35,12 @@ export interface CollectorConfigInput {
   batch: Tier["batch"];
   /** Address receivers and the health/metrics endpoints bind to (0.0.0.0 in a container). */
   bind: string;
+  /**
+   * Host the health and metrics endpoints bind to instead of `bind`: in the stack, a DNS alias the
+   * collector has on the backend network only, so apps on the ingest network reach nothing but the
+   * OTLP ports. @default - bind
+   */
+  internalHost?: string;
   ports: CollectorPorts;
   exporters: ExporterPlan[];
   /** Other services' /metrics to scrape into the metrics pipeline (the collector's own is added). */
@@ -44,6 +53,8 @@ export interface CollectorConfigInput {
   dockerLogs?: { include: string };
   /** What protects the OTLP receivers: credentials (an htpasswd file) and TLS (certificate and key files). */
   ingest?: { htpasswdFile?: string; tls?: { certFile: string; keyFile: string } };
+  /** Derive RED metrics from every span into the metrics pipeline (traces.spanMetrics); undefined: off. */
+  spanMetrics?: Omit<SpanMetricsSettings, "enabled">;
 }
 
 /** Where apps inside the stack network send OTLP (the collector's DNS alias is its role). */
@@ -96,6 +107,9 @@ export function collectorInputFromSettings(
     retryMaxElapsed: settings.collector.retryMaxElapsed,
     debug: settings.collector.debug,
     dockerLogs: settings.logs.dockerLogs ? { include: "/var/lib/docker/containers/*/*-json.log" } : undefined,
+    spanMetrics: settings.traces.spanMetrics.enabled
+      ? { dimensions: settings.traces.spanMetrics.dimensions, cardinalityLimit: settings.traces.spanMetrics.cardinalityLimit }
+      : undefined,
     ingest: {
       ...(ingestAuthRequired(settings) ? { htpasswdFile: INGEST_HTPASSWD_PATH } : {}),
       ...(settings.ingest.tls.mode === "files" ? { tls: { certFile: INGEST_TLS_CERT_PATH, keyFile: INGEST_TLS_KEY_PATH } } : {}),
@@ -235,14 +249,57 @@ function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Reco
 
 const INGEST_AUTHENTICATOR = "basicauth/ingest";
 
+/** The span_metrics connector (contrib v0.160.0 renamed its type from `spanmetrics`): exporter of the traces pipeline, receiver of the metrics one. */
+export const SPAN_METRICS_CONNECTOR = "span_metrics";
+
+/**
+ * How often the connector hands its cumulative counters and histograms to the metrics pipeline:
+ * the metrics datasource's 15 s interval, so a 1 m rate window holds four points (the connector's
+ * default, 60 s, leaves dashboards and Jaeger's Monitor tab a minute behind).
+ */
+export const SPAN_METRICS_FLUSH_INTERVAL = "15s";
+
+/**
+ * A combination not seen for this long stops being exported and frees its place under the
+ * cardinality limit, so operations that are gone do not hold the limit forever (the connector's
+ * default keeps every combination for the collector's lifetime). An operation called less often
+ * starts a new series when it comes back, which rate() reads as a counter reset.
+ */
+export const SPAN_METRICS_SERIES_EXPIRATION = "1h";
+
+/** A bucket bound in seconds as the Go duration the connector takes (`0.005` → `5ms`, `2.5` → `2500ms`). */
+function goDuration(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * The span_metrics connector: calls and a duration histogram per service, span name, kind and
+ * status code (and the configured extra dimensions), in the namespace and unit Jaeger's metrics
+ * reader and the dashboards query (dashboards/span-metrics.ts). Cumulative: what the remote-write
+ * exporter takes, and a refused flush is caught up by the next one.
+ */
+function spanMetricsConnector(spanMetrics: NonNullable<CollectorConfigInput["spanMetrics"]>): Record<string, unknown> {
+  return {
+    namespace: SPAN_METRICS_NAMESPACE,
+    aggregation_temporality: "AGGREGATION_TEMPORALITY_CUMULATIVE",
+    histogram: { unit: SPAN_METRICS_DURATION_UNIT, explicit: { buckets: SPAN_METRICS_BUCKETS_SECONDS.map(goDuration) } },
+    dimensions: spanMetrics.dimensions.map((name) => ({ name })),
+    aggregation_cardinality_limit: spanMetrics.cardinalityLimit,
+    metrics_flush_interval: SPAN_METRICS_FLUSH_INTERVAL,
+    series_expiration: SPAN_METRICS_SERIES_EXPIRATION,
+  };
+}
+
 /** Render the collector config as a plain object (serialise with renderCollectorYaml). */
 export function renderCollectorConfig(input: CollectorConfigInput, extras: ExtraExporter[] = []): Record<string, unknown> {
   const { bind, ports } = input;
+  const internal = input.internalHost ?? bind;
   const limits = memoryLimits(input.memoryMb);
   const auth = basicAuthExtensions(extras);
 
   const extensions: Record<string, unknown> = {
-    health_check: { endpoint: `${bind}:${ports.health}` },
+    health_check: { endpoint: `${internal}:${ports.health}` },
     ...(input.queueDirectory
       ? {
           "file_storage/queue": {
@@ -279,7 +336,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
           {
             job_name: SELF_SCRAPE_JOB,
             scrape_interval: "15s",
-            static_configs: [{ targets: [`127.0.0.1:${ports.metrics}`] }],
+            static_configs: [{ targets: [`${input.internalHost ?? "127.0.0.1"}:${ports.metrics}`] }],
           },
           ...input.scrape.map((t) => ({
             job_name: t.job,
@@ -317,12 +374,20 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
   for (const exporter of input.exporters) exporters[exporter.id] = withDelivery(exporter, input);
   if (input.debug) exporters.debug = { verbosity: "basic" };
 
+  // Span metrics need both pipelines: spans in (traces), metrics out (metrics).
+  const carries = (signal: Signal) => input.exporters.some((e) => e.signals.includes(signal));
+  const spanMetrics = input.spanMetrics !== undefined && carries("metrics") && carries("traces");
+  const connectors: Record<string, unknown> =
+    input.spanMetrics && spanMetrics ? { [SPAN_METRICS_CONNECTOR]: spanMetricsConnector(input.spanMetrics) } : {};
+
   const pipelines: Record<string, unknown> = {};
   for (const signal of ["metrics", "traces", "logs"] as const) {
     const ids = input.exporters.filter((e) => e.signals.includes(signal)).map((e) => e.id);
     if (ids.length === 0) continue;
+    if (signal === "traces" && spanMetrics) ids.push(SPAN_METRICS_CONNECTOR);
     const signalReceivers = ["otlp"];
     if (signal === "metrics") signalReceivers.push("prometheus/self");
+    if (signal === "metrics" && spanMetrics) signalReceivers.push(SPAN_METRICS_CONNECTOR);
     if (signal === "logs" && input.dockerLogs) signalReceivers.push("file_log/docker");
     pipelines[signal] = {
       receivers: signalReceivers,
@@ -336,6 +401,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
     receivers,
     processors,
     exporters,
+    ...(Object.keys(connectors).length > 0 ? { connectors } : {}),
     service: {
       extensions: Object.keys(extensions),
       telemetry: {
@@ -345,7 +411,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
         logs: { level: "info", encoding: "json" },
         metrics: {
           level: "detailed",
-          readers: [{ pull: { exporter: { prometheus: { host: bind, port: ports.metrics } } } }],
+          readers: [{ pull: { exporter: { prometheus: { host: internal, port: ports.metrics } } } }],
         },
       },
       pipelines,
@@ -419,13 +485,12 @@ export const COLLECTOR_PROBE_ROLE = `${COLLECTOR_ROLE}-probe`;
 /**
  * The collector image is FROM scratch: nothing in it can run a Docker healthcheck, so `up` would
  * succeed with a collector that exits at once. A busybox sidecar (the stack's init image) on the
- * stack network probes the collector's health_check endpoint instead; Pulumi waits for the probe
+ * backend network probes the collector's health_check endpoint instead; Pulumi waits for the probe
  * to be healthy, so a collector that is not serving fails the update, and `docker ps` shows the
- * collector's health afterwards. It uploads nothing, so its root filesystem is read-only, it runs
- * as nobody and keeps no capability.
+ * collector's health afterwards. It runs as nobody and keeps no capability.
  */
 export function collectorProbePlan(image: string): ServicePlan {
-  const url = `http://${COLLECTOR_ROLE}:${COLLECTOR_PORTS.health}/`;
+  const url = `http://${COLLECTOR_INTERNAL_ALIAS}:${COLLECTOR_PORTS.health}/`;
   return {
     role: COLLECTOR_PROBE_ROLE,
     image,
@@ -440,6 +505,5 @@ export function collectorProbePlan(image: string): ServicePlan {
     files: [],
     secretFiles: [],
     healthcheck: { ...httpHealthcheck(COLLECTOR_PORTS.health, "/"), test: ["CMD", "wget", "-q", "-O", "/dev/null", url] },
-    readOnlyRootfs: true,
   };
 }

@@ -2,7 +2,7 @@ import { httpHealthcheck } from "./healthcheck";
 import { toYaml } from "./serialize";
 import type { Secret, TlsMode } from "../settings";
 import { NOBODY_UID, SECRET_NAMES } from "../settings/names";
-import type { RoutePlan, SecretSource, ServicePlan } from "./types";
+import type { PathMatch, RoutePaths, RoutePlan, SecretSource, ServicePlan } from "./types";
 
 export const TRAEFIK_STATIC_PATH = "/etc/traefik/traefik.yml";
 /** The file provider reads every file here: the routes and (TLS from files) the certificates. */
@@ -15,6 +15,8 @@ export const TRAEFIK_CERT_PATH = "/etc/traefik/certs/tls.crt";
 export const TRAEFIK_KEY_PATH = "/etc/traefik/certs/tls.key";
 export const TRAEFIK_ACME_PATH = "/letsencrypt/acme.json";
 export const CERT_RESOLVER = "letsencrypt";
+/** The CA a TLS-speaking service (the collector with ingest TLS) is verified with: public, a plain file. */
+export const TRAEFIK_UPSTREAM_CA_DIR = "/etc/traefik/upstream-ca";
 
 export interface RoutingInput {
   environment: string;
@@ -26,34 +28,57 @@ export interface RoutingInput {
 
 export const routerName = (environment: string, role: string) => `${environment}-${role}`;
 export const basicAuthMiddleware = (environment: string) => `${environment}-basic-auth`;
-/** Label carrying the bcrypt users list; its value is a secret the component fills in. */
-export const basicAuthUsersLabel = (environment: string) => `traefik.http.middlewares.${basicAuthMiddleware(environment)}.basicauth.users`;
 
 export function hostFor(route: Pick<RoutePlan, "subdomain">, domain: string): string {
   return `${route.subdomain}.${domain}`;
+}
+
+const matcher = (m: PathMatch): string => {
+  const [kind, value] = "exact" in m ? ["Path", m.exact] : "prefix" in m ? ["PathPrefix", m.prefix] : ["PathRegexp", m.regexp];
+  if (value.includes("`")) throw new Error(`a route path must not contain a backtick: ${value}`);
+  return `${kind}(\`${value}\`)`;
+};
+
+/**
+ * The router rule: the host, and (when the route names them) only the paths it lets through.
+ * Traefik cleans `..` and `//` out of a path before matching (entryPoints.*.http.sanitizePath,
+ * on by default in v3), so a listed prefix cannot be walked out of.
+ */
+export function routeRule(host: string, paths?: RoutePaths): string {
+  const hostRule = `Host(\`${host}\`)`;
+  if (!paths) return hostRule;
+  const list = "allow" in paths ? paths.allow : paths.deny;
+  if (list.length === 0) throw new Error("a route's path list is empty");
+  const any = list.map(matcher).join(" || ");
+  return "allow" in paths ? `${hostRule} && (${any})` : `${hostRule} && !(${any})`;
 }
 
 export function publicUrl(route: Pick<RoutePlan, "subdomain">, input: Pick<RoutingInput, "domain" | "tls">): string {
   return `${input.tls === "none" ? "http" : "https"}://${hostFor(route, input.domain)}`;
 }
 
-/** Docker labels that make an external Traefik route `<subdomain>.<domain>` to this container. */
-export function routerLabels(input: RoutingInput, role: string, route: RoutePlan, basicAuth: boolean): Record<string, string> {
-  const router = routerName(input.environment, role);
-  const prefix = `traefik.http.routers.${router}`;
-  const labels: Record<string, string> = {
-    "traefik.enable": "true",
-    "traefik.docker.network": input.network,
-    [`${prefix}.rule`]: `Host(\`${hostFor(route, input.domain)}\`)`,
-    [`${prefix}.entrypoints`]: input.tls === "none" ? "web" : "websecure",
-    [`${prefix}.service`]: router,
-    [`traefik.http.services.${router}.loadbalancer.server.port`]: String(route.port),
-  };
-  if (input.tls !== "none") labels[`${prefix}.tls`] = "true";
-  if (input.tls === "acme") labels[`${prefix}.tls.certresolver`] = CERT_RESOLVER;
-  if (route.protectWithBasicAuth && basicAuth) labels[`${prefix}.middlewares`] = `${basicAuthMiddleware(input.environment)}@docker`;
+/**
+ * traefik.mode external: Docker labels on the stack's gateway (its own Traefik, unpublished) that
+ * make the existing Traefik route each host to it. The gateway does the rest (paths, basic auth
+ * from a secret file), so the external Traefik's shared network holds the gateway and nothing else
+ * of the stack, and no label carries a credential.
+ */
+export function gatewayLabels(input: RoutingInput, routes: Pick<TraefikRoute, "role" | "subdomain">[]): Record<string, string> {
+  const labels: Record<string, string> = { "traefik.enable": "true", "traefik.docker.network": input.network };
+  for (const route of routes) {
+    const router = routerName(input.environment, route.role);
+    const prefix = `traefik.http.routers.${router}`;
+    labels[`${prefix}.rule`] = `Host(\`${hostFor(route, input.domain)}\`)`;
+    labels[`${prefix}.entrypoints`] = input.tls === "none" ? "web" : "websecure";
+    labels[`${prefix}.service`] = gatewayServiceName(input.environment);
+    if (input.tls !== "none") labels[`${prefix}.tls`] = "true";
+    if (input.tls === "acme") labels[`${prefix}.tls.certresolver`] = CERT_RESOLVER;
+  }
+  labels[`traefik.http.services.${gatewayServiceName(input.environment)}.loadbalancer.server.port`] = String(portOf(TRAEFIK_ADDRESSES.web));
   return labels;
 }
+
+const gatewayServiceName = (environment: string) => `${environment}-gateway`;
 
 export interface TraefikStaticInput extends RoutingInput {
   acmeEmail?: string;
@@ -133,6 +158,9 @@ export function renderTraefikTlsDynamic(): string {
 /** One UI Traefik routes by host name: to a stack service (its alias and port) or to Traefik's own API. */
 export type TraefikRoute = Omit<RoutePlan, "port"> & { role: string } & ({ port: number } | { internalService: string });
 
+/** Where a route's upstream TLS CA is uploaded (one file per routed role). */
+export const upstreamCaPath = (role: string) => `${TRAEFIK_UPSTREAM_CA_DIR}/${role}.crt`;
+
 /**
  * The file provider's routers, services and middlewares for the program's own Traefik: what the
  * Docker labels say in external mode, rendered as one file. Services are reached by their alias on
@@ -141,16 +169,26 @@ export type TraefikRoute = Omit<RoutePlan, "port"> & { role: string } & ({ port:
 export function renderTraefikRoutes(input: RoutingInput, routes: TraefikRoute[], basicAuth: boolean): string {
   const routers: Record<string, unknown> = {};
   const services: Record<string, unknown> = {};
+  const transports: Record<string, unknown> = {};
   for (const route of routes) {
     const name = routerName(input.environment, route.role);
     routers[name] = {
-      rule: `Host(\`${hostFor(route, input.domain)}\`)`,
+      rule: routeRule(hostFor(route, input.domain), route.paths),
       entryPoints: [input.tls === "none" ? "web" : "websecure"],
       service: "port" in route ? name : route.internalService,
       ...(input.tls === "files" ? { tls: {} } : input.tls === "acme" ? { tls: { certResolver: CERT_RESOLVER } } : {}),
       ...(route.protectWithBasicAuth && basicAuth ? { middlewares: [basicAuthMiddleware(input.environment)] } : {}),
     };
-    if ("port" in route) services[name] = { loadBalancer: { servers: [{ url: `http://${route.role}:${route.port}` }] } };
+    if (!("port" in route)) continue;
+    const scheme = route.upstreamTls ? "https" : "http";
+    services[name] = {
+      loadBalancer: {
+        servers: [{ url: `${scheme}://${route.role}:${route.port}` }],
+        ...(route.upstreamTls ? { serversTransport: name } : {}),
+      },
+    };
+    // Verified, never skipped: the service's certificate must chain to its CA and name serverName.
+    if (route.upstreamTls) transports[name] = { serverName: route.upstreamTls.serverName, rootCAs: [route.upstreamTls.caFile] };
   }
   if (!basicAuth && routes.some((r) => !("port" in r))) throw new Error("Traefik's own API is only routed behind basic auth");
   const protectedRoutes = routes.some((r) => r.protectWithBasicAuth);
@@ -158,6 +196,7 @@ export function renderTraefikRoutes(input: RoutingInput, routes: TraefikRoute[],
     http: {
       routers,
       ...(Object.keys(services).length > 0 ? { services } : {}),
+      ...(Object.keys(transports).length > 0 ? { serversTransports: transports } : {}),
       ...(basicAuth && protectedRoutes
         ? { middlewares: { [basicAuthMiddleware(input.environment)]: { basicAuth: { usersFile: TRAEFIK_BASIC_AUTH_USERS_PATH } } } }
         : {}),
@@ -175,7 +214,13 @@ export function traefikServicePlan(input: {
   routes: TraefikRoute[];
   /** The users file for basic auth, when the stack has it. */
   basicAuthUsers?: SecretSource;
+  /** CA certificates (public) of the routes whose service speaks TLS, by route role. */
+  upstreamCas?: Record<string, string>;
 }): ServicePlan {
+  for (const route of input.routes) {
+    if (route.upstreamTls && input.upstreamCas?.[route.role] === undefined)
+      throw new Error(`route ${route.role}: no CA for its upstream TLS`);
+  }
   if ((input.config.tls === "files") !== (input.tlsFiles !== undefined)) throw new Error("TLS files are given exactly in files mode");
   const { config } = input;
   return {
@@ -197,6 +242,7 @@ export function traefikServicePlan(input: {
       { path: TRAEFIK_STATIC_PATH, content: renderTraefikStatic(config) },
       { path: TRAEFIK_DYNAMIC_ROUTES_PATH, content: renderTraefikRoutes(config, input.routes, input.basicAuthUsers !== undefined) },
       ...(config.tls === "files" ? [{ path: TRAEFIK_DYNAMIC_TLS_PATH, content: renderTraefikTlsDynamic() }] : []),
+      ...Object.entries(input.upstreamCas ?? {}).map(([role, content]) => ({ path: upstreamCaPath(role), content })),
     ],
     secretFiles: [
       ...(input.tlsFiles

@@ -72,12 +72,37 @@ export interface HealthcheckPlan {
   startPeriod: string;
 }
 
+/** One request path a route matches: exactly, by prefix (a plain string prefix), or by a regular expression. */
+export type PathMatch = { exact: string } | { prefix: string } | { regexp: string };
+
+/**
+ * Which request paths a route lets through; every other path gets Traefik's own 404 and never
+ * reaches the service. `allow`: only these (a backend whose UI and read API are known paths);
+ * `deny`: all but these (a UI whose own client-side routes are many, with a few write paths).
+ */
+export type RoutePaths = { allow: PathMatch[] } | { deny: PathMatch[] };
+
 /** A UI that Traefik routes to by host name (`<subdomain>.<domain>`). */
 export interface RoutePlan {
   subdomain: string;
   port: number;
   /** Put basic auth in front (UIs without a login of their own). */
   protectWithBasicAuth: boolean;
+  /**
+   * The paths a user of the UI needs (queries, the UI, label and series reads): a backend's write,
+   * ingest and admin paths are never routed. @default - every path (a service with its own login)
+   */
+  paths?: RoutePaths;
+  /** The service speaks TLS: Traefik verifies it with this CA file and server name (ingest TLS). */
+  upstreamTls?: { caFile: string; serverName: string };
+}
+
+/** A path the image writes outside its volumes: a tmpfs mount (every root filesystem is read-only). */
+export interface TmpfsPlan {
+  path: string;
+  /** Owner of the mount's root (the image's non-root user), else root with mode 1777. */
+  uid?: number;
+  sizeMb: number;
 }
 
 export interface ServicePlan {
@@ -102,11 +127,10 @@ export interface ServicePlan {
   /** Absent where the image has no tool to run one (the collector image is FROM scratch). */
   healthcheck?: HealthcheckPlan;
   /**
-   * Read-only root filesystem. Only where nothing is uploaded: Docker refuses to copy a file into a
-   * read-only root filesystem ("container rootfs is marked read-only"), and every service gets its
-   * rendered config that way.
+   * Where the image writes besides its volumes, as tmpfs mounts: every root filesystem is read-only
+   * (configs/container.ts CONTAINER_POLICY), and `/tmp` is always one of them.
    */
-  readOnlyRootfs?: boolean;
+  tmpfs?: TmpfsPlan[];
   route?: RoutePlan;
 }
 
@@ -142,16 +166,26 @@ export interface DatasourcePlan {
   jsonData: Record<string, unknown>;
 }
 
+/** One network a container joins, under these DNS aliases. */
+export interface NetworkAttachment {
+  /** The network's name (NetworkPlan.name). */
+  network: string;
+  aliases: string[];
+}
+
 /** How the stack component wires one container beyond its ServicePlan: all decided as data. */
 export interface ServiceWiring {
   /** Host ports to publish, by the plan's port name (bound to the stack's bind address). */
   publish: Record<string, number>;
-  /** Docker labels beyond the stack label (Traefik routing). */
+  /** Docker labels beyond the stack label (an external Traefik's routers to the stack's gateway). */
   labels: Record<string, string>;
-  /** Also label it with the basic-auth users list (a secret the component derives; see StackPlan.basicAuth). */
-  basicAuthUsers: boolean;
-  /** Networks beyond the stack's own (an external Traefik's). */
-  extraNetworks: string[];
+  /**
+   * The networks it joins, in order: the first is the one Docker publishes its ports through.
+   * Derived from StackPlan.networks (the one place membership is decided).
+   */
+  networks: NetworkAttachment[];
+  /** CPU limit in cores (Docker `--cpus`), from the tier (settings/tiers.ts). */
+  cpus: number;
 }
 
 /** Stable datasource uids: links between signals never depend on which backend was picked. */

@@ -36,6 +36,29 @@ export interface PanelSpec {
   mappings?: dashboard.ValueMapping[];
   /** Stats only: colour steps. @default one green step (Grafana's own default turns 80+ red). */
   thresholds?: dashboard.Threshold[];
+  /** Data links on every series (URLs may hold Grafana's data-link variables, e.g. `${__field.labels.service_name}`). */
+  links?: DataLinkSpec[];
+}
+
+export interface DataLinkSpec {
+  title: string;
+  url: string;
+}
+
+/**
+ * A dashboard variable offering several values, "All" among them. Queries use it as a regex
+ * (`label=~"$name"`): several values become an alternation, "All" becomes `allValue`.
+ */
+export interface VariableSpec {
+  name: string;
+  label: string;
+  description: string;
+  /** Its values: a PromQL `label_values(…)` query on the dashboard's datasource, or a fixed list. */
+  source: { query: string } | { values: readonly string[] };
+  /** Selected when the dashboard opens. */
+  current: "all" | readonly string[];
+  /** What "All" stands for in a query. */
+  allValue: string;
 }
 
 export interface SectionSpec {
@@ -54,6 +77,8 @@ export interface DashboardSpec {
   /** Rows start folded (panels nested in the row) or open (panels follow the row). Either way every row is collapsible. */
   collapsedRows: boolean;
   sections: SectionSpec[];
+  /** Dashboard variables, in the order they are shown. @default none */
+  variables?: VariableSpec[];
 }
 
 const GRID_COLUMNS = 24;
@@ -80,6 +105,46 @@ function target(query: PromQuery, index: number, datasource: DatasourceRef, forS
   return builder;
 }
 
+function dataLinks(links: readonly DataLinkSpec[]): dashboard.DashboardLinkBuilder[] {
+  return links.map((link) =>
+    new dashboard.DashboardLinkBuilder(link.title).type(dashboard.DashboardLinkType.Link).url(link.url).targetBlank(false),
+  );
+}
+
+const ALL: dashboard.VariableOption = { text: "All", value: "$__all" };
+
+function variable(spec: VariableSpec, datasource: DatasourceRef): dashboard.QueryVariableBuilder | dashboard.CustomVariableBuilder {
+  const current: dashboard.VariableOption =
+    spec.current === "all" ? { ...ALL, selected: true } : { text: [...spec.current], value: [...spec.current], selected: true };
+  if ("query" in spec.source) {
+    return new dashboard.QueryVariableBuilder(spec.name)
+      .label(spec.label)
+      .description(spec.description)
+      .datasource(datasource)
+      .query(spec.source.query)
+      .definition(spec.source.query)
+      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+      .sort(dashboard.VariableSort.AlphabeticalAsc)
+      .multi(true)
+      .includeAll(true)
+      .allValue(spec.allValue)
+      .current(current);
+  }
+  const chosen = (value: string) => spec.current !== "all" && spec.current.includes(value);
+  return new dashboard.CustomVariableBuilder(spec.name)
+    .label(spec.label)
+    .description(spec.description)
+    .values(spec.source.values.join(","))
+    .options([
+      { ...ALL, selected: spec.current === "all" },
+      ...spec.source.values.map((value) => ({ text: value, value, selected: chosen(value) })),
+    ])
+    .multi(true)
+    .includeAll(true)
+    .allValue(spec.allValue)
+    .current(current);
+}
+
 function timeseriesPanel(spec: PanelSpec, datasource: DatasourceRef): timeseries.PanelBuilder {
   const builder = new timeseries.PanelBuilder()
     .unit(spec.unit)
@@ -95,6 +160,7 @@ function timeseriesPanel(spec: PanelSpec, datasource: DatasourceRef): timeseries
     )
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
   if (!spec.allowNegative) builder.min(0);
+  if (spec.links) builder.dataLinks(dataLinks(spec.links));
   spec.queries.forEach((q, i) => builder.withTarget(target(q, i, datasource, false)));
   return builder;
 }
@@ -108,6 +174,7 @@ function statPanel(spec: PanelSpec, datasource: DatasourceRef): stat.PanelBuilde
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false))
     .thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(spec.thresholds ?? GREEN_ONLY));
   if (spec.mappings) builder.mappings(spec.mappings);
+  if (spec.links) builder.dataLinks(dataLinks(spec.links));
   spec.queries.forEach((q, i) => builder.withTarget(target(q, i, datasource, true)));
   return builder;
 }
@@ -150,6 +217,7 @@ export function buildDashboard(spec: DashboardSpec): dashboard.Dashboard {
     .timezone("browser")
     // A shared crosshair lines up a latency spike with the request rate and memory below it.
     .tooltip(dashboard.DashboardCursorSync.Crosshair);
+  for (const v of spec.variables ?? []) builder.withVariable(variable(v, spec.datasource));
 
   let nextId = 1;
   let y = 0;

@@ -8,13 +8,27 @@ import { AlertInput, DashboardInput, alertInputSchema, dashboardInputSchema, par
 import { prometheusName } from "./naming";
 import { SourcedExpr, alertExprs, dashboardExprs, seedExprs, substituteGrafanaVariables } from "./promql";
 import { appDashboard, appDashboardUid } from "./scotty";
+import { SERVICES_DASHBOARD_UID, SERVICES_FOLDER, servicesDashboard } from "./services";
 import { STACK_DASHBOARD_UID, STACK_FOLDER, stackHealthDashboard } from "./stack-health";
 
-export type { AlertInput, BackendHealth, ContactPointInput, DashboardInput } from "./input";
+export type { AlertInput, BackendHealth, ContactPointInput, DashboardInput, TraceSearch } from "./input";
 export type { InstrumentKind } from "./naming";
 export type { SourcedExpr } from "./promql";
 export type { PromQuery } from "./queries";
 export { catalogFor, prometheusName, seedExamples };
+/** Span metrics (the collector's span_metrics connector): what the collector, Jaeger and the traces datasource are configured with. */
+export {
+  SERIES_PER_COMBINATION,
+  SPAN_INSTRUMENTS,
+  SPAN_LABELS,
+  SPAN_METRIC_NAMES,
+  SPAN_METRICS_BUCKETS_SECONDS,
+  SPAN_METRICS_DURATION_UNIT,
+  SPAN_METRICS_NAMESPACE,
+  SPAN_METRICS_PROMETHEUS_NAMESPACE,
+  spanLinkQueries,
+} from "./span-metrics";
+export { TRACE_LINK_VALUES } from "./services";
 /** The vocabulary a backend module describes its own health with (configs/backends: `Backend.health`). */
 export { collectorFlow, collectorMemory, jobGauge, jobRate, processMemory, signal } from "./stack-metrics";
 
@@ -23,6 +37,14 @@ function builtDashboards(input: DashboardInput) {
   return [
     { path: `${input.appName}/${appDashboardUid(input.appName)}.json`, dashboard: appDashboard(input) },
     { path: `${STACK_FOLDER}/${STACK_DASHBOARD_UID}.json`, dashboard: stackHealthDashboard(input) },
+    ...(input.spanMetrics
+      ? [
+          {
+            path: `${SERVICES_FOLDER}/${SERVICES_DASHBOARD_UID}.json`,
+            dashboard: servicesDashboard({ metricsUid: input.metricsUid, tracesUid: input.tracesUid, ...input.spanMetrics }),
+          },
+        ]
+      : []),
   ];
 }
 

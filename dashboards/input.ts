@@ -42,12 +42,26 @@ const backends = z.array(backendHealthSchema).refine((list) => new Set(list.map(
   error: "at most one backend per signal",
 });
 
+/**
+ * The traces datasource's Explore queries that find a span-metrics series' traces, per service and
+ * per service and operation, holding Grafana data-link variables for the values (services.ts,
+ * TRACE_LINK_VALUES). From the traces backend's module: only it knows its datasource's query model.
+ */
+const traceSearch = z.strictObject({
+  service: z.record(z.string(), z.unknown()),
+  operation: z.record(z.string(), z.unknown()),
+});
+
+export type TraceSearch = z.infer<typeof traceSearch>;
+
 export const dashboardInputSchema = z.strictObject({
   appName,
   metricsUid: datasourceUid,
   tracesUid: datasourceUid,
   logsUid: datasourceUid.optional(),
   backends,
+  /** Set exactly when the collector writes span metrics (traces.spanMetrics): the "Services (from traces)" dashboard. */
+  spanMetrics: z.strictObject({ traceSearch: traceSearch.optional() }).optional(),
 });
 
 export type DashboardInput = z.infer<typeof dashboardInputSchema>;

@@ -35,12 +35,35 @@ function exprOf(target: unknown): string | undefined {
   return typeof expr === "string" ? expr : undefined;
 }
 
+/**
+ * A dashboard variable's value as a query sees it when the dashboard opens, as Grafana's Prometheus
+ * datasource formats it: one value as is, several as a regex alternation, "All" as its allValue.
+ */
+function variableValue(variable: dashboard.VariableModel): string {
+  const value = variable.current?.value;
+  const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  if (values.length === 0 || values.includes("$__all")) return variable.allValue ?? ".*";
+  return values.length === 1 ? values[0]! : `(${values.join("|")})`;
+}
+
+/** `$name` and `${name}` of the dashboard's own variables replaced by their values at load (longest name first). */
+export function substituteDashboardVariables(expr: string, dash: dashboard.Dashboard): string {
+  const variables = [...(dash.templating?.list ?? [])].sort((a, b) => b.name.length - a.name.length);
+  return variables.reduce(
+    (text, v) => text.replace(new RegExp(`\\$\\{${v.name}\\}|\\$${v.name}(?![A-Za-z0-9_])`, "g"), () => variableValue(v)),
+    expr,
+  );
+}
+
+/** Every target's expression, with the dashboard's own variables at their values when it opens. */
 export function dashboardExprs(dash: dashboard.Dashboard): SourcedExpr[] {
   return panelsOf(dash).flatMap((panel) =>
     (panel.targets ?? []).flatMap((target) => {
       const expr = exprOf(target);
       const refId = (target as { refId?: string }).refId ?? "?";
-      return expr === undefined ? [] : [{ source: `dashboard ${dash.uid} / panel '${panel.title}' / ${refId}`, expr }];
+      return expr === undefined
+        ? []
+        : [{ source: `dashboard ${dash.uid} / panel '${panel.title}' / ${refId}`, expr: substituteDashboardVariables(expr, dash) }];
     }),
   );
 }

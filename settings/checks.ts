@@ -82,6 +82,13 @@ export function reservedRangeOf(cidr: string): { cidr: string; what: string } | 
   });
 }
 
+/** Whether two well-formed CIDRs share an address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = range(a);
+  const y = range(b);
+  return x.start < y.start + y.size && y.start < x.start + x.size;
+}
+
 /** The network address a well-formed CIDR should be written with, when its host bits are set. */
 export function networkAddressFor(cidr: string): string | undefined {
   const [ip, bits] = cidr.split("/") as [string, string];
@@ -314,6 +321,22 @@ export function sanCovers(san: string, host: string): boolean {
     return host.includes(".") && rest === san.slice(2) && !host.slice(0, host.indexOf(".")).includes("*");
   }
   return san === host;
+}
+
+/**
+ * What is wrong with a server certificate's names for the hosts it serves, or undefined. Clients
+ * (browsers, Go) ignore the common name, so only subjectAltNames count; a certificate that did not
+ * parse (reported elsewhere) or a stand-in (no names at all) is not judged here.
+ */
+export function uncoveredHosts(names: { dns: string[]; ip: string[] } | undefined, hosts: string[]): string | undefined {
+  if (!names) return undefined;
+  if (names.dns.length + names.ip.length === 0) {
+    return `has no subjectAltName, and clients (browsers, Go) ignore the common name, so it verifies for no host; allowed: a certificate whose subjectAltNames cover ${hosts.join(", ")}, e.g. DNS:*.${hosts[0]!.slice(hosts[0]!.indexOf(".") + 1)}`;
+  }
+  const missing = hosts.filter((host) => !names.dns.some((san) => sanCovers(san, host)));
+  if (missing.length === 0) return undefined;
+  const listed = [...names.dns.map((d) => `DNS:${d}`), ...names.ip.map((i) => `IP:${i}`)].join(", ");
+  return `names ${listed}, which does not cover ${missing.join(", ")}, served by Traefik with it (browsers would refuse them); allowed: a certificate whose subjectAltNames cover every UI host, e.g. DNS:*.${missing[0]!.slice(missing[0]!.indexOf(".") + 1)}`;
 }
 
 /** Certificates of a PEM text, or what is wrong with it (names block types and numbers, never contents). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { containsUrlCredentials } from "./checks";
+import { cidrsOverlap, containsUrlCredentials } from "./checks";
+import { HostRoute, readHostRoutes } from "./host-routes";
 import { Settings, settingsSchema } from "./schema";
 import { SECRET_STAND_IN } from "./stack-file";
 
@@ -79,7 +80,8 @@ function redacted(value: unknown, key?: string): unknown {
 
 function describe(raw: unknown, path: PropertyKey[], secretKeys: ReadonlySet<string>, unknownKey = false): string {
   const { found, value } = valueAt(raw, path);
-  if (!found) return "(not set)";
+  // A key present with no value (`{ ca: undefined }` from code, not YAML) is as good as absent.
+  if (!found || value === undefined) return "(not set)";
   const keys = path.filter((key): key is string => typeof key === "string");
   if (keys.some((key) => SECRET_LEAVES.has(key)) || secretKeys.has(String(path[0]))) return "(secret)";
   // A mistyped key under an object holding a secret, or one named like a secret, is redacted too.
@@ -169,6 +171,28 @@ export interface ParseOptions {
    * deploy/program.ts, knows them), offline otherwise
    */
   mode?: "deploy" | "offline";
+  /**
+   * The Docker host's routes a fixed `network.subnet` must not overlap. Read only for a deploy.
+   * @default - deploy: this machine's (settings/host-routes.ts readHostRoutes); offline: none
+   */
+  hostRoutes?: HostRoute[];
+}
+
+/** A valid IPv4 CIDR as the schema takes it (the schema reports anything else). */
+const CIDR_SHAPE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([89]|1\d|2\d)$/;
+
+/** network.subnet against the host's routes: one problem per overlapped route. */
+function hostRouteProblems(raw: Record<string, unknown>, routes: HostRoute[]): ConfigProblem[] {
+  const network = raw.network;
+  const subnet = network !== null && typeof network === "object" ? (network as Record<string, unknown>).subnet : undefined;
+  if (typeof subnet !== "string" || !CIDR_SHAPE.test(subnet)) return [];
+  return routes
+    .filter((route) => cidrsOverlap(subnet, route.cidr))
+    .map((route) => ({
+      path: "network.subnet",
+      message: `overlaps ${route.cidr}, a route of this Docker host (via ${route.iface}): the bridge would take that traffic and cut the host off from what lies behind it; allowed: a private range no host route covers (this host routes ${routes.map((r) => r.cidr).join(", ")})`,
+      given: JSON.stringify(subnet),
+    }));
 }
 
 /**
@@ -185,6 +209,7 @@ export function parseSettings(
   const keys = secretKeys ?? new Set<string>();
   const early: ConfigProblem[] = [];
   const clean = ownData(raw, [], early) as Record<string, unknown>;
+  if (mode === "deploy") early.push(...hostRouteProblems(clean, options.hostRoutes ?? readHostRoutes()));
   if (mode === "deploy") {
     for (const path of standIns(clean)) {
       early.push({

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
-import { containsPrivateKey, isLoopbackIpv4, parseCertificates, parsePrivateKey, subjectAltNames } from "./checks";
+import { containsPrivateKey, isLoopbackIpv4, parseCertificates, parsePrivateKey, sanCovers, subjectAltNames } from "./checks";
 import type { TraefikMode } from "./schema";
 import { Secret, secret } from "./secret";
 import { SECRET_STAND_IN } from "./stack-file";
@@ -13,6 +13,9 @@ import { SECRET_STAND_IN } from "./stack-file";
 const CERTIFICATE_FORM = "PEM CERTIFICATE blocks (the server certificate first, then any intermediates)";
 const CA_FORM = "PEM CERTIFICATE blocks of the CA(s) that signed ingest.tls.certificate";
 
+/** The collector's DNS alias in the stack (configs/collector.ts COLLECTOR_ROLE): the name Traefik and in-network apps use. */
+export const COLLECTOR_ALIAS = "otel-collector";
+
 /**
  * What is wrong with TLS files: each as PEM of its type that parses, certificates valid now, the
  * key the certificate's own, the certificate signed by `ca`, and `ca` free of private keys (it is
@@ -22,6 +25,8 @@ const CA_FORM = "PEM CERTIFICATE blocks of the CA(s) that signed ingest.tls.cert
 export function tlsFileProblems(
   files: { certificate: Secret; key: Secret; ca?: string },
   now: Date,
+  /** The config key the files sit under, for messages (`ingest.tls`, `traefik.tls`). */
+  configKey = "ingest.tls",
 ): { path: "certificate" | "key" | "ca"; message: string }[] {
   const problems: { path: "certificate" | "key" | "ca"; message: string }[] = [];
   let leaf: X509Certificate | undefined;
@@ -40,8 +45,7 @@ export function tlsFileProblems(
     if (key && leaf && !leaf.checkPrivateKey(key)) {
       problems.push({
         path: "key",
-        message:
-          "is not the private key of ingest.tls.certificate (its public key differs); allowed: the key the certificate was issued for",
+        message: `is not the private key of ${configKey}.certificate (its public key differs); allowed: the key the certificate was issued for`,
       });
     }
   }
@@ -98,7 +102,9 @@ export const ingestSchema = z.strictObject({
             ctx.addIssue({ code: "custom", path: [path], input: undefined, message });
         }),
     ])
-    .default({ mode: "none" }),
+    .default({ mode: "none" })
+    // Read once, here: the names the certificate verifies for (the outputs name a usable host).
+    .transform((tls) => (tls.mode === "files" ? { ...tls, names: certificateNames(tls.certificate.reveal()) } : tls)),
   /**
    * Route OTLP/HTTP through the managed Traefik at otlp.<domain> (Traefik's TLS; the collector checks
    * the credentials). OTLP/gRPC then stays in-network or on its own published port.
@@ -160,6 +166,16 @@ function ingestNameProblem(pem: string, bindAddress: string): string | undefined
     : `names only IP ${ip.join(", ")}, but OTLP is published on ${bindAddress}; allowed: subjectAltNames covering ${served} (IP:${bindAddress}) or a DNS name of this host`;
 }
 
+/** The subjectAltNames of a certificate PEM (its first block); undefined for a stand-in or a PEM that does not parse (reported by tlsFileProblems). */
+export function certificateNames(pem: string): { dns: string[]; ip: string[] } | undefined {
+  if (pem === SECRET_STAND_IN) return undefined;
+  try {
+    return subjectAltNames(new X509Certificate(pem));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Cross-field rules of `ingest`: each names the key to change and what would be accepted. */
 export function ingestProblems(s: IngestContext): IngestProblem[] {
   const problems: IngestProblem[] = [];
@@ -194,12 +210,26 @@ export function ingestProblems(s: IngestContext): IngestProblem[] {
     const coverage = ingestNameProblem(s.ingest.tls.certificate.reveal(), s.exposure.bindAddress);
     if (coverage) problems.push({ path: ["ingest", "tls", "certificate"], input: "(secret)", message: coverage });
   }
+  // With ingest TLS every listener speaks it, Traefik's hop to the collector included: Traefik then
+  // verifies the collector's certificate for its in-network name against ingest.tls.ca.
   if (routed && s.ingest.tls.mode === "files") {
-    problems.push({
-      path: ["ingest", "tls", "mode"],
-      input: "files",
-      message: "with ingest.route Traefik terminates TLS and reaches the collector in-network; use one of the two",
-    });
+    if (s.ingest.tls.ca === undefined) {
+      problems.push({
+        path: ["ingest", "tls", "ca"],
+        input: undefined,
+        message:
+          "is required with ingest.route: Traefik reaches the collector over its TLS and verifies its certificate against this CA (never skipping verification); allowed: the PEM CA that signed ingest.tls.certificate",
+      });
+    }
+    const names = certificateNames(s.ingest.tls.certificate.reveal());
+    // A certificate without names is reported by ingestNameProblem below.
+    if (names && names.dns.length + names.ip.length > 0 && !names.dns.some((san) => sanCovers(san, COLLECTOR_ALIAS))) {
+      problems.push({
+        path: ["ingest", "tls", "certificate"],
+        input: "(secret)",
+        message: `names ${[...names.dns.map((d) => `DNS:${d}`), ...names.ip.map((i) => `IP:${i}`)].join(", ")}, but with ingest.route Traefik (and every app on the ingest network) reaches the collector as '${COLLECTOR_ALIAS}'; allowed: a certificate whose subjectAltNames include DNS:${COLLECTOR_ALIAS}`,
+      });
+    }
   }
   return problems;
 }

@@ -50,3 +50,12 @@ export const defaultNetworkName = (environment: string) => `obs-${environment}`;
 /** The stack's Docker network: `network.name`, or the default for its environment. Computed once, by the schema. */
 export const networkNameOf = (s: { environment: string; network: { name?: string } }) =>
   s.network.name ?? defaultNetworkName(s.environment);
+
+/** Suffixes of the stack's other networks after the ingest network's name (configs/stack.ts planNetworks). */
+export const NETWORK_SUFFIXES = { backend: "-backend", routing: "-routing", egress: "-egress" } as const;
+
+/** Every network name the stack may create, the ingest network's first. */
+export const stackNetworkNames = (ingest: string): string[] => [
+  ingest,
+  ...Object.values(NETWORK_SUFFIXES).map((suffix) => `${ingest}${suffix}`),
+];

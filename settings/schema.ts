@@ -9,6 +9,7 @@ import {
   parseGoUrl,
   reservedRangeOf,
   RESERVED_IPV4_RANGES,
+  uncoveredHosts,
   unpinnedImage,
   unusableBindAddress,
   urlCredentials,
@@ -16,11 +17,12 @@ import {
 import { backendDescriptor, backendDescriptors, defaultKindOf, kindsOf } from "./backends";
 import { DEFAULT_IMAGES, ImageRole } from "./images";
 import { Secret, secret } from "./secret";
-import { APP_NAME_PATTERN, ENVIRONMENT_PATTERN, networkNameOf, SIGNALS } from "./names";
+import { APP_NAME_PATTERN, ENVIRONMENT_PATTERN, networkNameOf, SIGNALS, stackNetworkNames } from "./names";
 import { SECRET_STAND_IN } from "./stack-file";
 import { TIER_NAMES, tierLimits } from "./tiers";
-import { ingestProblems, ingestSchema } from "./ingest";
+import { certificateNames, ingestProblems, ingestSchema, tlsFileProblems } from "./ingest";
 import { dataSchema } from "./data";
+import { spanMetricsSchema } from "./span-metrics";
 
 /**
  * The one schema for a stack's config. Every key is a top-level Pulumi config key of the project
@@ -414,6 +416,8 @@ export const settingsSchema = z
         ),
         /** Jaeger storage: `badger` keeps traces on a volume for `retention`; `memory` is bounded by the tier's maxTraces. */
         storage: z.enum(["badger", "memory"]).default("badger"),
+        /** RED metrics derived from spans in the collector (settings/span-metrics.ts). */
+        spanMetrics: spanMetricsSchema.prefault({}),
       })
       .prefault({}),
     logs: z
@@ -499,9 +503,17 @@ export const settingsSchema = z
           .discriminatedUnion("mode", [
             z.strictObject({ mode: z.literal("none") }),
             z.strictObject({ mode: z.literal("acme"), email: z.email() }),
-            z.strictObject({ mode: z.literal("files"), certificate: secret, key: secret }),
+            z
+              .strictObject({ mode: z.literal("files"), certificate: secret, key: secret })
+              // The same PEM checks as ingest.tls: types, parse, the key the certificate's own, valid now.
+              .superRefine((files, ctx) => {
+                for (const { path, message } of tlsFileProblems(files, new Date(), "traefik.tls"))
+                  ctx.addIssue({ code: "custom", path: [path], input: undefined, message });
+              }),
           ])
-          .default({ mode: "none" }),
+          .default({ mode: "none" })
+          // Read once, here: the hosts the certificate verifies for (planned routes are checked against them).
+          .transform((tls) => (tls.mode === "files" ? { ...tls, names: certificateNames(tls.certificate.reveal()) } : tls)),
         /** Basic auth in front of the UIs that have no login of their own (Jaeger, metrics and logs UIs). */
         basicAuth: z.boolean().default(false),
         /** Traefik's own dashboard (routed at traefik.<domain>, always behind basic auth). */
@@ -552,6 +564,16 @@ export const settingsSchema = z
         message: `the stack's network would be ${networkName}, which is traefik.network (the external Traefik's); the stack creates and deletes its own network, so set network.name to another name`,
       });
     }
+    // The stack's private networks (configs/stack.ts planNetworks) are never shared with an external Traefik.
+    const own = stackNetworkNames(networkName).filter((name) => name !== networkName);
+    if (s.traefik.mode === "external" && s.traefik.network && own.includes(s.traefik.network)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traefik", "network"],
+        input: s.traefik.network,
+        message: `is one of the stack's own networks (${own.join(", ")}), which the stack creates and no external Traefik may join (the backend network holds every backend port); allowed: the network your existing Traefik routes on, under another name`,
+      });
+    }
     if (s.traefik.mode !== "external" && s.traefik.network) {
       ctx.addIssue({
         code: "custom",
@@ -579,6 +601,18 @@ export const settingsSchema = z
         input: undefined,
         message: `TLS mode ${s.traefik.tls.mode} needs a published https port (e.g. 443)`,
       });
+    }
+    if (s.traefik.mode !== "none" && s.traefik.tls.mode === "files") {
+      // The hosts settings know Traefik serves; each backend UI's own host is checked when planned.
+      const hosts = [
+        `grafana.${s.domain}`,
+        ...(s.traefik.dashboard ? [`traefik.${s.domain}`] : []),
+        ...(s.ingest.route ? [`otlp.${s.domain}`] : []),
+      ];
+      const uncovered = uncoveredHosts(s.traefik.tls.names, hosts);
+      if (uncovered) {
+        ctx.addIssue({ code: "custom", path: ["traefik", "tls", "certificate"], input: "(secret)", message: uncovered });
+      }
     }
     if (s.traefik.dashboard && !s.traefik.basicAuth) {
       ctx.addIssue({
@@ -714,6 +748,7 @@ export type Settings = z.output<typeof settingsSchema>;
 export type MetricsBackendKind = Settings["metrics"]["backend"];
 export type TracesBackendKind = Settings["traces"]["backend"];
 export type LogsBackendKind = Settings["logs"]["backend"];
+export type SpanMetricsSettings = Settings["traces"]["spanMetrics"];
 export type ExtraExporter = Settings["exporters"][number];
 /** `traefik.mode` and `traefik.tls.mode`: the schema's enums are the only place they are written. */
 export type TraefikMode = Settings["traefik"]["mode"];

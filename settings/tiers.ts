@@ -16,10 +16,29 @@ import { backendDescriptors, type BackendKind } from "./backends";
  *   stored span (402 MB peak with ~280k spans), so `maxTraces` assumes traces of ~10 spans and
  *   keeps the store near 140 MB on small (docs/BENCHMARKS.md).
  * - Traefik: a router with a handful of routes sits at 30–50 MB RSS; 64 MB is headroom on small.
+ *
+ * CPU limits (Docker `--cpus`, cores), each from a measurement on the 2-core reference machine:
+ * - collector 1.0: at its small-tier ceilings it used 64 % (metrics, 66,948 points/s), 44 % (traces,
+ *   30,000 spans/s) and 19 % (logs, 19,709 records/s) of a core, and 84 % in the 2× overload step
+ *   (docs/BENCHMARKS.md, run 2026-12-04T19:49:19); the medium collector used 24 % at 200 Scotty
+ *   instances, its highest passing step (memory, not CPU, failed at 400). 1.0 keeps every measured
+ *   step; large has no measured ceiling yet and keeps the same bound until `BENCH_TIERS=large npm run bench`.
+ * - backends 1.0: at the same ceilings (`npx tsx bench/backend-cpu.ts`, 2026-12-05, load average
+ *   1.7–2.5 from other work): VictoriaMetrics 7 %, Jaeger 22 %, VictoriaLogs 5 % of a core; Prometheus
+ *   46–56 % (load average 3–4.5). The bound is the highest of them rounded up to a core: queries and
+ *   background merges, which that load does not make, get the rest. Tempo and Loki are not run here.
+ * - Grafana 1.0 and Traefik 1.0: not measured by the bench (Grafana cannot be run here; Traefik only
+ *   carries UI traffic and, with ingest.route, OTLP/HTTP at up to the collector's rate, so it gets the
+ *   collector's bound). One core each leaves the other core of the reference machine to the rest.
+ * - the collector probe 0.1: one `wget` every 10 s.
  */
+/** The same on every tier until medium's and large's ceilings are measured (see above). */
+const CPUS = { collector: 1, backends: 1, grafana: 1, traefik: 1, probe: 0.1 } as const;
+
 const LIMITS = {
   small: {
     memoryMb: { collector: 192, grafana: 256, traefik: 64 },
+    cpus: CPUS,
     /** in-memory trace store bound (Jaeger memory storage). */
     maxTraces: 10_000,
     /** Persistent queue length (batches) per exporter. */
@@ -28,12 +47,14 @@ const LIMITS = {
   },
   medium: {
     memoryMb: { collector: 256, grafana: 512, traefik: 128 },
+    cpus: CPUS,
     maxTraces: 25_000,
     queueSize: 2_500,
     batch: { sendBatchSize: 2_048, sendBatchMaxSize: 4_096, timeout: "1s" },
   },
   large: {
     memoryMb: { collector: 512, grafana: 512, traefik: 128 },
+    cpus: CPUS,
     maxTraces: 50_000,
     queueSize: 5_000,
     batch: { sendBatchSize: 4_096, sendBatchMaxSize: 8_192, timeout: "1s" },
@@ -47,6 +68,14 @@ export const TIER_NAMES = Object.keys(LIMITS) as [TierName, ...TierName[]];
 export type ServiceRole = keyof (typeof LIMITS)[TierName]["memoryMb"] | BackendKind;
 export interface Tier {
   memoryMb: Readonly<Record<ServiceRole, number>>;
+  /** CPU limit in cores per role; `backends` for every backend kind, `probe` for the collector's probe. */
+  cpus: {
+    readonly collector: number;
+    readonly backends: number;
+    readonly grafana: number;
+    readonly traefik: number;
+    readonly probe: number;
+  };
   maxTraces: number;
   queueSize: number;
   batch: { readonly sendBatchSize: number; readonly sendBatchMaxSize: number; readonly timeout: string };

@@ -110,7 +110,8 @@ describe("a backend is one module plus one registration line", () => {
   it("GIVEN the fake chosen WHEN the collector config is rendered THEN the traces pipeline exports only to it and its own metrics are scraped", () => {
     const config = yaml.load(file(chosen, "otel-collector", "/config.yaml")) as any;
     expect(config.exporters["otlp_grpc/faketraces"].endpoint).toBe("faketraces:7281");
-    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/faketraces"]);
+    // Besides the span_metrics connector, which every traces pipeline feeds (traces.spanMetrics, default on).
+    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/faketraces", "span_metrics"]);
     expect(config.receivers["prometheus/self"].config.scrape_configs).toContainEqual(
       expect.objectContaining({
         job_name: "faketraces",

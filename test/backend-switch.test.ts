@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { backendDescriptor, backendDescriptors, defaultKindOf } from "../settings/backends";
 import { diffGraphs } from "./helpers/diff";
-import { byType, CONTAINER, ProgramRun, runProgram, stackFileConfig, uploadsOf } from "./helpers/program";
+import { byType, carrierOf, CONTAINER, ProgramRun, runProgram, stackFileConfig, uploadsOf } from "./helpers/program";
 
 const base = stackFileConfig("dev");
 const withFlags = (flags: { metrics?: string; traces?: string; logs?: string; exporters?: unknown[] }) => ({
@@ -79,7 +79,7 @@ describe("backend switches under mocks", () => {
     expect(uploads["/etc/otelcol-contrib/secrets/extra.thanos.header.x-scope-orgid"]).toBe("tenant-a");
     expect(uploads["/etc/otelcol-contrib/secrets/extra.vendor.basic-auth-password"]).toBe("vendor-password-1");
     expect(uploads["/etc/otelcol-contrib/config.yaml"]).not.toContain("vendor-password-1");
-    expect(collector.secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
+    expect(carrierOf(collector).secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
     for (const r of run.resources) expect(JSON.stringify({ ...r.inputs, uploads: undefined }).includes("vendor-password-1")).toBe(false);
   });
 });
@@ -90,13 +90,19 @@ describe("one flag changes only what must change", () => {
 
   // What a backend switch may touch: that backend's own subtree, the collector (its exporter),
   // Grafana (datasource, dashboards and alerts follow the backend), and Traefik when a routed UI
-  // comes or goes (its routes are a rendered file; Tempo and Loki have no route).
-  const FOLLOWERS = ["changed dev-collector-container", "changed dev-grafana-container"];
-  const ROUTED_FOLLOWERS = [...FOLLOWERS, "changed dev-traefik-container"];
+  // comes or goes (its routes are a rendered file; Tempo and Loki have no route). Their files travel
+  // in their config carriers: a changed carrier replaces its service (a new carrier id in its label,
+  // which mocks cannot show: their ids are names).
+  const FOLLOWERS = ["changed dev-collector-config-carrier", "changed dev-grafana-config-carrier"];
+  const ROUTED_FOLLOWERS = [...FOLLOWERS, "changed dev-traefik-config-carrier"];
 
   it("GIVEN VictoriaMetrics WHEN metrics.backend becomes prometheus THEN only the metrics backend is replaced and the collector and Grafana follow", () => {
     const diff = changes("victoriametrics/jaeger/none", "prometheus/jaeger/none");
-    expect(diff.filter((d) => !/ dev-metrics(-|$)/.test(d)).sort()).toEqual(ROUTED_FOLLOWERS);
+    // Jaeger's Monitor tab reads the span metrics from the metrics backend: its config follows too (only its config).
+    // VictoriaMetrics' generated admin key goes with it (Prometheus' admin API is off).
+    expect(diff.filter((d) => !/ dev-metrics(-|$)/.test(d)).sort()).toEqual(
+      [...ROUTED_FOLLOWERS, "changed dev-traces-config-carrier", "removed dev-victoriametrics-admin-key"].sort(),
+    );
     // The component's type changes (obs:backend:VictoriaMetrics → obs:backend:Prometheus): Pulumi replaces it.
     expect(diff).toEqual(expect.arrayContaining(["removed dev-metrics", "added dev-metrics", "changed dev-metrics-container"]));
   });
@@ -111,16 +117,26 @@ describe("one flag changes only what must change", () => {
     "GIVEN no logs WHEN logs.backend becomes %s THEN a logs backend is added and only the collector and Grafana follow",
     (logs) => {
       const diff = changes("victoriametrics/jaeger/none", `victoriametrics/jaeger/${logs}`);
-      expect(diff.filter((d) => !/ dev-logs(-|$)/.test(d)).sort()).toEqual([
-        ...(logs === "victorialogs" ? ROUTED_FOLLOWERS : FOLLOWERS),
-        // The traces datasource gains its trace → logs link, which lives in Grafana's file: already
-        // counted; Jaeger itself must not change.
-      ]);
+      expect(diff.filter((d) => !/ dev-logs(-|$)/.test(d)).sort()).toEqual(
+        [
+          ...(logs === "victorialogs"
+            ? // Routed, with its generated admin key, and a Grafana plugin to preinstall (env).
+              [...ROUTED_FOLLOWERS, "added dev-victorialogs-admin-key", "changed dev-grafana-container"]
+            : FOLLOWERS),
+          // The traces datasource gains its trace → logs link, which lives in Grafana's file: already
+          // counted; Jaeger itself must not change.
+        ].sort(),
+      );
       expect(diff.filter((d) => d.startsWith("added dev-logs")).length).toBeGreaterThanOrEqual(3);
     },
   );
 
   it("GIVEN no extra exporters WHEN two are added THEN only the collector changes", () => {
-    expect(changes("victoriametrics/jaeger/none", "victoriametrics/jaeger/none+extras")).toEqual(["changed dev-collector-container"]);
+    // New secret files: new config paths (a new config volume for the container), and the carrier's upload.
+    expect(changes("victoriametrics/jaeger/none", "victoriametrics/jaeger/none+extras")).toEqual([
+      "changed dev-collector-config",
+      "changed dev-collector-config-carrier",
+      "changed dev-collector-container",
+    ]);
   });
 });

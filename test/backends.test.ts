@@ -48,6 +48,20 @@ describe("VictoriaMetrics", () => {
         `-memory.allowedBytes=${cacheMb}MB`,
         "-search.latencyOffset=5s",
         "-dedup.minScrapeInterval=1ms",
+        // Every admin endpoint asks for the generated key, read from its secret file (issue 20 item 1).
+        ...[
+          "configAuthKey",
+          "deleteAuthKey",
+          "flagsAuthKey",
+          "forceFlushAuthKey",
+          "forceMergeAuthKey",
+          "logNewSeriesAuthKey",
+          "metricNamesStatsResetAuthKey",
+          "pprofAuthKey",
+          "reloadAuthKey",
+          "search.resetCacheAuthKey",
+          "snapshotAuthKey",
+        ].map((flag) => `-${flag}=file:///etc/victoriametrics/secrets/admin-auth-key`),
       ]);
       expect(metrics.plan.service.memoryMb).toBe(TIERS[tier].memoryMb.victoriametrics);
       expect(metrics.plan.service.healthcheck?.test).toContain("http://127.0.0.1:8428/health");
@@ -107,8 +121,9 @@ describe("Grafana provisioning escapes literal $", () => {
   it("GIVEN trace→metrics queries with $__tags WHEN rendered THEN they are written $$__tags", () => {
     const { traces } = plansFor({});
     const text = renderDatasources([traces.plan.datasource, { ...traces.plan.datasource, uid: "x", isDefault: true }]);
-    expect(text).toContain("{$$__tags}");
+    expect(text).toContain('{$$__tags, span_name="$${__span.name}"}');
     expect(text).not.toMatch(/[^$]\$__tags/);
+    expect(text).not.toMatch(/[^$]\$\{__span/);
   });
 });
 

@@ -42,7 +42,8 @@ describe("collector config renderer", () => {
     expect(config.exporters["prometheus_remote_write/metrics"].http.endpoint).toBe("http://victoriametrics:8428/api/v1/write");
     expect(config.exporters["otlp_grpc/traces"]).toMatchObject({ endpoint: "jaeger:4317", tls: { insecure: true } });
     expect(config.service.pipelines.metrics.exporters).toEqual(["prometheus_remote_write/metrics"]);
-    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces"]);
+    // The span_metrics connector (on by default) takes every span too, and feeds the metrics pipeline.
+    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces", "span_metrics"]);
     expect(config.service.pipelines.logs).toBeUndefined();
   });
 
@@ -108,7 +109,7 @@ describe("collector config renderer", () => {
       ["jaeger", "jaeger:8888"],
       ["victorialogs", "victorialogs:9428"],
     ]);
-    expect(config.service.pipelines.metrics.receivers).toEqual(["otlp", "prometheus/self"]);
+    expect(config.service.pipelines.metrics.receivers).toEqual(["otlp", "prometheus/self", "span_metrics"]);
     expect(config.service.telemetry.metrics.readers[0].pull.exporter.prometheus).toEqual({ host: "0.0.0.0", port: 8888 });
   });
 
@@ -144,7 +145,7 @@ describe("collector config renderer", () => {
       "prometheus_remote_write/extra.thanos",
       "otlp_http/extra.vendor",
     ]);
-    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces", "otlp_http/extra.vendor"]);
+    expect(config.service.pipelines.traces.exporters).toEqual(["otlp_grpc/traces", "otlp_http/extra.vendor", "span_metrics"]);
     expect(collectorSecretFiles(input.exporters, settings.exporters).map((f) => f.secret)).toEqual([
       "exporters.thanos.X-Scope-OrgID",
       "exporters.vendor.basicAuth.password",

@@ -6,7 +6,7 @@ import { tlsFileProblems } from "../settings/ingest";
 import { Secret } from "../settings/secret";
 import { SECRET_STAND_IN } from "../settings/stack-file";
 import { makeCertificates } from "./helpers/certificates";
-import { byType, CONTAINER, runProgram, uploadsOf } from "./helpers/program";
+import { byType, carrierOf, CONTAINER, runProgram, uploadsOf } from "./helpers/program";
 
 /** The config-validation items of the security issue that need more than one row of the invalid-config table. */
 
@@ -167,6 +167,51 @@ describe("item 7: TLS files are checked as what they claim to be", () => {
     });
     expect(problems).toEqual([expect.objectContaining({ path: "ingest.tls.certificate", given: "(secret)" })]);
     expect(problems[0]!.message).toMatch(/no subjectAltName/);
+  });
+});
+
+describe("item 7 for traefik.tls: the same PEM checks as ingest.tls", () => {
+  const certs = makeCertificates("*.obs.example.com", ["DNS:*.obs.example.com"]);
+  const other = makeCertificates("*.obs.example.com", ["DNS:*.obs.example.com"]);
+  const files = { certificate: new Secret(certs.cert), key: new Secret(certs.key) };
+  it("GIVEN Traefik's certificate and key WHEN checked today, a week later, and with another key THEN only the real pair today passes, each message naming traefik.tls", () => {
+    expect(tlsFileProblems(files, new Date(), "traefik.tls")).toEqual([]);
+    const later = tlsFileProblems(files, new Date(Date.now() + 7 * 24 * 3600 * 1000), "traefik.tls");
+    expect(later).toEqual([{ path: "certificate", message: expect.stringMatching(/expired on .*allowed: a certificate valid now/) }]);
+    expect(tlsFileProblems({ ...files, key: new Secret(other.key) }, new Date(), "traefik.tls")).toEqual([
+      { path: "key", message: expect.stringMatching(/^is not the private key of traefik\.tls\.certificate/) },
+    ]);
+  });
+
+  it("GIVEN fake PEMs (what the unit tests used to pass) WHEN parsed THEN both files are refused and neither value is echoed", () => {
+    const problems = problemsOf({
+      ...valid,
+      exposure: { ports: { http: 80, https: 443 } },
+      traefik: { tls: { mode: "files", certificate: "-----BEGIN CERTIFICATE-----x", key: "-----BEGIN PRIVATE KEY-----y" } },
+    });
+    expect(problems.map((p) => [p.path, p.given])).toEqual([
+      ["traefik.tls.certificate", "(secret)"],
+      ["traefik.tls.key", "(secret)"],
+    ]);
+    expect(JSON.stringify(problems)).not.toMatch(/-----BEGIN CERTIFICATE-----x|PRIVATE KEY-----y/);
+  });
+});
+
+describe("low: the bcrypt users line is in no Docker label", () => {
+  it("GIVEN traefik.mode external with basic auth WHEN registered THEN no container carries a basic-auth label; the gateway reads the users file from its secret upload", async () => {
+    const run = await runProgram({
+      environment: "dev",
+      exposure: { ports: { otlpGrpc: 4317 } },
+      traefik: { mode: "external", network: "ddev_default", basicAuth: true },
+    });
+    expect(run.error).toBeUndefined();
+    for (const c of byType(run, CONTAINER)) {
+      const labels = JSON.stringify(c.inputs.labels ?? []);
+      expect(labels, c.name).not.toMatch(/basicauth|\$2a\$/i);
+    }
+    const gateway = byType(run, CONTAINER).find((c) => c.name === "dev-traefik-container")!;
+    expect(uploadsOf(gateway)["/etc/traefik/secrets/basic-auth-users"]).toMatch(/^admin:\$2a\$10\$/);
+    expect(carrierOf(gateway).secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
-import { alertInput, groupingLabels, healthOfKinds } from "./fixtures/seed";
+import { alertInput, groupingLabels, healthOfKinds, spanMetricsOf } from "./fixtures/seed";
 import { AlertInput, DashboardInput, allPromQL, catalogFor, renderDashboards } from "../dashboards";
 import { SECTIONS } from "../dashboards/catalog";
 import { prometheusLabel, seriesNames } from "../dashboards/naming";
@@ -11,6 +11,7 @@ const DASH: DashboardInput = {
   metricsUid: "metrics-ds",
   tracesUid: "traces-ds",
   backends: healthOfKinds("victoriametrics", "jaeger"),
+  spanMetrics: spanMetricsOf("jaeger"),
 };
 
 const ALERTS: AlertInput = alertInput();
@@ -46,7 +47,7 @@ function selectedMetrics(expr: string): string[] {
 
 function exprsFor(metrics: string, traces: string) {
   const backends = healthOfKinds(metrics, traces);
-  return allPromQL({ ...DASH, backends }, { ...ALERTS, backends });
+  return allPromQL({ ...DASH, backends, spanMetrics: spanMetricsOf(traces) }, { ...ALERTS, backends });
 }
 
 describe("PromQL validity (lezer-promql, the parser of Prometheus' own UI)", () => {

@@ -1,4 +1,4 @@
-import { SEED_SECTIONS, healthOfKinds } from "./fixtures/seed";
+import { SEED_SECTIONS, healthOfKinds, spanMetricsOf } from "./fixtures/seed";
 import { describe, expect, it } from "vitest";
 import { DashboardInput, renderDashboards } from "../dashboards";
 import { SECTIONS } from "../dashboards/catalog";
@@ -9,6 +9,7 @@ const INPUT: DashboardInput = {
   metricsUid: "metrics-ds",
   tracesUid: "traces-ds",
   backends: healthOfKinds("victoriametrics", "jaeger"),
+  spanMetrics: spanMetricsOf("jaeger"),
 };
 
 interface Target {
@@ -53,8 +54,17 @@ function rowsOf(dash: Dashboard): { title: string; panels: Panel[] }[] {
 const allPanels = (dash: Dashboard) => rowsOf(dash).flatMap((r) => r.panels);
 
 describe("renderDashboards", () => {
-  it("GIVEN the input WHEN rendered THEN it writes the app dashboard and the stack-health dashboard at stable relative paths", () => {
-    expect(renderDashboards(INPUT).map((f) => f.path)).toEqual(["scotty/scotty-metrics.json", "stack/observability-stack-health.json"]);
+  it("GIVEN the input WHEN rendered THEN it writes the app, stack-health and span-metrics dashboards at stable relative paths", () => {
+    expect(renderDashboards(INPUT).map((f) => f.path)).toEqual([
+      "scotty/scotty-metrics.json",
+      "stack/observability-stack-health.json",
+      "services/services-from-traces.json",
+    ]);
+  });
+
+  it("GIVEN span metrics off WHEN rendered THEN there is no span-metrics dashboard (its series would not exist)", () => {
+    const { spanMetrics: _off, ...input } = INPUT;
+    expect(renderDashboards(input).map((f) => f.path)).toEqual(["scotty/scotty-metrics.json", "stack/observability-stack-health.json"]);
   });
 
   it("GIVEN another app name WHEN rendered THEN the app dashboard's title, uid and path follow it", () => {

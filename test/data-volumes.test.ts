@@ -3,10 +3,17 @@ import { byType, runProgram, stackFileConfig } from "./helpers/program";
 
 const VOLUME = "docker:index/volume:Volume";
 
+/** The data volumes (config volumes carry rendered files, are rebuilt on every change and never retained: checked below). */
 async function volumes(config: Record<string, unknown>, stack: string) {
   const run = await runProgram(config, { stack });
   expect(run.error).toBeUndefined();
-  return byType(run, VOLUME).map((v) => ({ name: v.inputs.name as string, retain: v.retainOnDelete, labels: v.inputs.labels }));
+  const all = byType(run, VOLUME).map((v) => ({ name: v.inputs.name as string, retain: v.retainOnDelete, labels: v.inputs.labels }));
+  const config_ = all.filter((v) => /-config-[0-9a-f]{12}$/.test(v.name));
+  expect(config_.length).toBeGreaterThan(0);
+  expect(config_.filter((v) => v.retain).map((v) => v.name)).toEqual([]);
+  // Not labelled as the stack's data: destroy's kept volumes and --purge-data list data only.
+  for (const v of config_) expect(v.labels, v.name).toEqual([{ label: "obs.stack.config", value: stack }]);
+  return all.filter((v) => !config_.includes(v));
 }
 
 /**

@@ -9,6 +9,7 @@ import { DEFAULT_IMAGES, parseSettings, TIERS } from "../settings";
 import { main, resolveBase } from "../scripts/diff";
 import { diffReport, renderedFiles, SECRET_MARK, StackRendering, unifiedDiff } from "../scripts/plan-summary";
 import { parseStackFile } from "../settings/stack-file";
+import { makeCertificates } from "./helpers/certificates";
 
 /**
  * `npm run diff`: the plan summary and the unified diff of every rendered file between a base and
@@ -16,6 +17,7 @@ import { parseStackFile } from "../settings/stack-file";
  * command in a temporary git repository.
  */
 const ROOT = path.resolve(__dirname, "..");
+const CERTS = makeCertificates("*.ddev.site", ["DNS:*.ddev.site"]);
 const devRaw = () => parseStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
 const render = (raw: Record<string, unknown>): StackRendering => {
   const settings = parseSettings(raw);
@@ -57,7 +59,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(summaryChanges(out)).toEqual(["~ dev-victoriametrics  changed: command"]);
     expect(diffedFiles(out)).toEqual(["changed victoriametrics/container.json"]);
     expect(diffBody(out)).toEqual(['-    "-retentionPeriod=30d",', '+    "-retentionPeriod=90d",']);
-    expect(out).toContain("## Rendered files: 1 changed, 0 added, 0 removed, 14 unchanged");
+    expect(out).toContain("## Rendered files: 1 changed, 0 added, 0 removed, 16 unchanged");
   });
 
   it("GIVEN tier small → large WHEN diffed THEN every container's memory limit and only the tier's sizes change", () => {
@@ -105,6 +107,8 @@ describe("npm run diff: the plan summary and rendered files", () => {
     const out = report(base, { ...base, metrics: { ...(base.metrics as object), backend: "prometheus" } });
     expect(summaryChanges(out)).toEqual([
       "~ dev-grafana  changed: files",
+      // Jaeger's Monitor tab reads the span metrics from the metrics backend.
+      "~ dev-jaeger  changed: files",
       "~ dev-otel-collector  changed: files",
       "~ dev-traefik  changed: files",
       "+ dev-prometheus  role prometheus",
@@ -123,11 +127,14 @@ describe("npm run diff: the plan summary and rendered files", () => {
       "+ metrics  Prometheus (prometheus) http://prometheus:9090, default",
       expect.stringMatching(/^~ stack\/observability-stack-health\.json .*\(content changed\)$/),
       expect.stringMatching(/^~ stack-dev-metrics-backend-down .*\(content changed\)$/),
+      // VictoriaMetrics' admin key goes with it (Prometheus' admin API is off: no key).
+      "- dev-victoriametrics:/etc/victoriametrics/secrets/admin-auth-key  [secret]",
     ]);
     expect(diffedFiles(out)).toEqual([
       "changed grafana/etc/grafana/dashboards/stack/observability-stack-health.json",
       "changed grafana/etc/grafana/provisioning/alerting/alerting.yaml",
       "changed grafana/etc/grafana/provisioning/datasources/datasources.yaml",
+      "changed jaeger/etc/jaeger/config.yaml",
       "changed otel-collector/etc/otelcol-contrib/config.yaml",
       "added prometheus/container.json",
       "added prometheus/etc/prometheus/prometheus.yml",
@@ -138,6 +145,8 @@ describe("npm run diff: the plan summary and rendered files", () => {
       expect.arrayContaining([
         "-      endpoint: http://victoriametrics:8428/api/v1/write",
         "+      endpoint: http://prometheus:9090/api/v1/write",
+        "-          endpoint: http://victoriametrics:8428",
+        "+          endpoint: http://prometheus:9090",
       ]),
     );
   });
@@ -148,7 +157,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(report(base, head)).toBe(report(base, head));
     const same = report(base, base);
     expect(summaryChanges(same)).toEqual([]);
-    expect(same).toContain("## Rendered files: 0 changed, 0 added, 0 removed, 15 unchanged");
+    expect(same).toContain("## Rendered files: 0 changed, 0 added, 0 removed, 17 unchanged");
   });
 
   it("GIVEN secrets in the stack file (ciphertext) and in settings (plain) WHEN diffed THEN no value appears, secret files read [secret]", () => {
@@ -191,7 +200,8 @@ describe("npm run diff: the plan summary and rendered files", () => {
       traefik: {
         mode: "managed",
         basicAuth: true,
-        tls: { mode: "files", certificate: "-----BEGIN S3CRET CERT-----", key: "-----BEGIN S3CRET KEY-----" },
+        // Real PEMs (traefik.tls is checked as PEM); the key's body must not appear below.
+        tls: { mode: "files", certificate: CERTS.cert, key: CERTS.key },
       },
       exposure: { ports: { otlpGrpc: 4317, otlpHttp: 4318, http: 80, https: 443 } },
     };
@@ -201,6 +211,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
       report(plain, { ...plain, tier: "large" }),
     ].join("\n");
     expect(out).not.toMatch(/S3CRET|CIPHERTEXT/);
+    for (const line of CERTS.key.split("\n").slice(1, -2)) expect(out).not.toContain(line);
     const secretLines = out.split("\n").filter((l) => l.includes(SECRET_MARK));
     expect(secretLines).toEqual(
       expect.arrayContaining([

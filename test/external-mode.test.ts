@@ -14,7 +14,14 @@ function problems(raw: Record<string, unknown>): string[] {
   }
 }
 
-describe("traefik.mode external: an existing Traefik routes the UIs", () => {
+/** The roles that join a network, by its name. */
+const membersOf = (plan: ReturnType<typeof planStack>, name: string) =>
+  Object.entries(plan.wiring)
+    .filter(([, w]) => w.networks.some((n) => n.network === name))
+    .map(([role]) => role)
+    .sort();
+
+describe("traefik.mode external: an existing Traefik routes the UIs through the stack's gateway", () => {
   it("GIVEN a local domain (ddev) WHEN validated THEN plain HTTP without basic auth is fine, as on a laptop", () => {
     expect(problems({ ...EXTERNAL, domain: "ddev.site" })).toEqual([]);
     expect(problems({ ...EXTERNAL, domain: "obs.localhost" })).toEqual([]);
@@ -33,26 +40,37 @@ describe("traefik.mode external: an existing Traefik routes the UIs", () => {
     ]);
   });
 
-  it("GIVEN no basic auth WHEN planned THEN only Grafana (its own login) joins the external network; the backends stay on the stack's", () => {
+  it("GIVEN no basic auth WHEN planned THEN only the gateway joins the external network, it routes only Grafana, and no URL names an unrouted UI", () => {
     const plan = planStack(parseSettings({ ...EXTERNAL, domain: "ddev.site" }));
-    const joined = Object.entries(plan.wiring)
-      .filter(([, w]) => w.extraNetworks.includes("ddev_default"))
-      .map(([role]) => role);
-    expect(joined).toEqual(["grafana"]);
-    expect(plan.wiring.victoriametrics!.labels).toEqual({});
-    expect(plan.wiring.jaeger!.labels).toEqual({});
+    expect(membersOf(plan, "ddev_default")).toEqual(["traefik"]);
+    expect(plan.traefik!.ports.map((p) => p.name)).toEqual(["http"]);
+    expect(plan.wiring.traefik!.publish).toEqual({});
+    const labels = plan.wiring.traefik!.labels;
+    expect(Object.keys(labels).filter((l) => l.endsWith(".rule"))).toEqual(["traefik.http.routers.dev-grafana.rule"]);
+    expect(labels["traefik.http.services.dev-gateway.loadbalancer.server.port"]).toBe("8000");
+    // Backends and Grafana stay on the stack's own networks; the backends carry no labels at all.
+    for (const role of ["victoriametrics", "jaeger", "grafana", "otel-collector"]) expect(plan.wiring[role]!.labels).toEqual({});
+    expect(plan.urls).toEqual({ grafana: "http://grafana.ddev.site", traces: undefined, metrics: undefined, logs: undefined });
   });
 
-  it("GIVEN basic auth WHEN planned THEN the routed backends join too, each behind the basic-auth middleware", () => {
+  it("GIVEN basic auth WHEN planned THEN the gateway routes the backends too, checks the password from a secret file, and no label carries it", () => {
     const plan = planStack(parseSettings({ ...EXTERNAL, domain: "ddev.site", traefik: { ...EXTERNAL.traefik, basicAuth: true } }));
-    const joined = Object.entries(plan.wiring)
-      .filter(([, w]) => w.extraNetworks.includes("ddev_default"))
-      .map(([role]) => role)
-      .sort();
-    expect(joined).toEqual(["grafana", "jaeger", "victoriametrics"]);
-    expect(plan.wiring.victoriametrics!.labels["traefik.http.routers.dev-victoriametrics.middlewares"]).toBe("dev-basic-auth@docker");
-    expect(plan.wiring.victoriametrics!.basicAuthUsers).toBe(true);
-    // The collector has no route: it never joins.
-    expect(plan.wiring["otel-collector"]!.extraNetworks).toEqual([]);
+    expect(membersOf(plan, "ddev_default")).toEqual(["traefik"]);
+    expect(membersOf(plan, "obs-dev-routing")).toEqual(["grafana", "jaeger", "traefik", "victoriametrics"]);
+    const labels = plan.wiring.traefik!.labels;
+    expect(
+      Object.keys(labels)
+        .filter((l) => l.endsWith(".rule"))
+        .sort(),
+    ).toEqual([
+      "traefik.http.routers.dev-grafana.rule",
+      "traefik.http.routers.dev-jaeger.rule",
+      "traefik.http.routers.dev-victoriametrics.rule",
+    ]);
+    expect(Object.keys(labels).some((l) => /basicauth|middlewares/i.test(l))).toBe(false);
+    expect(plan.traefik!.secretFiles.map((f) => f.path)).toEqual(["/etc/traefik/secrets/basic-auth-users"]);
+    expect(plan.urls.metrics).toBe("http://vm.ddev.site");
+    // The collector has no route: it joins neither the routing nor the external network.
+    expect(plan.wiring["otel-collector"]!.networks.map((n) => n.network)).toEqual(["obs-dev", "obs-dev-backend"]);
   });
 });

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONTAINER_POLICY } from "../configs/container";
+import { parseSettings, TIERS } from "../settings";
 import { NOBODY_UID } from "../settings/names";
-import { byType, CONTAINER, ProgramRun, Recorded, runProgram, stackFileConfig } from "./helpers/program";
+import { byType, CONTAINER, labelsOf, ProgramRun, Recorded, runProgram, stackFileConfig } from "./helpers/program";
 
 /**
  * Every container of both committed stacks, service, volume-init job and probe alike, under mocks:
@@ -14,6 +15,8 @@ beforeAll(async () => {
 });
 
 const isInit = (c: Recorded) => String(c.inputs.name).endsWith("-init");
+const isCarrier = (c: Recorded) => String(c.inputs.name).endsWith("-config");
+const isService = (c: Recorded) => !isInit(c) && !isCarrier(c);
 
 describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml: every container is bounded and unprivileged", (stack) => {
   const containers = () => byType(runs[stack]!, CONTAINER);
@@ -49,9 +52,10 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml: every container is boun
     const probe = containers().find((c) => c.inputs.name === `${stack}-otel-collector-probe`)!;
     expect(probe.inputs).toMatchObject({ readOnly: true, user: "65534:65534", wait: true, ports: [] });
     expect(probe.inputs.capabilities.adds).toEqual([]);
-    expect(probe.inputs.healthcheck.tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://otel-collector:13133/"]);
+    // The collector's health endpoint binds to its backend-network alias: not reachable from the ingest network.
+    expect(probe.inputs.healthcheck.tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://otel-collector-internal:13133/"]);
     expect(probe.dependsOn).toContain(`${stack}-collector-container`);
-    expect(probe.inputs.networksAdvanced[0].aliases).toEqual(["otel-collector-probe"]);
+    expect(probe.inputs.networksAdvanced).toEqual([{ name: `obs-${stack}-backend`, aliases: ["otel-collector-probe"] }]);
   });
 
   it("GIVEN the images that run as root WHEN registered THEN Traefik runs as nobody with no capability, and no service is switched to root", () => {
@@ -69,6 +73,51 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml: every container is boun
     expect(vm.inputs.user).toBe(`${NOBODY_UID}:${NOBODY_UID}`);
     const init = containers().find((c) => isInit(c) && c.inputs.command.includes("/victoria-metrics-data"))!;
     expect(init.inputs.command).toEqual(["chown", "-R", `${NOBODY_UID}:${NOBODY_UID}`, "/victoria-metrics-data"]);
+  });
+
+  it("GIVEN every service WHEN registered THEN its root filesystem is read-only, /tmp (and what its image writes) is a bounded tmpfs, and its files come read-only from its config volume", () => {
+    for (const c of containers().filter(isService)) {
+      const what = String(c.inputs.name);
+      expect(c.inputs.readOnly, what).toBe(true);
+      expect(c.inputs.tmpfs["/tmp"], what).toBe("rw,nosuid,nodev,size=16m,mode=1777");
+      expect(c.inputs.uploads ?? [], what).toEqual([]);
+      for (const v of c.inputs.volumes ?? []) if (String(v.volumeName).includes("-config-")) expect(v.readOnly, what).toBe(true);
+    }
+    const grafana = containers().find((c) => c.inputs.name === `${stack}-grafana`)!;
+    expect(grafana.inputs.tmpfs["/var/log/grafana"]).toBe("rw,nosuid,nodev,size=16m,uid=472,gid=472,mode=0755");
+  });
+
+  it("GIVEN a config carrier WHEN registered THEN it is never started, offline, keeps no capability, and its service names it (new files replace the service)", () => {
+    const carriers = containers().filter(isCarrier);
+    expect(carriers.length).toBeGreaterThanOrEqual(4);
+    for (const c of carriers) {
+      expect(c.inputs).toMatchObject({ start: false, mustRun: false, networkMode: "none", memory: 16 });
+      expect(c.inputs.capabilities).toEqual({ drops: ["ALL"], adds: [] });
+      const service = containers().find((s) => labelsOf(s)["obs.config-carrier"] === `${c.name}-id`);
+      expect(service, String(c.inputs.name)).toBeDefined();
+      expect(service!.dependsOn).toContain(c.name);
+      // Carrier and service mount the same volume at the same path, read-write here (Docker extracts the upload into it) and read-only there.
+      const [mount] = c.inputs.volumes;
+      expect(service!.inputs.volumes).toContainEqual({ ...mount, readOnly: true });
+    }
+  });
+
+  it("GIVEN the tier WHEN registered THEN every service has its CPU limit (settings/tiers.ts)", () => {
+    const { cpus } = TIERS[parseSettings(stackFileConfig(stack)).tier];
+    const expected: Record<string, number> = {
+      "otel-collector": cpus.collector,
+      "otel-collector-probe": cpus.probe,
+      grafana: cpus.grafana,
+      traefik: cpus.traefik,
+      victoriametrics: cpus.backends,
+      jaeger: cpus.backends,
+    };
+    const actual = Object.fromEntries(
+      containers()
+        .filter(isService)
+        .map((c) => [String(c.inputs.name).slice(stack.length + 1), Number(c.inputs.cpus)]),
+    );
+    expect(actual).toEqual(expected);
   });
 
   it("GIVEN a secret file WHEN uploaded THEN no owner is set: the provider's owner/group switch Docker to copy-UIDGID, which resolves the container's uid on the host (Docker 20.10: 'getent unable to find entry \"472\"')", () => {

@@ -60,7 +60,9 @@ describe("OTLP ingest: who may send, over what", () => {
     );
     // The rendered file references the secrets by path; the values never appear in it.
     expect(plan.collector.files[0]!.content).not.toContain(KEY.split("\n")[1]);
-    expect(plan.outputs.otlpHttpEndpoint).toBe("https://0.0.0.0:4318");
+    // 0.0.0.0 is no address to connect to: the endpoint names the certificate's first name others can use.
+    expect(plan.outputs.otlpHttpEndpoint).toBe("https://otlp.example.com:4318");
+    expect(plan.outputs.otlpGrpcEndpoint).toBe("otlp.example.com:4317");
     expect(plan.outputs.otlpHeaders).toEqual({
       otlpHeaders: { user: "otlp", password: { generate: { name: "otlp-password", length: 32 } } },
     });
@@ -83,8 +85,12 @@ describe("OTLP ingest: who may send, over what", () => {
     expect(problemsOf({ ingest: { route: true }, traefik: { mode: "none" }, exposure: { ports: { otlpGrpc: 4317 } } })).toEqual([
       expect.stringMatching(/^ingest\.route: routing OTLP needs the program's own Traefik \(traefik\.mode managed; it is none\)$/),
     ]);
+    // Routed with ingest TLS: Traefik reaches the collector over TLS, verified with the CA for its in-network name.
     expect(problemsOf({ ingest: { route: true, tls: { mode: "files", certificate: CERT, key: KEY } } })).toEqual([
-      expect.stringMatching(/^ingest\.tls\.mode: with ingest\.route Traefik terminates TLS/),
+      expect.stringMatching(/^ingest\.tls\.ca: is required with ingest\.route: Traefik reaches the collector over its TLS/),
+      expect.stringMatching(
+        /^ingest\.tls\.certificate: names .*DNS:otlp\.example\.com.*reaches the collector as 'otel-collector'; allowed: .*DNS:otel-collector$/,
+      ),
     ]);
     expect(problemsOf({ ingest: { tls: { mode: "files", certificate: CERT, key: KEY, ca: "not a pem" } } })).toEqual([
       expect.stringMatching(/^ingest\.tls\.ca: must be a PEM certificate/),

@@ -7,6 +7,7 @@ import { INVALID } from "./fixtures/invalid-configs";
 import {
   byName,
   byType,
+  carrierOf,
   CONTAINER,
   labelsOf,
   envOf,
@@ -56,7 +57,7 @@ describe("Pulumi.prod.yaml: OTLP ingest", () => {
     }
     expect(config.extensions["basicauth/ingest"]).toEqual({ htpasswd: { file: "/etc/otelcol-contrib/secrets/ingest-htpasswd" } });
     expect(config.service.extensions).toContain("basicauth/ingest");
-    const collector = container("otel-collector");
+    const collector = carrierOf(container("otel-collector"));
     const index = collector.inputs.uploads.findIndex((u: any) => u.file === "/etc/otelcol-contrib/secrets/ingest-htpasswd");
     expect(collector.inputs.uploads[index].content).toMatch(/^otlp:\{SHA\}[A-Za-z0-9+/]{27}=$/);
     expect(collector.secretPaths).toContain("uploads");
@@ -70,11 +71,16 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
 
   it("registers without error", () => expect(run().error).toBeUndefined());
 
-  it("GIVEN the stack file WHEN run THEN one network and exactly the five services' containers (plus volume-init jobs and the collector probe) exist", () => {
-    expect(byType(run(), "docker:index/network:Network")).toHaveLength(1);
+  it("GIVEN the stack file WHEN run THEN its three networks and exactly the five services' containers (plus volume-init jobs, config carriers and the collector probe) exist", () => {
+    const networks = byType(run(), "docker:index/network:Network").map((n) => [n.inputs.name, n.inputs.internal]);
+    expect(networks.sort()).toEqual([
+      [`obs-${stack}`, false],
+      [`obs-${stack}-backend`, true],
+      [`obs-${stack}-routing`, false],
+    ]);
     const names = byType(run(), CONTAINER)
       .map((c) => c.inputs.name)
-      .filter((n: string) => !n.endsWith("-init"))
+      .filter((n: string) => !n.endsWith("-init") && !n.endsWith("-config"))
       .sort();
     expect(names).toEqual([...SERVICES, "otel-collector-probe"].map((s) => `${stack}-${s}`).sort());
   });
@@ -86,8 +92,10 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     const imageRole = role === "otel-collector" ? "collector" : role;
     expect(image.inputs.name).toBe(DEFAULT_IMAGES[imageRole as keyof typeof DEFAULT_IMAGES]);
     expect(c.inputs.image).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const network = byType(run(), "docker:index/network:Network")[0]!;
-    expect(c.inputs.networksAdvanced[0]).toEqual({ name: network.inputs.name, aliases: [role] });
+    // Exactly the networks the plan says, in its order; only the collector is on the ingest network.
+    const planned = planStack(settings()).wiring[role]!.networks.map((n) => ({ name: n.network, aliases: n.aliases }));
+    expect(c.inputs.networksAdvanced).toEqual(planned);
+    expect(c.inputs.networksAdvanced.some((n: any) => n.name === `obs-${stack}`)).toBe(role === "otel-collector");
     const tier = TIERS[settings().tier];
     expect(c.inputs.memory).toBe(tier.memoryMb[imageRole as keyof typeof tier.memoryMb]);
     expect(c.inputs.memorySwap).toBe(c.inputs.memory);
@@ -122,10 +130,22 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
   });
 
   it("GIVEN data volumes WHEN registered THEN VictoriaMetrics and Grafana keep data on named volumes", () => {
-    const volumes = (role: string) => container(role).inputs.volumes.map((v: any) => [v.volumeName, v.containerPath]);
+    const volumes = (role: string) =>
+      container(role)
+        .inputs.volumes.filter((v: any) => !v.readOnly)
+        .map((v: any) => [v.volumeName, v.containerPath]);
     expect(volumes("victoriametrics")).toEqual([[`${stack}-victoriametrics-data`, "/victoria-metrics-data"]]);
     expect(volumes("grafana")).toEqual([[`${stack}-grafana-data`, "/var/lib/grafana"]]);
     expect(volumes("otel-collector")).toEqual([[`${stack}-otel-collector-queue`, "/var/lib/otelcol"]]);
+    // The rendered files arrive on a read-only config volume, named after the set of paths.
+    const config = (role: string) => container(role).inputs.volumes.filter((v: any) => v.readOnly);
+    expect(config("grafana")).toEqual([
+      {
+        volumeName: expect.stringMatching(new RegExp(`^${stack}-grafana-config-[0-9a-f]{12}$`)),
+        containerPath: "/etc/grafana",
+        readOnly: true,
+      },
+    ]);
   });
 
   it("GIVEN the settings WHEN registered THEN retention and tier are applied to the containers", () => {
@@ -142,8 +162,11 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     const routes = yaml.load(uploadsOf(container("traefik"))["/etc/traefik/dynamic/routes.yml"]!) as any;
     const rule = (role: string) => routes.http.routers[`${stack}-${role}`].rule;
     expect(rule("grafana")).toBe(`Host(\`grafana.${s.domain}\`)`);
-    expect(rule("jaeger")).toBe(`Host(\`jaeger.${s.domain}\`)`);
-    expect(rule("victoriametrics")).toBe(`Host(\`vm.${s.domain}\`)`);
+    // Backends: only the paths a UI user needs (issue 20 item 1).
+    expect(rule("jaeger")).toBe(`Host(\`jaeger.${s.domain}\`) && !(PathPrefix(\`/api/archive\`))`);
+    expect(rule("victoriametrics")).toMatch(
+      new RegExp(`^Host\\(\`vm\\.${s.domain.replace(/\./g, "\\.")}\`\\) && \\(Path\\(\`/\`\\) \\|\\| PathPrefix\\(\`/vmui\`\\)`),
+    );
     expect(routes.http.services[`${stack}-victoriametrics`].loadBalancer.servers).toEqual([{ url: "http://victoriametrics:8428" }]);
     for (const c of byType(run(), CONTAINER)) expect(Object.keys(labelsOf(c)).filter((l) => l.startsWith("traefik."))).toEqual([]);
   });
@@ -212,7 +235,7 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
 
   it("GIVEN generated secrets WHEN registered THEN they only travel as Pulumi secrets", () => {
     const password = String(run().outputs.grafanaAdminPassword!.value);
-    const grafana = container("grafana");
+    const grafana = carrierOf(container("grafana"));
     const index = grafana.inputs.uploads.findIndex((u: any) => u.file === "/etc/grafana/secrets/admin-password");
     expect(grafana.inputs.uploads[index].content).toBe(password);
     expect(grafana.secretPaths.some((p) => p === `uploads[${index}].content` || p === "uploads" || p.startsWith(`uploads[${index}]`))).toBe(
@@ -223,7 +246,7 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
       const visible = JSON.stringify({ ...r.inputs, uploads: undefined });
       expect(visible.includes(password), `${r.name} shows the password`).toBe(false);
     }
-    expect(envOf(grafana).GF_SECURITY_ADMIN_PASSWORD__FILE).toBe("/etc/grafana/secrets/admin-password");
+    expect(envOf(container("grafana")).GF_SECURITY_ADMIN_PASSWORD__FILE).toBe("/etc/grafana/secrets/admin-password");
   });
 });
 
@@ -232,7 +255,7 @@ describe("prod vs dev", () => {
     const memory = (run: ProgramRun) =>
       Object.fromEntries(
         byType(run, CONTAINER)
-          .filter((c) => !c.inputs.name.endsWith("-init"))
+          .filter((c) => !c.inputs.name.endsWith("-init") && !c.inputs.name.endsWith("-config"))
           .map((c) => [c.inputs.name.split("-").slice(1).join("-"), c.inputs.memory]),
       );
     const dev = memory(runs.dev!);
@@ -251,7 +274,7 @@ describe("prod vs dev", () => {
     expect(routes.http.middlewares["prod-basic-auth"]).toEqual({ basicAuth: { usersFile: "/etc/traefik/secrets/basic-auth-users" } });
     expect(uploads["/etc/traefik/secrets/basic-auth-users"]).toMatch(/^admin:\$2a\$10\$/);
     expect(uploads["/etc/traefik/dynamic/routes.yml"]).not.toContain("$2a$");
-    expect(traefik.secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
+    expect(carrierOf(traefik).secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
     expect(runs.prod!.outputs.basicAuthPassword!.secret).toBe(true);
   });
 });
@@ -290,7 +313,10 @@ describe("a change re-creates only what depends on it", () => {
   it("GIVEN dev WHEN the tier changes THEN only service containers change: network, images, volumes and init jobs stay", async () => {
     const after = await runProgram({ ...stackFileConfig("dev"), tier: "large" }, { stack: "dev" });
     const diff = diffGraphs(runs.dev!.resources, after.resources);
-    expect(diff.map((d) => d.name).sort()).toEqual(SERVICES.map((s) => `dev-${COMPONENT_OF[s]}-container`).sort());
+    // The containers, and the carriers of the files that follow the tier: the collector's memory limits, Jaeger's memory-store bound.
+    expect(diff.map((d) => d.name).sort()).toEqual(
+      [...SERVICES.map((s) => `dev-${COMPONENT_OF[s]}-container`), "dev-collector-config-carrier", "dev-traces-config-carrier"].sort(),
+    );
     for (const d of diff)
       expect(
         d.keys.every((k) => ["memory", "memorySwap", "envs", "uploads", "command"].includes(k)),

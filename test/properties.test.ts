@@ -38,13 +38,14 @@ const config = fc
     dockerLogs: fc.boolean(),
     persistentQueue: fc.boolean(),
     debug: fc.boolean(),
+    spanMetrics: fc.boolean(),
     exporters: fc.uniqueArray(fc.tuple(exporterName, extraExporter), { maxLength: 3, selector: ([name]) => name }),
   })
   .map((c): SettingsInput => ({
     environment: c.environment,
     tier: c.tier,
     metrics: { backend: c.metrics as "prometheus" },
-    traces: { backend: c.traces as "jaeger" },
+    traces: { backend: c.traces as "jaeger", spanMetrics: { enabled: c.spanMetrics } },
     logs: { backend: c.logs as "none", dockerLogs: c.logs !== "none" && c.dockerLogs },
     collector: { persistentQueue: c.persistentQueue, debug: c.debug },
     exporters: c.exporters.map(([name, e]) => ({ name, ...e }) as NonNullable<SettingsInput["exporters"]>[number]),
@@ -62,10 +63,18 @@ describe("renderer invariants (property tests)", () => {
         for (const ext of c.service.extensions) expect(c.extensions).toHaveProperty([ext]);
         for (const [, pipeline] of Object.entries<any>(c.service.pipelines)) {
           expect(pipeline.exporters.length).toBeGreaterThan(0);
-          for (const id of pipeline.receivers) expect(c.receivers).toHaveProperty([id]);
+          // A connector is the exporter of one pipeline and the receiver of another.
+          for (const id of pipeline.receivers) expect({ ...c.receivers, ...c.connectors }).toHaveProperty([id]);
           for (const id of pipeline.processors) expect(c.processors).toHaveProperty([id]);
-          for (const id of pipeline.exporters) expect(c.exporters).toHaveProperty([id]);
+          for (const id of pipeline.exporters) expect({ ...c.exporters, ...c.connectors }).toHaveProperty([id]);
         }
+        // The collector refuses a connector that is not both: exporter of one pipeline, receiver of another.
+        const pipelines = Object.values<any>(c.service.pipelines);
+        for (const id of Object.keys(c.connectors ?? {})) {
+          expect(pipelines.some((p) => p.exporters.includes(id))).toBe(true);
+          expect(pipelines.some((p) => p.receivers.includes(id))).toBe(true);
+        }
+        expect(Object.keys(c.connectors ?? {})).toEqual(input.traces?.spanMetrics?.enabled ? ["span_metrics"] : []);
         for (const exporter of Object.values<any>(c.exporters)) {
           const auth = exporter.auth?.authenticator ?? exporter.http?.auth?.authenticator;
           if (auth) expect(c.service.extensions).toContain(auth);

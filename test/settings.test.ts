@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../configs/stack";
 import { ConfigError, DEFAULT_IMAGES, parseSettings, retentionHours, Secret, SettingsInput, TIERS } from "../settings";
-import { INVALID } from "./fixtures/invalid-configs";
+import { INVALID, TABLE_HOST_ROUTES } from "./fixtures/invalid-configs";
 
 const valid = { environment: "dev" };
 
@@ -12,7 +12,12 @@ describe("settings: defaults", () => {
     expect(s.tier).toBe("small");
     expect(s.domain).toBe("ddev.site");
     expect(s.metrics).toEqual({ backend: "victoriametrics", retention: { text: "30d", hours: 720 } });
-    expect(s.traces).toEqual({ backend: "jaeger", retention: { text: "72h", hours: 72 }, storage: "badger" });
+    expect(s.traces).toEqual({
+      backend: "jaeger",
+      retention: { text: "72h", hours: 72 },
+      storage: "badger",
+      spanMetrics: { enabled: true, dimensions: [], cardinalityLimit: 500 },
+    });
     expect(s.logs.backend).toBe("none");
     expect(s.images).toEqual(DEFAULT_IMAGES);
     expect(s.exposure.bindAddress).toBe("127.0.0.1");
@@ -75,7 +80,8 @@ describe("settings: invalid config fails with its own message", () => {
     let error: unknown;
     try {
       // As deploy/program.ts parses: with the engine's secret keys, i.e. a real deploy.
-      parseSettings(raw, "obs-stack", new Set());
+      // The host's routes are the table's own: what a deploy checks, without reading this machine's.
+      parseSettings(raw, "obs-stack", new Set(), { hostRoutes: TABLE_HOST_ROUTES });
     } catch (e) {
       error = e;
     }

@@ -1,14 +1,19 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { byType, CONTAINER, labelsOf, runProgram, uploadsOf } from "./helpers/program";
+import { makeCertificates } from "./helpers/certificates";
+import { byType, carrierOf, CONTAINER, labelsOf, runProgram, uploadsOf } from "./helpers/program";
+
+// Real PEM files (openssl): traefik.tls is checked as ingest.tls is (types, parse, key match, names).
+const CERTS = makeCertificates("*.obs.example.com", ["DNS:*.obs.example.com"]);
 
 describe("Traefik modes under mocks", () => {
   it("GIVEN TLS from files and the dashboard WHEN registered THEN cert and key are secret uploads, the file provider serves them, and the dashboard sits behind basic auth", async () => {
     const run = await runProgram({
       environment: "stage",
+      domain: "obs.example.com",
       exposure: { bindAddress: "10.0.0.5", ports: { http: 80, https: 443 } },
       traefik: {
-        tls: { mode: "files", certificate: "-----BEGIN CERTIFICATE-----x", key: "-----BEGIN PRIVATE KEY-----y" },
+        tls: { mode: "files", certificate: CERTS.cert, key: CERTS.key },
         basicAuth: true,
         dashboard: true,
       },
@@ -16,8 +21,8 @@ describe("Traefik modes under mocks", () => {
     expect(run.error).toBeUndefined();
     const traefik = byType(run, CONTAINER).find((c) => c.name === "stage-traefik-container")!;
     const uploads = uploadsOf(traefik);
-    expect(uploads["/etc/traefik/certs/tls.key"]).toBe("-----BEGIN PRIVATE KEY-----y");
-    expect(traefik.secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
+    expect(uploads["/etc/traefik/certs/tls.key"]).toBe(CERTS.key);
+    expect(carrierOf(traefik).secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
     const staticConfig = yaml.load(uploads["/etc/traefik/traefik.yml"]!) as any;
     expect(staticConfig.providers).toEqual({ file: { directory: "/etc/traefik/dynamic", watch: false } });
     expect(yaml.load(uploads["/etc/traefik/dynamic/tls.yml"]!)).toHaveProperty("tls.certificates");
@@ -35,7 +40,7 @@ describe("Traefik modes under mocks", () => {
     expect(traefik.inputs.capabilities).toEqual({ drops: ["ALL"], adds: [] });
   });
 
-  it("GIVEN an existing Traefik (external) WHEN registered THEN no Traefik container is created and routed services join its network with labels", async () => {
+  it("GIVEN an existing Traefik (external) WHEN registered THEN only the stack's unpublished gateway joins its network, with the router labels, and the external network is not created", async () => {
     const run = await runProgram({
       environment: "dev",
       exposure: { ports: { otlpGrpc: 4317 } },
@@ -43,12 +48,17 @@ describe("Traefik modes under mocks", () => {
     });
     expect(run.error).toBeUndefined();
     const containers = byType(run, CONTAINER);
-    expect(containers.find((c) => c.name === "dev-traefik-container")).toBeUndefined();
+    const gateway = containers.find((c) => c.name === "dev-traefik-container")!;
+    expect(gateway.inputs.networksAdvanced.map((n: any) => n.name)).toEqual(["obs-dev-routing", "ddev_default"]);
+    expect(gateway.inputs.ports).toEqual([]);
+    expect(labelsOf(gateway)["traefik.docker.network"]).toBe("ddev_default");
+    expect(labelsOf(gateway)["traefik.http.routers.dev-grafana.rule"]).toBe("Host(`grafana.ddev.site`)");
     const grafana = containers.find((c) => c.name === "dev-grafana-container")!;
-    expect(grafana.inputs.networksAdvanced.map((n: any) => n.name)).toEqual(["obs-dev", "ddev_default"]);
-    expect(labelsOf(grafana)["traefik.docker.network"]).toBe("ddev_default");
+    expect(grafana.inputs.networksAdvanced.map((n: any) => n.name)).toEqual(["obs-dev-routing", "obs-dev-backend"]);
+    expect(Object.keys(labelsOf(grafana)).filter((l) => l.startsWith("traefik."))).toEqual([]);
     const collector = containers.find((c) => c.name === "dev-collector-container")!;
-    expect(collector.inputs.networksAdvanced.map((n: any) => n.name)).toEqual(["obs-dev"]);
+    expect(collector.inputs.networksAdvanced.map((n: any) => n.name)).toEqual(["obs-dev", "obs-dev-backend"]);
+    expect(byType(run, "docker:index/network:Network").map((n) => n.inputs.name)).not.toContain("ddev_default");
   });
 
   it("GIVEN traefik mode none WHEN registered THEN no routing labels and no public URLs", async () => {

@@ -28,6 +28,10 @@ export interface BackendInput {
   logsEnabled: boolean;
   /** Where the metrics backend accepts remote write (Tempo's metrics generator pushes there); "" while planning the metrics backend itself. */
   metricsRemoteWriteUrl: string;
+  /** Where the metrics backend answers PromQL (its `queryUrl`); "" while planning the metrics backend itself. */
+  metricsQueryUrl: string;
+  /** The collector writes span metrics into the metrics backend (traces.spanMetrics): traces backends read them. */
+  spanMetrics: boolean;
 }
 
 /** What a backend's plan function decides from its input. */
@@ -72,6 +76,12 @@ export interface Backend<K extends string = string, S extends Signal = Signal> {
    * have not verified against the binaries).
    */
   health?(job: string): Omit<BackendHealth, "signal" | "title" | "job">;
+  /**
+   * Traces backends: the query of its Grafana datasource (as Grafana Explore takes it) that finds
+   * the traces of a service, or of one operation of it; the values may be Grafana variables. The
+   * span-metrics dashboard links every series to it. Absent: no links.
+   */
+  traceSearch?(search: { service: string; operation?: string }): Record<string, unknown>;
   plan(input: BackendInput): Omit<BackendPlan, "scrape">;
 }
 

@@ -115,7 +115,7 @@ export function planBackends(settings: Settings, addressing: BackendAddressing =
   const chosen = chosenBackends(settings);
   const memoryMb = limits.memoryMb as Readonly<Record<string, number>>;
   const images = settings.images as Readonly<Record<string, string>>;
-  const plan = (backend: Backend, metricsRemoteWriteUrl: string): ChosenBackend => {
+  const plan = (backend: Backend, metrics?: BackendPlan): ChosenBackend => {
     const host = addressing.host?.(backend) ?? backend.kind;
     const ports: Record<string, number> = { ...backend.defaultPorts };
     for (const [name, port] of Object.entries(addressing.ports?.(backend) ?? {})) if (port !== undefined) ports[name] = port;
@@ -131,17 +131,19 @@ export function planBackends(settings: Settings, addressing: BackendAddressing =
       environment: settings.environment,
       appName: settings.appName,
       logsEnabled: chosen.logs !== undefined,
-      metricsRemoteWriteUrl,
+      metricsRemoteWriteUrl: metrics?.remoteWriteUrl ?? "",
+      metricsQueryUrl: metrics?.queryUrl ?? "",
+      spanMetrics: settings.traces.spanMetrics.enabled,
     };
     const { port, path } = backend.selfMetrics;
     return { backend, plan: { ...backend.plan(input), scrape: [{ job: backend.kind, target: `${host}:${ports[port]}`, path }] } };
   };
-  // The metrics backend first: the others may push into its remote-write endpoint (Tempo's generator).
-  const metrics = plan(chosen.metrics, "");
-  const remoteWrite = metrics.plan.remoteWriteUrl ?? "";
+  // The metrics backend first: the others may push into its remote-write endpoint (Tempo's
+  // generator) or query it (Jaeger's Monitor tab reads the span metrics there).
+  const metrics = plan(chosen.metrics);
   return {
     metrics,
-    traces: plan(chosen.traces, remoteWrite),
-    ...(chosen.logs ? { logs: plan(chosen.logs, remoteWrite) } : {}),
+    traces: plan(chosen.traces, metrics.plan),
+    ...(chosen.logs ? { logs: plan(chosen.logs, metrics.plan) } : {}),
   };
 }

@@ -1,7 +1,8 @@
-import { collectorFlow, collectorMemory, signal } from "../../dashboards";
+import { SPAN_METRICS_DURATION_UNIT, SPAN_METRICS_PROMETHEUS_NAMESPACE, collectorFlow, collectorMemory, signal } from "../../dashboards";
 import { NON_ROOT_UID } from "../../settings/names";
 import { httpHealthcheck } from "../healthcheck";
 import { toYaml } from "../serialize";
+import { DATASOURCE_UIDS } from "../types";
 import { defineBackend } from "./contract";
 import { backendService, goHours, otlpTracesExporter, tracesDatasource } from "./shared";
 
@@ -13,6 +14,8 @@ const BADGER_DIR = "/badger";
  * name (told apart by job), so its span intake is the collector's receiver flow.
  */
 const MEMORY_RSS = "otelcol_process_memory_rss_bytes";
+/** The metrics storage Jaeger's Monitor tab (Service Performance Monitoring) reads. */
+const SPM_STORAGE = "spm";
 
 /**
  * Jaeger v2 (collector-based; v1 all-in-one is end-of-life). Takes OTLP from our collector.
@@ -27,6 +30,13 @@ export const jaeger = defineBackend("jaeger", {
     ingestion: [collectorFlow(job, signal("traces"), "accepted"), collectorFlow(job, signal("traces"), "refused")],
     memory: collectorMemory(job, MEMORY_RSS),
   }),
+  // The Jaeger datasource's search query (Grafana's jaeger plugin: queryType search, service, operation).
+  traceSearch: (search) => ({
+    datasource: { type: "jaeger", uid: DATASOURCE_UIDS.traces },
+    queryType: "search",
+    service: search.service,
+    ...(search.operation !== undefined ? { operation: search.operation } : {}),
+  }),
   plan(input) {
     const { ports } = input;
     const url = `http://${input.host}:${ports.query}`;
@@ -38,9 +48,20 @@ export const jaeger = defineBackend("jaeger", {
         command: ["--config", JAEGER_CONFIG_PATH],
         ports: [{ name: "query", internal: ports.query! }],
         volumes: storage.kind === "badger" ? [{ name: "data", containerPath: BADGER_DIR, ownerUid: NON_ROOT_UID }] : [],
-        files: [{ path: JAEGER_CONFIG_PATH, content: renderJaegerConfig({ storage, ports, bind: "0.0.0.0" }) }],
+        files: [
+          {
+            path: JAEGER_CONFIG_PATH,
+            content: renderJaegerConfig({
+              storage,
+              ports,
+              bind: "0.0.0.0",
+              ...(input.spanMetrics ? { metrics: { url: input.metricsQueryUrl } } : {}),
+            }),
+          },
+        ],
         healthcheck: httpHealthcheck(ports.health!, "/status"),
-        route: { subdomain: "jaeger", port: ports.query!, protectWithBasicAuth: true },
+        // Only the query port is routed (never OTLP); on it, archiving a trace is the one write.
+        route: { subdomain: "jaeger", port: ports.query!, protectWithBasicAuth: true, paths: { deny: [{ prefix: "/api/archive" }] } },
       }),
       exporter: otlpTracesExporter(input.host, ports["otlp-grpc"]!),
       queryUrl: url,
@@ -50,6 +71,7 @@ export const jaeger = defineBackend("jaeger", {
         url,
         appName: input.appName,
         logsEnabled: input.logsEnabled,
+        spanMetrics: input.spanMetrics,
         extra: {},
       }),
     };
@@ -61,6 +83,30 @@ export interface JaegerConfigInput {
   ports: Record<string, number>;
   /** Bind address inside the container. */
   bind: string;
+  /**
+   * The metrics backend's PromQL URL, where the collector writes span metrics (traces.spanMetrics):
+   * the Monitor tab's storage. Absent: no metrics storage, no Monitor tab data.
+   */
+  metrics?: { url: string };
+}
+
+/**
+ * Jaeger's Prometheus-compatible metrics storage, told the names the collector writes. Its reader
+ * (internal/storage/metricstore/prometheus, v2.12.0) queries `<metric_namespace>_calls` plus
+ * `_total` with normalize_calls, and `<metric_namespace>_duration` plus `_seconds`/`_milliseconds`
+ * (latency_unit) with normalize_duration: the suffixes the remote-write exporter appends. So the
+ * namespace is the connector's, as a Prometheus name, and the unit the connector's histogram unit.
+ */
+export function jaegerMetricsStorage(url: string): Record<string, unknown> {
+  return {
+    prometheus: {
+      endpoint: url,
+      metric_namespace: SPAN_METRICS_PROMETHEUS_NAMESPACE,
+      latency_unit: SPAN_METRICS_DURATION_UNIT,
+      normalize_calls: true,
+      normalize_duration: true,
+    },
+  };
 }
 
 export function renderJaegerConfig(input: JaegerConfigInput): string {
@@ -90,11 +136,14 @@ export function renderJaegerConfig(input: JaegerConfigInput): string {
     extensions: {
       healthcheckv2: { use_v2: true, http: { endpoint: `${bind}:${ports.health}` } },
       jaeger_query: {
-        storage: { traces: "main" },
+        storage: { traces: "main", ...(input.metrics ? { metrics: SPM_STORAGE } : {}) },
         http: { endpoint: `${bind}:${ports.query}` },
         grpc: { endpoint: `${bind}:${ports["query-grpc"]}` },
       },
-      jaeger_storage: { backends: { main: store } },
+      jaeger_storage: {
+        backends: { main: store },
+        ...(input.metrics ? { metric_backends: { [SPM_STORAGE]: jaegerMetricsStorage(input.metrics.url) } } : {}),
+      },
     },
     receivers: {
       otlp: {

@@ -35,7 +35,14 @@ export const prometheus = defineBackend("prometheus", {
         volumes: [{ name: "data", containerPath: "/prometheus" }],
         files: [{ path: PROMETHEUS_CONFIG_PATH, content: renderPrometheusConfig({ environment: input.environment }) }],
         healthcheck: httpHealthcheck(port, "/-/healthy"),
-        route: { subdomain: "prometheus", port, protectWithBasicAuth: true },
+        // Its UI has many client-side routes; the write paths are what is kept out (the admin API and
+        // lifecycle endpoints are off: neither --web.enable-admin-api nor --web.enable-lifecycle is set).
+        route: {
+          subdomain: "prometheus",
+          port,
+          protectWithBasicAuth: true,
+          paths: { deny: [{ prefix: "/api/v1/write" }, { prefix: "/api/v1/otlp" }] },
+        },
       }),
       ...promqlBackend(this.displayName, input.host, port),
     };

@@ -2,7 +2,7 @@
  * What several backend modules share: the container skeleton, and per signal the write endpoint,
  * datasource and health shape every backend of that signal has. No backend is named here.
  */
-import { catalogFor } from "../../dashboards";
+import { SPAN_LABELS, catalogFor, spanLinkQueries } from "../../dashboards";
 import { grafanaLiteral } from "../serialize";
 import { DATASOURCE_UIDS, DatasourcePlan, ExporterPlan, ServicePlan } from "../types";
 import type { BackendInput, BackendPlan } from "./contract";
@@ -73,8 +73,39 @@ export function otlpTracesExporter(host: string, port: number): ExporterPlan {
 }
 
 /**
- * Trace datasource with links: span → the app's request metrics (job = service.name) and, when a
- * logs backend runs, span → its logs by trace id. `extra` is what only this backend's type takes.
+ * Trace → metrics links. With span metrics (traces.spanMetrics): the span's own operation of its
+ * service, from the span metrics every traced service has (service.name → service_name). Without:
+ * the application's request metrics (service.name → job), named by its catalog (never typed by hand).
+ */
+function tracesToMetrics(appName: string, spanMetrics: boolean): Record<string, unknown> {
+  const window = { datasourceUid: DATASOURCE_UIDS.metrics, spanStartTimeShift: "-5m", spanEndTimeShift: "5m" };
+  if (spanMetrics) {
+    return {
+      ...window,
+      tags: [{ key: "service.name", value: SPAN_LABELS.service }],
+      queries: spanLinkQueries().map((q) => ({ name: q.name, query: grafanaLiteral(q.query) })),
+    };
+  }
+  const { httpRequests, httpRequestDuration } = catalogFor(appName).byKey;
+  return {
+    ...window,
+    tags: [{ key: "service.name", value: "job" }],
+    queries: [
+      {
+        name: "Request rate",
+        query: grafanaLiteral(`sum by (status) (rate(${httpRequests.promName}{$__tags}[5m]))`),
+      },
+      {
+        name: "p95 latency",
+        query: grafanaLiteral(`histogram_quantile(0.95, sum by (le) (rate(${httpRequestDuration.promName}_bucket{$__tags}[5m])))`),
+      },
+    ],
+  };
+}
+
+/**
+ * Trace datasource with links: span → its metrics (tracesToMetrics above) and, when a logs backend
+ * runs, span → its logs by trace id. `extra` is what only this backend's type takes.
  */
 export function tracesDatasource(input: {
   name: string;
@@ -82,28 +113,11 @@ export function tracesDatasource(input: {
   url: string;
   appName: string;
   logsEnabled: boolean;
+  /** The collector writes span metrics: trace → metrics links read those. */
+  spanMetrics: boolean;
   extra: Record<string, unknown>;
 }): DatasourcePlan {
-  // The application's series, named by its metrics catalog (never typed by hand).
-  const { httpRequests, httpRequestDuration } = catalogFor(input.appName).byKey;
-  const links: Record<string, unknown> = {
-    tracesToMetrics: {
-      datasourceUid: DATASOURCE_UIDS.metrics,
-      spanStartTimeShift: "-5m",
-      spanEndTimeShift: "5m",
-      tags: [{ key: "service.name", value: "job" }],
-      queries: [
-        {
-          name: "Request rate",
-          query: grafanaLiteral(`sum by (status) (rate(${httpRequests.promName}{$__tags}[5m]))`),
-        },
-        {
-          name: "p95 latency",
-          query: grafanaLiteral(`histogram_quantile(0.95, sum by (le) (rate(${httpRequestDuration.promName}_bucket{$__tags}[5m])))`),
-        },
-      ],
-    },
-  };
+  const links: Record<string, unknown> = { tracesToMetrics: tracesToMetrics(input.appName, input.spanMetrics) };
   if (input.logsEnabled) {
     links.tracesToLogsV2 = {
       datasourceUid: DATASOURCE_UIDS.logs,

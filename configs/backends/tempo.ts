@@ -24,6 +24,12 @@ export const tempo = defineBackend("tempo", {
     ],
     memory: processMemory(job),
   }),
+  // The Tempo datasource's TraceQL search (not run by our tests: no Tempo binary here).
+  traceSearch: (search) => ({
+    datasource: { type: "tempo", uid: DATASOURCE_UIDS.traces },
+    queryType: "traceql",
+    query: `{resource.service.name="${search.service}"${search.operation !== undefined ? ` && name="${search.operation}"` : ""}}`,
+  }),
   plan(input) {
     const { ports } = input;
     const url = `http://${input.host}:${ports.http}`;
@@ -52,6 +58,7 @@ export const tempo = defineBackend("tempo", {
         url,
         appName: input.appName,
         logsEnabled: input.logsEnabled,
+        spanMetrics: input.spanMetrics,
         extra: { serviceMap: { datasourceUid: DATASOURCE_UIDS.metrics }, search: { hide: false } },
       }),
     };

@@ -150,8 +150,22 @@ export async function runUnderMocks(
   // its RPC queue to drain (what `disconnect` does at the end of a real run), not a guessed delay.
   const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
   await waitForRPCs();
+  // A service's files travel in its config carrier (components/service.ts): remember which is whose.
+  for (const r of resources) {
+    if (r.type !== CONTAINER) continue;
+    const carrierId = (r.inputs.labels as { label: string; value: string }[] | undefined)?.find((l) => l.label === CONFIG_CARRIER)?.value;
+    const carrier = carrierId ? resources.find((c) => c.type === CONTAINER && `${c.name}-id` === carrierId) : undefined;
+    if (carrier) carriers.set(r, carrier);
+  }
   return { resources, outputs, error };
 }
+
+/** components/service.ts CONFIG_CARRIER_LABEL (not imported: the program's modules load fresh under each run). */
+const CONFIG_CARRIER = "obs.config-carrier";
+const carriers = new WeakMap<Recorded, Recorded>();
+
+/** The container that carries a service's uploads (its config carrier), or the container itself when it has none. */
+export const carrierOf = (container: Recorded): Recorded => carriers.get(container) ?? container;
 
 export const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 export const byName = (run: ProgramRun, name: string) => {
@@ -162,7 +176,8 @@ export const byName = (run: ProgramRun, name: string) => {
 export const CONTAINER = "docker:index/container:Container";
 export const labelsOf = (container: Recorded): Record<string, string> =>
   Object.fromEntries((container.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+/** The files a service gets (uploaded into its config volume by its carrier), by path. */
 export const uploadsOf = (container: Recorded): Record<string, string> =>
-  Object.fromEntries((container.inputs.uploads ?? []).map((u: { file: string; content: string }) => [u.file, u.content]));
+  Object.fromEntries((carrierOf(container).inputs.uploads ?? []).map((u: { file: string; content: string }) => [u.file, u.content]));
 export const envOf = (container: Recorded): Record<string, string> =>
   Object.fromEntries((container.inputs.envs ?? []).map((e: string) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));

@@ -1,4 +1,4 @@
-import type { Attributes } from "@opentelemetry/api";
+import { SpanKind, type Attributes } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rendererInputs } from "../../configs/stack";
 import { SourcedExpr, allPromQL, catalogFor, prometheusName, seedExamples } from "../../dashboards";
@@ -62,8 +62,8 @@ interface Emitter {
 /**
  * Records every catalog instrument each round and exports, every EMIT_EVERY_MS, until stopped:
  * counters grow (5xx included), gauges move, RSS grows ~1 MB per round, histograms get fresh
- * observations each round (so rate()-based quantiles are never 0/0), and one span per round keeps
- * the traces path busy.
+ * observations each round (so rate()-based quantiles are never 0/0), and one server span per round
+ * keeps the traces path busy (and feeds the span metrics of the "Services (from traces)" dashboard).
  */
 function startEmitting(client: OtelClient, metrics: readonly CatalogMetric[]): Emitter {
   const meter = client.meter("scotty");
@@ -111,7 +111,8 @@ function startEmitting(client: OtelClient, metrics: readonly CatalogMetric[]): E
       const began = Date.now();
       try {
         for (const record of recorders) record(round);
-        tracer.startSpan("GET /api/apps", { attributes: { "http.request.method": "GET" } }).end();
+        // A request Scotty serves: a server span, which the span-metrics dashboard counts by default.
+        tracer.startSpan("GET /api/apps", { kind: SpanKind.SERVER, attributes: { "http.request.method": "GET" } }).end();
         if (!(await client.exportMetricsNow())) throw new Error(`metrics export of round ${round} was not acknowledged`);
         await client.flushSpans();
       } catch (error) {
@@ -268,6 +269,8 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
       expect(exprs.map((e) => e.expr)).toContain(example.expr);
     }
     expect(exprs.length).toBeGreaterThan(50);
+    // The span-metrics dashboard (traces.spanMetrics, default on) is among them, fed by the server span above.
+    expect(exprs.filter((e) => e.source.startsWith("dashboard services-from-traces ")).length).toBe(12);
 
     // Poll until everything answers (scrape-based stack metrics need two scrapes for rate()).
     const started = Date.now();

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -19,6 +18,7 @@ import {
 } from "../../configs/traefik";
 import { parseSettings } from "../../settings";
 import { binary, freePorts, Proc, start, stopAll, tempDir, waitFor } from "../../bench/lib/harness";
+import { makeCertificates } from "../helpers/certificates";
 
 /**
  * The real Traefik (built at the pinned image's version) runs the rendered static and dynamic config
@@ -68,36 +68,21 @@ function get(
 describe("the real Traefik runs the rendered static config", () => {
   beforeAll(async () => {
     ports = await freePorts(["web", "websecure", "ping", "upstream"] as const);
+    // A certificate for the stack's domain signed by a CA made for this test, as a user would
+    // provide it (traefik.tls files): real PEMs, which settings check as such.
+    const certs = makeCertificates(`*.${DOMAIN}`, [`DNS:*.${DOMAIN}`]);
     const settings = parseSettings({
       environment: "prod",
       domain: DOMAIN,
       exposure: { bindAddress: "0.0.0.0", ports: { http: 80, https: 443 } },
-      traefik: { tls: { mode: "files", certificate: "(from the test)", key: "(from the test)" }, basicAuth: true },
+      traefik: { tls: { mode: "files", certificate: certs.cert, key: certs.key }, basicAuth: true },
     });
     const plan = planStack(settings);
     const root = tempDir("traefik");
     const local = (p: string) => path.join(root, p);
-    // A self-signed certificate for the stack's domain, as a user would provide (traefik.tls.files).
     fs.mkdirSync(path.dirname(local(TRAEFIK_CERT_PATH)), { recursive: true });
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        `/CN=*.${DOMAIN}`,
-        "-keyout",
-        local(TRAEFIK_KEY_PATH),
-        "-out",
-        local(TRAEFIK_CERT_PATH),
-      ],
-      { stdio: "ignore" },
-    );
+    fs.writeFileSync(local(TRAEFIK_CERT_PATH), certs.cert);
+    fs.writeFileSync(local(TRAEFIK_KEY_PATH), certs.key, { mode: 0o600 });
     certPem = fs.readFileSync(local(TRAEFIK_CERT_PATH), "utf8");
 
     upstream = http.createServer((req, res) => res.end(`upstream saw ${req.headers.host}`)).listen(ports.upstream, "127.0.0.1");
@@ -168,6 +153,42 @@ describe("the real Traefik runs the rendered static config", () => {
     const ok = await get(`https://127.0.0.1:${ports.websecure}/`, { host: `jaeger.${DOMAIN}`, auth: `admin:${PASSWORD}` });
     expect(ok.status).toBe(200);
     expect(ok.body).toBe(`upstream saw jaeger.${DOMAIN}`);
+  });
+
+  it("GIVEN VictoriaMetrics' route WHEN the read API, then its admin and write paths are asked for with the password THEN the first reach it, the others get Traefik's 404", async () => {
+    const send = (rawPath: string) =>
+      new Promise<number>((resolve, reject) => {
+        // The raw path, as a client may send it: `new URL` would clean `..` before Traefik sees it.
+        const req = https.request(
+          {
+            hostname: "127.0.0.1",
+            port: ports.websecure,
+            path: rawPath,
+            method: "POST",
+            servername: `vm.${DOMAIN}`,
+            rejectUnauthorized: false,
+            headers: { Host: `vm.${DOMAIN}`, Authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}` },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+    for (const p of ["/api/v1/query?query=up", "/prometheus/api/v1/query_range", "/api/v1/label/job/values", "/vmui/"])
+      expect(`${p} ${await send(p)}`).toBe(`${p} 200`);
+    for (const p of [
+      "/api/v1/admin/tsdb/delete_series",
+      "/api/v1/import",
+      "/snapshot/create",
+      "/api/v1/write",
+      "/vmui/../api/v1/admin/tsdb/delete_series",
+      "/vmui/%2e%2e/api/v1/import",
+      "//api/v1/admin/tsdb/delete_series",
+    ])
+      expect(`${p} ${await send(p)}`).toBe(`${p} 404`);
   });
 
   it("GIVEN a host the stack does not route WHEN requested THEN 404", async () => {
