@@ -136,6 +136,11 @@ export async function runUnderMocks(
 
   let error: Error | undefined;
   const outputs: ProgramRun["outputs"] = {};
+  // The SDK stamps `new Error().stack` on every promise it makes (runtime/debuggable.ts, for its
+  // leak report); under vitest each stack is source-mapped, which was ~2/3 of a registration's
+  // time. Test runs never read those stacks: capture none while the program runs.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     for (const [name, out] of Object.entries(await program())) {
       if (!pulumi.Output.isInstance(out)) continue;
@@ -150,6 +155,7 @@ export async function runUnderMocks(
   // its RPC queue to drain (what `disconnect` does at the end of a real run), not a guessed delay.
   const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
   await waitForRPCs();
+  Error.stackTraceLimit = stackTraceLimit;
   // A service's files travel in its config carrier (components/service.ts): remember which is whose.
   for (const r of resources) {
     if (r.type !== CONTAINER) continue;
