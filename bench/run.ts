@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     const events: string[] = [];
     const result: RunResult = {
       started: new Date(runStarted).toISOString(),
-      commit: sh("git rev-parse --short HEAD"),
+      commit: sh("git describe --always --dirty --abbrev=7"), // "-dirty": uncommitted changes were measured
       machine: {
         cpus: os.cpus().length,
         model: os.cpus()[0]?.model ?? "n/a",

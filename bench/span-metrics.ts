@@ -181,7 +181,7 @@ function writeSection(run: SpanMetricsRun): void {
 async function main(): Promise<void> {
   const run: SpanMetricsRun = {
     started: new Date(started).toISOString(),
-    commit: sh("git rev-parse --short HEAD"),
+    commit: sh("git describe --always --dirty --abbrev=7"), // "-dirty": uncommitted changes were measured
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "n/a", memoryMb: Math.round(os.totalmem() / 2 ** 20) },
     otelcol: sh(`cat ${path.join(process.env.TOOLS_DIR ?? path.resolve(__dirname, "..", ".tools"), "bin", "otelcol.version")}`),
     rate: RATE,
