@@ -183,13 +183,17 @@ export async function createStack(
   return deployed;
 }
 
-/** Remove whatever a failed test left behind of one environment (containers, volumes, network). */
+/** Remove whatever a failed test left behind of one environment (containers, data and config volumes, networks). */
 export async function purgeEnvironment(environment: string): Promise<void> {
   const filter = ["--filter", `label=obs.stack=${environment}`];
   const ids = async (args: string[]) => (await docker(...args)).split("\n").filter(Boolean);
   const containers = await ids(["ps", "-aq", ...filter]);
   if (containers.length) await docker("rm", "-f", "-v", ...containers);
-  const volumes = await ids(["volume", "ls", "-q", ...filter]);
+  // Data volumes carry obs.stack; config volumes (rendered files, components/service.ts) obs.stack.config.
+  const volumes = [
+    ...(await ids(["volume", "ls", "-q", ...filter])),
+    ...(await ids(["volume", "ls", "-q", "--filter", `label=obs.stack.config=${environment}`])),
+  ];
   if (volumes.length) await docker("volume", "rm", "-f", ...volumes);
   const networks = await ids(["network", "ls", "-q", ...filter]);
   if (networks.length) await docker("network", "rm", ...networks).catch(() => undefined);

@@ -9,7 +9,6 @@
  * - inside the backend network the admin endpoints still want the generated key (401 without);
  * - every service runs on a read-only root filesystem, as the user the plan says, with its CPU limit.
  */
-import * as fs from "node:fs";
 import * as https from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OtelClient } from "../../bench/lib/client";
@@ -26,6 +25,7 @@ import { waitFor } from "../../bench/lib/harness";
 import { parseOtlpHeaders } from "../../deploy/verify-target";
 import { TIERS } from "../../settings";
 import { makeCertificates } from "../helpers/certificates";
+import { listeningPorts, probeFrom as probe } from "../helpers/probe";
 
 const DOMAIN = "obs.example.com";
 let deployed: DeployedStack;
@@ -79,48 +79,8 @@ const inspect = async (name: string) => JSON.parse(await docker("inspect", name)
 const env = () => deployed.environment;
 const ingestNetwork = () => `obs-${env()}`;
 
-/** TCP ports a container listens on (IPv4 and IPv6 sockets: Go's `:port` is a dual-stack IPv6 one), from its network namespace. */
-function listeningPorts(pid: number): number[] {
-  const ports = new Set<number>();
-  for (const file of ["tcp", "tcp6"]) {
-    const rows = fs.readFileSync(`/proc/${pid}/net/${file}`, "utf8").trim().split("\n").slice(1);
-    for (const cols of rows.map((row) => row.trim().split(/\s+/))) {
-      if (cols[3] === "0A") ports.add(parseInt(cols[1]!.split(":")[1]!, 16));
-    }
-  }
-  return [...ports].sort((a, b) => a - b);
-}
-
-/**
- * TCP connects from a fresh container on `network` (the Grafana stand-in image: it has node), each
- * 3 s at most: "open", "timeout" or the error code. What an application on that network can reach.
- */
-async function probeFrom(network: string, targets: { host: string; port: number }[]): Promise<string[]> {
-  const script = `
-const net = require("net");
-const targets = ${JSON.stringify(targets)};
-const probe = (t) => new Promise((resolve) => {
-  const s = net.connect({ host: t.host, port: t.port });
-  const timer = setTimeout(() => { s.destroy(); resolve("timeout"); }, 3000);
-  s.on("connect", () => { clearTimeout(timer); s.destroy(); resolve("open"); });
-  s.on("error", (e) => { clearTimeout(timer); resolve(e.code || String(e)); });
-});
-Promise.all(targets.map(probe)).then((r) => console.log(JSON.stringify(r)));`;
-  const out = await docker(
-    "run",
-    "--rm",
-    "--network",
-    network,
-    "--label",
-    `obs.stack=${env()}`,
-    "--entrypoint",
-    "/usr/local/bin/node",
-    images.grafana!,
-    "-e",
-    script,
-  );
-  return JSON.parse(out.split("\n").pop()!) as string[];
-}
+/** What an application on `network` can reach (test/helpers/probe.ts). */
+const probeFrom = (network: string, targets: { host: string; port: number }[]) => probe(network, targets, images.grafana!, env());
 
 /** An HTTPS request through Traefik's published port, by Host, with the UI credentials. */
 function viaTraefik(method: string, host: string, path: string, body?: string): Promise<{ status: number; body: string }> {
