@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ChosenBackend } from "../configs/backends";
 import type { ServiceWiring } from "../configs/types";
-import { createService, ServiceCommon } from "./service";
+import type { ServiceCommon } from "./service";
 
 export interface BackendArgs {
   /** The chosen backend and its plan (configs/backends); the type token is `obs:backend:<displayName>`. */
@@ -22,8 +22,12 @@ export class Backend extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`obs:backend:${args.chosen.backend.displayName}`, name, {}, opts);
-    const service = createService(this, name, { plan: args.chosen.plan.service, wiring: args.wiring, common: args.common });
-    this.containerName = service.container.name;
+    const service = args.common.engine.createService(this, name, {
+      plan: args.chosen.plan.service,
+      wiring: args.wiring,
+      common: args.common,
+    });
+    this.containerName = service.name;
     this.queryUrl = pulumi.output(args.chosen.plan.queryUrl);
     this.registerOutputs({ containerName: this.containerName, queryUrl: this.queryUrl });
   }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServicePlan, ServiceWiring } from "../configs/types";
-import { createService, ServiceCommon } from "./service";
+import type { ServiceCommon } from "./service";
 
 export interface GrafanaArgs {
   /** The container with its provisioning files and secret files (configs/grafana.ts). */
@@ -15,8 +15,8 @@ export class Grafana extends pulumi.ComponentResource {
 
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:Grafana", name, {}, opts);
-    const service = createService(this, name, args);
-    this.containerName = service.container.name;
+    const service = args.common.engine.createService(this, name, args);
+    this.containerName = service.name;
     this.registerOutputs({ containerName: this.containerName });
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { collectorInternalEndpoints } from "../configs/collector";
 import type { ServicePlan, ServiceWiring } from "../configs/types";
-import { createService, ServiceCommon } from "./service";
+import type { ServiceCommon } from "./service";
 
 export interface OtelCollectorArgs {
   /** The container with its rendered config and secret files (configs/collector.ts). */
@@ -10,6 +10,11 @@ export interface OtelCollectorArgs {
   wiring: ServiceWiring;
   /** The sidecar that probes the collector's health endpoint (configs/collector.ts collectorProbePlan). */
   probe: { plan: ServicePlan; wiring: ServiceWiring };
+  /**
+   * The agent on every node in front of this collector (engine swarm: configs/swarm.ts); the
+   * collector is then the gateway. @default - none: apps send to the collector itself
+   */
+  agent?: { plan: ServicePlan; wiring: ServiceWiring };
   common: ServiceCommon;
 }
 
@@ -22,10 +27,13 @@ export class OtelCollector extends pulumi.ComponentResource {
 
   constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:OtelCollector", name, {}, opts);
-    const service = createService(this, name, { plan: args.plan, wiring: args.wiring, common: args.common });
+    const { engine } = args.common;
+    const service = engine.createService(this, name, { plan: args.plan, wiring: args.wiring, common: args.common });
     // Created after the collector: `up` waits for the probe to be healthy, i.e. the collector serving.
-    createService(this, `${name}-probe`, { ...args.probe, common: args.common }, [service.container]);
-    this.containerName = service.container.name;
+    engine.createService(this, `${name}-probe`, { ...args.probe, common: args.common }, [service.resource]);
+    // After the gateways: an agent's first export finds them.
+    if (args.agent) engine.createService(this, `${name}-agent`, { ...args.agent, common: args.common }, [service.resource]);
+    this.containerName = service.name;
     const internal = collectorInternalEndpoints(args.plan.role);
     this.internalOtlpGrpc = pulumi.output(internal.otlpGrpc);
     this.internalOtlpHttp = pulumi.output(internal.otlpHttp);

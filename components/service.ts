@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { configDirOf, CONTAINER_POLICY, cpusText, tmpfsOptions, volumeInitCommand } from "../configs/container";
 import type { SecretSource, ServicePlan, ServiceWiring } from "../configs/types";
 import { STACK_LABEL } from "../settings/names";
+import type { Engine } from "./engine";
 
 /** Turns a plan's SecretSource into a Pulumi secret (config value, or the stack's generated one). */
 export type RevealSecret = (source: SecretSource) => pulumi.Output<string>;
@@ -25,6 +26,8 @@ export interface ServiceCommon {
   /** Volumes outlive their deletion (Pulumi forgets them, Docker keeps them): data.keepOnDelete. */
   keepData: boolean;
   reveal: RevealSecret;
+  /** What creates the services (components/engine.ts): picked once by the stack component. */
+  engine: Engine;
 }
 
 export interface ServiceArgs {

@@ -1,4 +1,3 @@
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ChosenBackend } from "../configs/backends";
@@ -9,8 +8,13 @@ import { Secret } from "../settings";
 import { Backend } from "./backend";
 import { Grafana } from "./grafana";
 import { OtelCollector } from "./otel-collector";
+import { DockerEngine, Engine } from "./engine";
+import { SwarmEngine } from "./engine-swarm";
 import { ServiceCommon } from "./service";
 import { Traefik } from "./traefik";
+
+/** Keys the names of the Swarm Secrets (components/engine-swarm.ts): generated once per stack, kept in its state. */
+const SWARM_SECRET_NAME_KEY: GeneratedSecret = { generate: { name: "swarm-secret-name-key", length: 32 } };
 
 export interface ObservabilityStackArgs {
   /** The whole stack as data (configs/stack.ts `planStack`): every decision is already in it. */
@@ -60,33 +64,25 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       return pulumi.secret(password(source).result);
     };
 
-    // Every network the plan lists: the stack's own are created (named: a replacement, e.g. a new
-    // subnet, cannot exist next to the old one); an external Traefik's is only joined by name.
+    // The one place the engine is chosen: the plan says whether it is a Swarm's (configs/swarm.ts).
+    const engine: Engine = plan.swarm ? new SwarmEngine(this, plan.swarm, password(SWARM_SECRET_NAME_KEY).result) : new DockerEngine(this);
+
+    // Every network the plan lists: the stack's own are created; an external Traefik's is only joined by name.
     const networks: Record<string, pulumi.Input<string>> = {};
-    let ingest: docker.Network | undefined;
+    let ingest: pulumi.Output<string> | undefined;
     for (const planned of plan.networks) {
       if (!planned.create) {
         networks[planned.name] = planned.name;
         continue;
       }
-      const created = new docker.Network(
-        `${name}-${planned.purpose === "ingest" ? "network" : `${planned.purpose}-network`}`,
-        {
-          name: planned.name,
-          driver: planned.driver,
-          internal: planned.internal,
-          ipamConfigs: planned.subnet ? [{ subnet: planned.subnet }] : undefined,
-          labels: Object.entries(planned.labels).map(([label, value]) => ({ label, value })),
-        },
-        { ...child, deleteBeforeReplace: true },
-      );
-      networks[planned.name] = created.name;
+      const created = engine.createNetwork(`${name}-${planned.purpose === "ingest" ? "network" : `${planned.purpose}-network`}`, planned);
+      networks[planned.name] = created;
       if (planned.purpose === "ingest") ingest = created;
     }
     if (!ingest) throw new pulumi.ResourceError("the plan has no ingest network (the one applications join)", this);
-    const initImage = new docker.RemoteImage(`${name}-init-image`, { name: plan.initImage, keepLocally: true }, child);
+    const initImageId = engine.helperImage(`${name}-init-image`, plan.initImage);
     const basicAuth = plan.basicAuth ? password(plan.basicAuth.password) : undefined;
-    const common: ServiceCommon = { ...plan.common, networks, initImageId: initImage.imageId, reveal };
+    const common: ServiceCommon = { ...plan.common, networks, initImageId, reveal, engine };
 
     const backend = (signal: string, chosen: ChosenBackend) =>
       new Backend(`${name}-${signal}`, { chosen, wiring: plan.wiring[chosen.plan.service.role]!, common }, child);
@@ -102,6 +98,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         plan: plan.collector,
         wiring: plan.wiring[plan.collector.role]!,
         probe: { plan: plan.collectorProbe, wiring: plan.wiring[plan.collectorProbe.role]! },
+        agent: plan.swarm ? { plan: plan.swarm.agent, wiring: plan.wiring[plan.swarm.agent.role]! } : undefined,
         common,
       },
       afterBackends,
@@ -111,7 +108,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     this.outputs = definedOutputs({
       // The network applications join: the ingest network, where only the collector's OTLP ports answer.
-      networkName: ingest.name,
+      networkName: ingest,
       grafanaUrl: plan.urls.grafana,
       tracesUrl: plan.urls.traces,
       metricsUrl: plan.urls.metrics,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServicePlan, ServiceWiring } from "../configs/types";
-import { createService, ServiceCommon } from "./service";
+import type { ServiceCommon } from "./service";
 
 export interface TraefikArgs {
   /** The container with its static config and TLS files (configs/traefik.ts). */
@@ -16,8 +16,8 @@ export class Traefik extends pulumi.ComponentResource {
 
   constructor(name: string, args: TraefikArgs, opts?: pulumi.ComponentResourceOptions) {
     super("obs:stack:Traefik", name, {}, opts);
-    const service = createService(this, name, args);
-    this.containerName = service.container.name;
+    const service = args.common.engine.createService(this, name, args);
+    this.containerName = service.name;
     this.registerOutputs({ containerName: this.containerName });
   }
 }

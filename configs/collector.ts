@@ -55,6 +55,11 @@ export interface CollectorConfigInput {
   ingest?: { htpasswdFile?: string; tls?: { certFile: string; keyFile: string } };
   /** Derive RED metrics from every span into the metrics pipeline (traces.spanMetrics); undefined: off. */
   spanMetrics?: Omit<SpanMetricsSettings, "enabled">;
+  /**
+   * The collector's own `service.instance.id` (its series' `instance` label), e.g. `${env:…}` of a
+   * Swarm task name. @default - a random id per process start
+   */
+  selfInstance?: string;
 }
 
 /** Where apps inside the stack network send OTLP (the collector's DNS alias is its role). */
@@ -174,7 +179,7 @@ function basicAuthExtensions(extras: ExtraExporter[]): { extensions: Record<stri
   return { extensions, secretFiles };
 }
 
-const RETRY = (maxElapsed: string) => ({
+export const RETRY = (maxElapsed: string) => ({
   enabled: true,
   initial_interval: "1s",
   max_interval: "30s",
@@ -190,6 +195,14 @@ function durationSeconds(duration: string): number {
   return Math.ceil(Number(match[1]) * factor);
 }
 
+/**
+ * Idle keep-alive connections an HTTP exporter keeps per backend: at least its concurrent requests
+ * (the remote-write exporter's 5 workers, the OTLP queue's 4 consumers). Go's default, 2, closed the
+ * others after each request, so the remote-write exporter dialled a new connection for most WAL
+ * exports (bench/profile.ts: net/http dialConn in the metrics profile).
+ */
+const HTTP_IDLE_CONNS_PER_HOST = 8;
+
 /** Queue, batching and retry per exporter type: the one place that knows which keys each takes. */
 function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Record<string, unknown> {
   const retry_on_failure = RETRY(input.retryMaxElapsed);
@@ -198,6 +211,7 @@ function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Reco
     case "otlp_http":
       return {
         ...exporter.config,
+        ...(exporter.type === "otlp_http" ? { keepalive: { max_idle_conns_per_host: HTTP_IDLE_CONNS_PER_HOST } } : {}),
         timeout: "10s",
         retry_on_failure,
         sending_queue: {
@@ -221,7 +235,13 @@ function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Reco
       // off, a batch is acknowledged only once it is in the WAL, and the WAL is re-sent until the
       // backend takes it (test/integration/faults.test.ts measures both).
       const { endpoint, headers, auth, ...rest } = exporter.config as Record<string, unknown>;
-      const http = { endpoint, timeout: "10s", ...(headers ? { headers } : {}), ...(auth ? { auth } : {}) };
+      const http = {
+        endpoint,
+        timeout: "10s",
+        keepalive: { max_idle_conns_per_host: HTTP_IDLE_CONNS_PER_HOST },
+        ...(headers ? { headers } : {}),
+        ...(auth ? { auth } : {}),
+      };
       const name = exporter.id.split("/")[1] ?? "default";
       return {
         ...rest,
@@ -289,6 +309,11 @@ function spanMetricsConnector(spanMetrics: NonNullable<CollectorConfigInput["spa
     metrics_flush_interval: SPAN_METRICS_FLUSH_INTERVAL,
     series_expiration: SPAN_METRICS_SERIES_EXPIRATION,
   };
+}
+
+/** The collector's own metrics, served for a scrape at host:port (service.telemetry.metrics.readers). */
+export function selfMetricsReaders(host: string, port: number): Record<string, unknown>[] {
+  return [{ pull: { exporter: { prometheus: { host, port } } } }];
 }
 
 /** Render the collector config as a plain object (serialise with renderCollectorYaml). */
@@ -407,11 +432,16 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
       telemetry: {
         // Scraped back by our own prometheus receiver, whose resource then comes from this
         // target_info: naming it after the scrape job keeps `job="otel-collector"` in the backend.
-        resource: { attributes: [{ name: "service.name", value: SELF_SCRAPE_JOB }] },
+        resource: {
+          attributes: [
+            { name: "service.name", value: SELF_SCRAPE_JOB },
+            ...(input.selfInstance ? [{ name: "service.instance.id", value: input.selfInstance }] : []),
+          ],
+        },
         logs: { level: "info", encoding: "json" },
         metrics: {
           level: "detailed",
-          readers: [{ pull: { exporter: { prometheus: { host: internal, port: ports.metrics } } } }],
+          readers: selfMetricsReaders(internal, ports.metrics),
         },
       },
       pipelines,

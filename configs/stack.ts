@@ -26,6 +26,7 @@ import {
   upstreamCaPath,
   type TraefikRoute,
 } from "./traefik";
+import { planSwarmStack, SwarmPlan } from "./swarm";
 import { DATASOURCE_UIDS, GeneratedSecret, NetworkAttachment, RoutePlan, SecretSource, ServicePlan, ServiceWiring } from "./types";
 
 /**
@@ -46,7 +47,10 @@ export interface NetworkPlan {
   create: boolean;
   /** Docker's `internal`: no route off the host, so a container only on internal networks reaches nothing outside the stack. */
   internal: boolean;
-  driver: "bridge";
+  /** `overlay` on a Swarm (configs/swarm.ts), spanning every node. */
+  driver: "bridge" | "overlay";
+  /** Swarm only: plain containers (`docker run --network`) may join it too (the ingest network, for apps). */
+  attachable?: boolean;
   subnet?: string;
   labels: Record<string, string>;
   /** The roles (ServicePlan.role) that join it, each under these DNS aliases. */
@@ -91,6 +95,8 @@ export interface StackPlan {
    * bcrypt users file Traefik reads (a secret file; never a label).
    */
   basicAuth?: { user: string; password: GeneratedSecret };
+  /** engine swarm: the services' modes, placement and update order, the collector agent (configs/swarm.ts); absent for docker. */
+  swarm?: SwarmPlan;
   /** Stack outputs that are plain data (URLs above; passwords are SecretSources). */
   outputs: {
     otlpGrpcEndpoint?: string;
@@ -456,6 +462,12 @@ function planOutputs(
 
 /** The whole stack as data: each concern planned by its own function above, from settings resolved once. */
 export function planStack(settings: Settings, options: StackPlanOptions = {}): StackPlan {
+  const plan = planDockerStack(settings, options);
+  // The swarm engine takes the same plan and reshapes only what a Swarm does differently.
+  return settings.engine === "swarm" ? planSwarmStack(settings, plan) : plan;
+}
+
+function planDockerStack(settings: Settings, options: StackPlanOptions): StackPlan {
   const backends = planBackends(settings, options.addressing);
   const backendServices = chosenOf(backends).map((c) => c.plan.service);
   const collector = planCollector(settings, backends);

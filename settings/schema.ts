@@ -23,6 +23,7 @@ import { TIER_NAMES, tierLimits } from "./tiers";
 import { certificateNames, ingestProblems, ingestSchema, tlsFileProblems } from "./ingest";
 import { dataSchema } from "./data";
 import { spanMetricsSchema } from "./span-metrics";
+import { ENGINES, gatewayReplicas, swarmProblems, swarmSchema } from "./swarm";
 
 /**
  * The one schema for a stack's config. Every key is a top-level Pulumi config key of the project
@@ -375,6 +376,10 @@ export const settingsSchema = z
   .strictObject({
     /** Environment name: container/network prefix and the `deployment.environment` attribute. */
     environment: environmentSchema,
+    /** What runs the stack: `docker` (containers on one host) or `swarm` (services on a Docker Swarm; settings/swarm.ts). */
+    engine: z.enum(ENGINES).default("docker"),
+    /** engine swarm only: the data node's label (settings/swarm.ts). */
+    swarm: swarmSchema.optional(),
     /** Size tier: memory limits and queue/batch sizes (settings/tiers.ts). */
     tier: z.enum(TIER_NAMES).default("small"),
     /** Base domain; UIs are served at grafana.<domain>, jaeger.<domain>, vm.<domain>, … */
@@ -439,6 +444,8 @@ export const settingsSchema = z
         retryMaxElapsed: retryDuration.default("10m"),
         /** Also print every item with the debug exporter (noisy; for debugging). */
         debug: z.boolean().default(false),
+        /** engine swarm only: gateway replicas. @default 2 (DEFAULT_GATEWAY_REPLICAS) */
+        replicas: gatewayReplicas.optional(),
       })
       .prefault({}),
     /** Additional destinations (seed 001 "multi-backend export"). */
@@ -637,6 +644,7 @@ export const settingsSchema = z
       seen.set(port, name);
     }
     for (const problem of capabilityProblems(s)) ctx.addIssue({ code: "custom", ...problem });
+    for (const problem of swarmProblems(s)) ctx.addIssue({ code: "custom", ...problem });
     const names = new Set<string>();
     s.exporters.forEach((exporter, index) => {
       if (names.has(exporter.name)) {

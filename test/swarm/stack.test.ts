@@ -1,0 +1,400 @@
+/**
+ * The stack itself with `engine: swarm` on a real 3-node Docker Swarm (test/swarm/lab.ts), driven
+ * through the Automation API with the real Pulumi engine and docker provider pointed at the lab's
+ * manager: `up` converges; an app on each worker sends metrics, traces and logs to its own node's
+ * agent (published OTLP port, TLS and credentials) and they arrive in the backends on the data node;
+ * a second preview shows no changes; destroy removes every service and keeps the data volumes.
+ * Needs root, the tool cache (pulumi, plugins, telemetrygen) and the local images.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findToolchain, openStack, secretConfig, temporaryWorkspace } from "../../deploy/automation";
+import { planStack } from "../../configs/stack";
+import { parseSettings, TIERS } from "../../settings";
+import { makeCertificates } from "../helpers/certificates";
+import { createSwarmLab, localImages, run, type LabNode, type SwarmLab } from "./lab";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const TOOLS_DIR = process.env.TOOLS_DIR ?? path.join(REPO, ".tools");
+const TELEMETRYGEN = path.join(TOOLS_DIR, "bin", "telemetrygen");
+const ROLES = ["collector", "victoriametrics", "jaeger", "victorialogs", "grafana", "init"] as const;
+const ENV = `sw${randomBytes(2).toString("hex")}`;
+const log = (line: string) => console.log(`swarm-stack: ${line}`);
+
+let lab: SwarmLab;
+let stack: Stack;
+let outputs: OutputMap;
+let caFile: string;
+let destroyed = false;
+/** The stack's config as the test deploys it (secrets included), to plan it here too. */
+let planConfig: Record<string, unknown>;
+const upLog: string[] = [];
+
+/** A command in a running task's network namespace, on the node it runs on (the backends publish nothing). */
+async function inTask(service: string, cmd: string[]): Promise<string> {
+  const ps = await lab.docker(lab.manager, [
+    "service",
+    "ps",
+    service,
+    "--filter",
+    "desired-state=running",
+    "--format",
+    "{{.Node}}",
+    "--no-trunc",
+  ]);
+  const hostname = ps.stdout.trim().split("\n")[0];
+  const node = lab.nodes.find((n) => n.hostname === hostname);
+  if (!node) throw new Error(`no running task of ${service} (ps: ${ps.stdout})`);
+  const id = (await lab.docker(node, ["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${service}`])).stdout
+    .trim()
+    .split("\n")[0]!;
+  const pid = (await lab.docker(node, ["inspect", "-f", "{{.State.Pid}}", id])).stdout.trim();
+  return (await run("nsenter", [`--net=/proc/${pid}/ns/net`, "--", ...cmd], { allowFailure: true })).stdout;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
+/** Log records of one service in VictoriaLogs (on the data node). */
+async function storedLogs(service: string): Promise<number> {
+  const body = await inTask(`${ENV}-victorialogs`, [
+    "curl",
+    "-s",
+    "--data-urlencode",
+    `query=service.name:"${service}" | stats count() n`,
+    "http://127.0.0.1:9428/select/logsql/query",
+  ]);
+  return body.trim() ? Number(JSON.parse(body.trim().split("\n")[0]!).n) : 0;
+}
+
+/** `running/desired` of a service, as `docker service ls` shows it. */
+async function replicas(service: string): Promise<string> {
+  return (await lab.docker(lab.manager, ["service", "ls", "--filter", `name=${service}`, "--format", "{{.Name}} {{.Replicas}}"])).stdout
+    .trim()
+    .split("\n")
+    .find((l) => l.startsWith(`${service} `))!
+    .split(" ")[1]!;
+}
+
+/** Each service's spec version (it grows with every update Swarm applies). */
+async function specVersions(): Promise<Record<string, number>> {
+  const ids = (await lab.docker(lab.manager, ["service", "ls", "-q"])).stdout.trim().split("\n");
+  const out = await lab.docker(lab.manager, ["service", "inspect", "-f", "{{.Spec.Name}} {{.Version.Index}}", ...ids]);
+  return Object.fromEntries(
+    out.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "))
+      .map(([name, version]) => [name!, Number(version)]),
+  );
+}
+
+/** telemetrygen in a worker's network namespace, to the agent's published port on that node. */
+async function sendFrom(
+  node: LabNode,
+  signal: "metrics" | "traces" | "logs",
+  count: number,
+  options: { service?: string; rate?: number } = {},
+): Promise<void> {
+  const header = decodeURIComponent(String(outputs.otlpHeaders!.value)); // Authorization=Basic <b64>
+  const [key, value] = [header.slice(0, header.indexOf("=")), header.slice(header.indexOf("=") + 1)];
+  await lab.inNetns(
+    node,
+    [
+      TELEMETRYGEN,
+      signal,
+      "--otlp-endpoint",
+      "127.0.0.1:4317",
+      "--ca-cert",
+      caFile,
+      "--otlp-header",
+      `${key}="${value}"`,
+      "--service",
+      options.service ?? `app-${node.name}`,
+      `--${signal}`,
+      String(count),
+      "--rate",
+      String(options.rate ?? 0),
+    ],
+    { timeoutMs: 300_000 },
+  );
+}
+
+beforeAll(async () => {
+  const images = localImages(TOOLS_DIR);
+  const tags = ROLES.map((role) => {
+    if (!images[role]) throw new Error(`no local image for ${role} in ${TOOLS_DIR}/images.json: run npm run images`);
+    return images[role]!;
+  });
+  lab = await createSwarmLab({ name: "stk", nodes: 3 });
+  const loaded = await lab.loadImages(tags);
+  log(`lab up (${JSON.stringify(lab.timings)}); ${tags.length} images loaded in ${loaded.totalMs} ms`);
+
+  const certs = makeCertificates("otel-agent", ["IP:127.0.0.1", ...lab.nodes.map((n) => `IP:${n.ip}`)]);
+  caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "obs-swarm-ca-")), "ca.pem");
+  fs.writeFileSync(caFile, certs.ca);
+  const toolchain = await findToolchain();
+  const { workDir, projectSettings } = temporaryWorkspace(`obs-swarm-${ENV}-`);
+  stack = await openStack({
+    stackName: ENV,
+    toolchain,
+    workDir,
+    projectSettings,
+    stackConfig: {
+      environment: ENV,
+      engine: "swarm",
+      swarm: { dataNode: `${lab.dataNodeLabel.key}=${lab.dataNodeLabel.value}` },
+      images: Object.fromEntries(ROLES.map((role) => [role, images[role]])),
+      logs: { backend: "victorialogs" },
+      traefik: { mode: "none" },
+      ingest: { tls: { mode: "files" } },
+      exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318 } },
+    },
+    envVars: {
+      PULUMI_CONFIG_PASSPHRASE: "swarm-tier",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+      DOCKER_HOST: lab.manager.dockerHost,
+    },
+  });
+  await stack.setConfig("docker:host", { value: lab.manager.dockerHost });
+  planConfig = {
+    environment: ENV,
+    engine: "swarm",
+    logs: { backend: "victorialogs" },
+    traefik: { mode: "none" },
+    exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318 } },
+    ingest: { tls: { mode: "files", certificate: certs.cert, key: certs.key, ca: certs.ca } },
+  };
+  await stack.setAllConfig(
+    secretConfig({ "ingest.tls.certificate": certs.cert, "ingest.tls.key": certs.key, "ingest.tls.ca": certs.ca }),
+    true,
+  );
+}, 300_000);
+
+afterAll(async () => {
+  if (stack && !destroyed) {
+    await stack.destroy({ onOutput: (l) => upLog.push(l) }).catch((e: Error) => log(`destroy in afterAll: ${e.message.slice(0, 300)}`));
+  }
+  if (lab) {
+    const report = await lab.destroy();
+    log(`lab torn down: ${JSON.stringify(report).slice(0, 300)}`);
+  }
+}, 300_000);
+
+describe("engine swarm on a real 3-node swarm", () => {
+  it("GIVEN engine swarm WHEN up THEN every service converges: the agent on each node, 2 gateways, the backends on the data node", async () => {
+    const t0 = Date.now();
+    try {
+      outputs = (await stack.up({ onOutput: (l) => upLog.push(l) })).outputs;
+    } catch (error) {
+      throw new Error(`up failed:\n${upLog.slice(-80).join("")}\n${String(error).slice(0, 4000)}`);
+    }
+    log(`up returned in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // The provider cannot wait for a global service (no converge_config): the agents are waited for here.
+    await until("an agent on every node", async () => {
+      const ls = await lab.docker(lab.manager, ["service", "ls", "--filter", `name=${ENV}-otel-agent`, "--format", "{{.Replicas}}"]);
+      return ls.stdout.trim() === `${lab.nodes.length}/${lab.nodes.length}` ? true : undefined;
+    });
+    log(`agents running on every node ${((Date.now() - t0) / 1000).toFixed(1)} s after up started`);
+    const ls = await lab.docker(lab.manager, ["service", "ls", "--format", "{{.Name}} {{.Mode}} {{.Replicas}}"]);
+    const services = Object.fromEntries(
+      ls.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" "))
+        .map(([name, mode, replicas]) => [name, `${mode} ${replicas}`]),
+    );
+    expect(services).toEqual({
+      [`${ENV}-otel-agent`]: "global 3/3",
+      [`${ENV}-otel-collector`]: "replicated 2/2",
+      [`${ENV}-otel-collector-probe`]: "replicated 1/1",
+      [`${ENV}-victoriametrics`]: "replicated 1/1",
+      [`${ENV}-jaeger`]: "replicated 1/1",
+      [`${ENV}-victorialogs`]: "replicated 1/1",
+      [`${ENV}-grafana`]: "replicated 1/1",
+    });
+    for (const pinned of ["victoriametrics", "jaeger", "victorialogs", "grafana"]) {
+      const ps = await lab.docker(lab.manager, [
+        "service",
+        "ps",
+        `${ENV}-${pinned}`,
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.Node}}",
+      ]);
+      expect(ps.stdout.trim()).toBe(lab.dataNode.hostname);
+    }
+  }, 600_000);
+
+  it("GIVEN an app on each worker WHEN it sends metrics, traces and logs to its node's agent THEN they arrive in the backends on the data node", async () => {
+    expect(outputs, "up must have succeeded").toBeDefined();
+    for (const worker of lab.workers) {
+      await sendFrom(worker, "metrics", 20);
+      await sendFrom(worker, "traces", 10);
+      await sendFrom(worker, "logs", 10);
+    }
+    for (const worker of lab.workers) {
+      const service = `app-${worker.name}`;
+      const metrics = await until(`metrics of ${service} in VictoriaMetrics`, async () => {
+        const body = await inTask(`${ENV}-victoriametrics`, [
+          "curl",
+          "-s",
+          "--data-urlencode",
+          `query=count({job="${service}"})`,
+          "http://127.0.0.1:8428/api/v1/query",
+        ]);
+        const result = JSON.parse(body).data?.result ?? [];
+        return result.length > 0 && Number(result[0].value[1]) > 0 ? Number(result[0].value[1]) : undefined;
+      });
+      expect(metrics).toBeGreaterThan(0);
+      const traces = await until(`traces of ${service} in Jaeger`, async () => {
+        const body = await inTask(`${ENV}-jaeger`, ["curl", "-s", `http://127.0.0.1:16686/api/traces?service=${service}&limit=20`]);
+        const data = JSON.parse(body).data ?? [];
+        return data.length > 0 ? data.length : undefined;
+      });
+      expect(traces).toBeGreaterThan(0);
+      const logs = await until(`logs of ${service} in VictoriaLogs`, async () => {
+        const n = await storedLogs(service);
+        return n > 0 ? n : undefined;
+      });
+      expect(logs).toBe(10);
+    }
+    // Each worker's agent reported its node's host metrics.
+    const hosts = await until("host metrics of every node", async () => {
+      const body = await inTask(`${ENV}-victoriametrics`, [
+        "curl",
+        "-s",
+        "--data-urlencode",
+        'query=count by (instance) (system_memory_usage_bytes{job="otel-agent"})',
+        "http://127.0.0.1:8428/api/v1/query",
+      ]);
+      const instances = (JSON.parse(body).data?.result ?? []).map((r: any) => r.metric.instance).sort();
+      return instances.length === lab.nodes.length ? instances : undefined;
+    });
+    expect(hosts).toEqual(lab.nodes.map((n) => n.hostname).sort());
+  }, 600_000);
+
+  it("GIVEN the stack just deployed WHEN previewed again THEN nothing would change", async () => {
+    expect(outputs, "up must have succeeded").toBeDefined();
+    const lines: string[] = [];
+    const preview = await stack.preview({ onOutput: (l) => lines.push(l), diff: true });
+    const changes = Object.entries(preview.changeSummary).filter(([op]) => op !== "same");
+    expect(changes, lines.join("").slice(-6000)).toEqual([]);
+  }, 300_000);
+
+  it("GIVEN load from one worker WHEN a gateway replica is SIGKILLed and the other worker is drained THEN every record sent is stored, and the recovery times are reported", async () => {
+    expect(outputs, "up must have succeeded").toBeDefined();
+    const [sender, drained] = [lab.workers[0]!, lab.workers[1]!];
+    const service = "app-under-faults";
+    const SENT = 1500;
+    const load = sendFrom(sender, "logs", SENT, { service, rate: 50 });
+    await new Promise((r) => setTimeout(r, 5_000));
+    // A gateway task's container, SIGKILLed on its node: Swarm restarts it (restart policy any).
+    const gatewayService = `${ENV}-otel-collector`;
+    const ps = await lab.docker(lab.manager, [
+      "service",
+      "ps",
+      gatewayService,
+      "--filter",
+      "desired-state=running",
+      "--format",
+      "{{.Node}}",
+    ]);
+    const victim = lab.nodes.find((n) => n.hostname === ps.stdout.trim().split("\n")[0])!;
+    const container = (await lab.docker(victim, ["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${gatewayService}`])).stdout
+      .trim()
+      .split("\n")[0]!;
+    const killedAt = Date.now();
+    await lab.docker(victim, ["kill", "-s", "KILL", container]);
+    await until("the killed gateway replaced", async () =>
+      (await replicas(gatewayService)) === "2/2" && Date.now() - killedAt > 3_000 ? true : undefined,
+    );
+    const gatewayRecoveryMs = Date.now() - killedAt;
+    // Drain the other worker: its agent stops, gateways on it move to the remaining nodes.
+    const drainedAt = Date.now();
+    await lab.drain(drained);
+    await until("2 gateways running after the drain", async () => ((await replicas(gatewayService)) === "2/2" ? true : undefined));
+    const drainRecoveryMs = Date.now() - drainedAt;
+    await load;
+    const sentDoneAt = Date.now();
+    const stored = await until(
+      `${SENT} records of ${service} stored`,
+      async () => {
+        const n = await storedLogs(service);
+        return n >= SENT ? n : undefined;
+      },
+      180_000,
+    ).catch(async () => storedLogs(service));
+    const catchUpMs = Date.now() - sentDoneAt;
+    log(
+      `faults: sent ${SENT}, stored ${stored}; gateway killed on ${victim.hostname}: 2/2 again after ${(gatewayRecoveryMs / 1000).toFixed(1)} s; ` +
+        `${drained.hostname} drained: 2/2 gateways after ${(drainRecoveryMs / 1000).toFixed(1)} s; all stored ${(catchUpMs / 1000).toFixed(1)} s after the last send`,
+    );
+    await lab.activate(drained);
+    expect(stored).toBe(SENT);
+    await until("the drained node's agent back", async () => ((await replicas(`${ENV}-otel-agent`)) === "3/3" ? true : undefined));
+  }, 600_000);
+
+  it("GIVEN tier small WHEN tier medium is applied THEN every service whose limits the tier sets rolls to them, the others stay", async () => {
+    expect(outputs, "up must have succeeded").toBeDefined();
+    const before = await specVersions();
+    await stack.setConfig("obs-stack:tier", { value: "medium" });
+    const t0 = Date.now();
+    await stack.up({ onOutput: (l) => upLog.push(l) });
+    await until("an agent on every node after the roll", async () => ((await replicas(`${ENV}-otel-agent`)) === "3/3" ? true : undefined));
+    log(`tier change rolled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const after = await specVersions();
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    // Which services the tier changes, from the plans themselves (the probe's 16 MB is the same in every tier).
+    const limits = (tier: "small" | "medium") => {
+      const plan = planStack(parseSettings({ ...planConfig, tier }));
+      return Object.fromEntries(plan.services.map((s) => [`${ENV}-${s.role}`, `${s.memoryMb}/${plan.wiring[s.role]!.cpus}`]));
+    };
+    const [small, medium] = [limits("small"), limits("medium")];
+    const changed = Object.keys(small).filter((name) => small[name] !== medium[name]);
+    expect(changed).toEqual(
+      expect.arrayContaining([`${ENV}-otel-agent`, `${ENV}-otel-collector`, `${ENV}-victoriametrics`, `${ENV}-jaeger`]),
+    );
+    for (const [name, version] of Object.entries(before)) {
+      if (changed.includes(name)) expect(after[name], `${name} was not updated`).toBeGreaterThan(version);
+      else expect(after[name], `${name} was updated though its limits did not change`).toBe(version);
+    }
+    const memory = await lab.docker(lab.manager, [
+      "service",
+      "inspect",
+      "-f",
+      "{{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}}",
+      `${ENV}-otel-collector`,
+    ]);
+    expect(Number(memory.stdout.trim())).toBe(TIERS.medium.memoryMb.collector * 1024 * 1024);
+  }, 600_000);
+
+  it("GIVEN the stack WHEN destroyed THEN every service, config, secret and network is gone and the data volumes stay on the data node", async () => {
+    expect(outputs, "up must have succeeded").toBeDefined();
+    await stack.destroy({ onOutput: (l) => upLog.push(l) });
+    destroyed = true;
+    const left = async (kind: string) =>
+      (await lab.docker(lab.manager, [kind, "ls", "-q", "--filter", `label=obs.stack=${ENV}`])).stdout.trim().split("\n").filter(Boolean);
+    expect((await lab.docker(lab.manager, ["service", "ls", "-q"])).stdout.trim()).toBe("");
+    expect(await left("config")).toEqual([]);
+    expect(await left("secret")).toEqual([]);
+    expect(await left("network")).toEqual([]);
+    const volumes = (await lab.docker(lab.dataNode, ["volume", "ls", "-q", "--filter", `label=obs.stack=${ENV}`])).stdout
+      .trim()
+      .split("\n");
+    expect(volumes).toEqual(expect.arrayContaining([`${ENV}-victoriametrics-data`, `${ENV}-jaeger-data`, `${ENV}-victorialogs-data`]));
+  }, 300_000);
+});
