@@ -9,10 +9,15 @@
  *                     ($TOOLS_DIR/images.json from scripts/build-images.sh) before running
  *   --ca <file>       (verify) PEM bundle that signed Traefik's certificate
  *   --cwd <dir>       the project directory (Pulumi.yaml + Pulumi.<stack>.yaml); default: this repository
+ *
+ * With OBS_DEPLOY_TIMINGS=<file>, the milestones of the run (ms since this process started: modules
+ * loaded, prerequisites checked, stack selected, the engine's first and last resource event, done)
+ * are written there as JSON: the deploy bench's breakdown of where a command's seconds go.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { performance } from "node:perf_hooks";
+import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import {
   checkDocker,
   findToolchain,
@@ -26,8 +31,6 @@ import {
   readStackFile,
   toolsDir,
 } from "./automation";
-import { formatReport, verifyStack } from "./verify";
-import { verifyTargetFor } from "./verify-target";
 
 const COMMANDS = ["up", "preview", "destroy", "verify", "outputs"] as const;
 type Command = (typeof COMMANDS)[number];
@@ -83,11 +86,33 @@ async function useLocalImages(stack: Stack, stackName: string): Promise<void> {
   );
 }
 
+/** Milestones of this run in ms since the process started (performance.now()), for OBS_DEPLOY_TIMINGS. */
+export type Milestones = Partial<
+  Record<"loaded" | "prerequisites" | "stackSelected" | "firstResourceEvent" | "lastResourceEvent" | "engineDone" | "done", number>
+>;
+const milestones: Milestones = {};
+const mark = (name: keyof Milestones) => (milestones[name] = Math.round(performance.now()));
+
+/** Engine events as they stream: the first and last resource step the engine reported. */
+function onEvent(event: EngineEvent): void {
+  if (event.resourcePreEvent || event.resOutputsEvent) {
+    milestones.firstResourceEvent ??= Math.round(performance.now());
+    mark("lastResourceEvent");
+  }
+}
+
+function writeMilestones(): void {
+  const file = process.env.OBS_DEPLOY_TIMINGS;
+  if (file) fs.writeFileSync(file, JSON.stringify(milestones));
+}
+
 async function main(argv: string[]): Promise<number> {
+  mark("loaded");
   const args = parseArgs(argv);
   readStackFile(args.stack, args.cwd); // a clear line for a stack without a file
-  const toolchain = await findToolchain();
-  const docker = await checkDocker();
+  // `pulumi version` (findToolchain) and the engine's ping run side by side.
+  const [toolchain, docker] = await Promise.all([findToolchain(), checkDocker()]);
+  mark("prerequisites");
   if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
     throw new PrerequisiteError(
       "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set: it encrypts this stack's secrets in the local state.",
@@ -96,21 +121,25 @@ async function main(argv: string[]): Promise<number> {
   console.log(`pulumi: ${toolchain.description}; docker engine ${docker}; stack ${args.stack}`);
   const stack = await openStack({ stackName: args.stack, toolchain, workDir: args.cwd });
   if (args.localImages) await useLocalImages(stack, args.stack);
+  mark("stackSelected");
   const onOutput = (out: string) => process.stdout.write(out);
   switch (args.command) {
     case "up": {
-      const result = await stack.up({ onOutput, color: "auto" });
+      const result = await stack.up({ onOutput, onEvent, color: "auto" });
+      mark("engineDone");
       console.log(`\n${formatOutputs(result.outputs)}`);
       return 0;
     }
     case "preview": {
-      await stack.preview({ onOutput, diff: true, color: "auto" });
+      await stack.preview({ onOutput, onEvent, diff: true, color: "auto" });
+      mark("engineDone");
       return 0;
     }
     case "destroy": {
       if (!args.yes) throw new PrerequisiteError(`destroy removes every container of stack ${args.stack}: add --yes to confirm.`);
       const { environment } = await stackSettings(stack);
-      await stack.destroy({ onOutput, color: "auto" });
+      await stack.destroy({ onOutput, onEvent, color: "auto" });
+      mark("engineDone");
       const kept = await stackVolumes(environment);
       if (args.purgeData) {
         const removed = await purgeVolumes(environment);
@@ -128,6 +157,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "verify": {
+      // Loaded only here: the OpenTelemetry SDK it sends with is ~0.2 s of every other command's start.
+      const [{ formatReport, verifyStack }, { verifyTargetFor }] = await Promise.all([import("./verify.js"), import("./verify-target.js")]);
       const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, o]) => [k, o.value]));
       const target = verifyTargetFor(await stackSettings(stack), outputs, {
         caPem: args.ca ? fs.readFileSync(args.ca, "utf8") : undefined,
@@ -140,7 +171,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    mark("done");
+    writeMilestones();
+    process.exit(code);
+  },
   (err: unknown) => {
     if (err instanceof PrerequisiteError) console.error(`error: ${err.message}`);
     else console.error(err instanceof Error ? (err.stack ?? err.message) : err);

@@ -87,7 +87,11 @@ describe("collector config renderer", () => {
     expect(Object.keys(prw).sort()).toEqual(["external_labels", "http", "remote_write_queue", "retry_on_failure", "wal"]);
     expect(prw.remote_write_queue).toEqual({ enabled: false });
     expect(prw.wal).toEqual({ directory: "/var/lib/otelcol/queue/wal-metrics", buffer_size: 100, truncate_frequency: "1s" });
-    expect(prw.http).toEqual({ endpoint: "http://victoriametrics:8428/api/v1/write", timeout: "10s" });
+    expect(prw.http).toEqual({
+      endpoint: "http://victoriametrics:8428/api/v1/write",
+      timeout: "10s",
+      keepalive: { max_idle_conns_per_host: 8 },
+    });
   });
 
   it("GIVEN persistentQueue false WHEN rendered THEN no storage extension, in-memory queues, and remote write may retry for the whole max_elapsed_time", () => {

@@ -1,16 +1,18 @@
 /**
- * `npm run preview|up|outputs|verify|destroy -- <stack>` as a user runs them (deploy/cli.ts in a child
- * process, `--cwd` pointing at a workspace of its own), and the one-line answers when a prerequisite
- * is missing.
+ * `npm run preview|up|outputs|verify|destroy -- <stack>` as a user runs them (deploy/launch.mjs, what
+ * the npm scripts run: deploy/cli.ts bundled to plain JavaScript, in a child process, `--cwd` pointing
+ * at a workspace of its own), and the one-line answers when a prerequisite is missing.
  */
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStack, DeployedStack, docker, prerequisites, purgeEnvironment, TOOLS } from "../../bench/lib/deploy-harness";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+const LAUNCH = path.join(ROOT, "deploy", "launch.mjs");
 let deployed: DeployedStack;
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -22,7 +24,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
     PULUMI_SKIP_UPDATE_CHECK: "true",
   };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, path.join(ROOT, "deploy", "cli.ts"), ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [LAUNCH, ...args], {
       cwd: ROOT,
       env: { ...base, ...env } as NodeJS.ProcessEnv,
       timeout: 600_000,
@@ -70,11 +72,32 @@ describe("npm run preview|up|outputs|verify|destroy", () => {
     expect(result.stderr.trim()).toMatch(/^error: Pulumi CLI not found/);
   });
 
-  it("GIVEN a new stack WHEN previewed THEN the plan lists what up would create", async () => {
-    const result = await cli(args("preview"));
+  it("GIVEN a new stack WHEN previewed THEN the plan lists what up would create, and the run's milestones come in order", async () => {
+    const milestones = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "obs-cli-")), "milestones.json");
+    const result = await cli(args("preview"), { OBS_DEPLOY_TIMINGS: milestones });
     expect(result.code, result.stderr).toBe(0);
-    // 24 before the collector's health probe (its image and container), 27 since VictoriaMetrics runs as nobody (its volume init job).
-    expect(result.stdout).toMatch(/\+ 27 to create/);
+    // 24 before the collector's health probe (its image and container), 27 since VictoriaMetrics runs as nobody (its volume init job),
+    // 40 since every service's files reach it through a config volume and its carrier container (read-only root filesystems).
+    expect(result.stdout).toMatch(/\+ 40 to create/);
+    // The deploy bench's breakdown (bench/deploy.ts) reads these: each a time since the process started.
+    const m = JSON.parse(fs.readFileSync(milestones, "utf8")) as Record<string, number>;
+    const order = ["loaded", "prerequisites", "stackSelected", "firstResourceEvent", "lastResourceEvent", "engineDone", "done"];
+    expect(Object.keys(m).sort()).toEqual([...order].sort());
+    expect(order.map((k) => m[k])).toEqual(order.map((k) => m[k]).sort((a, b) => a! - b!));
+    expect(m.loaded).toBeGreaterThan(0);
+  });
+
+  it("GIVEN the bundle WHEN a file it was built from changes THEN the next command rebuilds it first; unchanged THEN it does not", async () => {
+    const debug = { OBS_DEPLOY_DEBUG: "1" };
+    await cli(args("outputs"), debug); // whatever state the bundle was in, it is current after this
+    const unchanged = await cli(args("outputs"), debug);
+    expect(unchanged.stderr).not.toMatch(/deploy\/launch: bundled/);
+    // A new mtime on one input (its content is the same): the size/mtime record no longer matches.
+    const input = path.join(ROOT, "configs", "healthcheck.ts");
+    const now = new Date();
+    fs.utimesSync(input, now, now);
+    const changed = await cli(args("outputs"), debug);
+    expect(changed.stderr).toMatch(/deploy\/launch: bundled \d+ files in \d+ ms \(configs\/healthcheck\.ts changed\)/);
   });
 
   it("GIVEN the preview WHEN up runs THEN progress streams and the outputs print, secrets masked", async () => {

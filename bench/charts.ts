@@ -1,0 +1,310 @@
+/**
+ * SVG charts of a saved bench run (`npm run bench:charts`; `npm run bench` runs it after the run):
+ * each ceiling search (offered vs accepted, collector CPU and cgroup memory per step, ours vs the
+ * seeds' baseline) and the tier comparison (ceilings per signal, Scotty instances per tier), drawn by
+ * vega-lite 6.5.0 compiled to a Vega spec and rendered headless by Vega 6.4.0's `view.toSVG()` (both
+ * BSD-3-Clause) from the results JSON — nothing is drawn by hand.
+ *
+ * Written next to the results (bench/results/charts/<run>/) and to docs/charts/ (committed, shown by
+ * docs/BENCHMARKS.md between the charts markers). The spec builders are pure (test/charts.test.ts).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { TierName } from "../settings";
+import type { Signal } from "./lib/load";
+import type { RunResult, VariantResult } from "./report";
+
+export type Variant = "ours" | "baseline";
+const VARIANTS: Variant[] = ["ours", "baseline"];
+const SIGNALS: Signal[] = ["metrics", "traces", "logs"];
+const UNIT: Record<Signal, string> = { metrics: "data points/s", traces: "spans/s", logs: "log records/s" };
+/** The same colour for a variant in every chart. */
+const COLORS: Record<Variant, string> = { ours: "#1f77b4", baseline: "#ff7f0e" };
+
+/** A vega-lite spec as a plain object (the builders return data, the renderer compiles it). */
+export type VegaLiteSpec = Record<string, unknown>;
+
+export interface CeilingRow {
+  variant: Variant;
+  /** 1-based position in the search (doubling, then one bisection step). */
+  step: number;
+  offered: number;
+  accepted: number;
+  cpuPct: number;
+  peakMb: number;
+  result: "held" | "failed";
+}
+
+/** One row per step of a signal's ceiling search, both variants, in search order. */
+export function ceilingRows(run: RunResult, tier: TierName, signal: Signal): CeilingRow[] {
+  const t = run.tiers[tier];
+  if (!t) throw new Error(`run ${run.started} has no ${tier} tier (it has: ${Object.keys(run.tiers).join(", ") || "none"})`);
+  return VARIANTS.flatMap(
+    (variant) =>
+      (t[variant] as VariantResult | undefined)?.ceilings[signal]?.steps.map((s, i) => ({
+        variant,
+        step: i + 1,
+        offered: s.offered,
+        accepted: Math.round(s.acceptedPerSec),
+        cpuPct: Math.round(s.cpuPct * 10) / 10,
+        peakMb: Math.round(s.memory.peakMb * 10) / 10,
+        result: s.ok ? ("held" as const) : ("failed" as const),
+      })) ?? [],
+  );
+}
+
+const colorScale = { domain: VARIANTS, range: VARIANTS.map((v) => COLORS[v]) };
+const offeredAxis = (signal: Signal) => ({
+  field: "offered",
+  type: "quantitative",
+  scale: { type: "log", nice: false, padding: 12 },
+  title: `offered (${UNIT[signal]}, log scale)`,
+});
+
+/** Offered vs accepted, CPU and memory per step of one signal's search: three panels, one x axis. */
+export function ceilingSpec(run: RunResult, tier: TierName, signal: Signal): VegaLiteSpec {
+  const rows = ceilingRows(run, tier, signal);
+  const limitMb = run.tiers[tier]!.limitMb;
+  const x = offeredAxis(signal);
+  const color = { field: "variant", type: "nominal", scale: colorScale, title: "config" };
+  const shape = {
+    field: "result",
+    type: "nominal",
+    scale: { domain: ["held", "failed"], range: ["circle", "cross"] },
+    title: "step",
+  };
+  const perStep = (field: "accepted" | "cpuPct" | "peakMb", title: string, extra: VegaLiteSpec[] = []) => ({
+    width: 460,
+    height: 150,
+    layer: [
+      ...extra,
+      { mark: { type: "line", opacity: 0.6 }, encoding: { x, y: { field, type: "quantitative", title }, color } },
+      {
+        mark: { type: "point", filled: true, size: 70 },
+        encoding: {
+          x,
+          y: { field, type: "quantitative" },
+          color,
+          shape,
+          tooltip: [{ field: "variant" }, { field: "step" }, { field: "offered" }, { field }, { field: "result" }],
+        },
+      },
+    ],
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: `${tier} tier — ${signal} ceiling search, ours vs baseline`,
+      subtitle: `run ${run.started} (${run.commit}); ${run.stepS} s steps; collector cgroup limit ${limitMb} MB`,
+    },
+    data: { values: rows },
+    vconcat: [
+      perStep("accepted", `accepted (${UNIT[signal]})`, [
+        // The diagonal: every offered item accepted.
+        {
+          mark: { type: "line", strokeDash: [4, 4], color: "#888", clip: true },
+          encoding: { x, y: { field: "offered", type: "quantitative" } },
+        },
+      ]),
+      perStep("cpuPct", "collector CPU (% of a core)"),
+      perStep("peakMb", "cgroup peak (MB)", [
+        {
+          data: { values: [{ limitMb }] },
+          mark: { type: "rule", strokeDash: [2, 2], color: "#c00" },
+          encoding: { y: { field: "limitMb", type: "quantitative" } },
+        },
+      ]),
+    ],
+    resolve: { scale: { color: "shared", shape: "shared" } },
+    config: { font: "sans-serif" },
+  };
+}
+
+export interface TierCeilingRow {
+  tier: TierName;
+  signal: Signal;
+  variant: Variant;
+  /** The highest step that held (items/s); 0 when no step held. */
+  ceiling: number;
+}
+
+export interface TierScottyRow {
+  tier: TierName;
+  /** The most Scotty instances a step carried with nothing lost. */
+  instances: number;
+}
+
+/** Ceilings per tier, signal and variant, and Scotty instances per tier, from one run. */
+export function tierRows(run: RunResult): { ceilings: TierCeilingRow[]; scotty: TierScottyRow[] } {
+  const ceilings: TierCeilingRow[] = [];
+  const scotty: TierScottyRow[] = [];
+  for (const [tier, t] of Object.entries(run.tiers) as [TierName, NonNullable<RunResult["tiers"][TierName]>][]) {
+    for (const variant of VARIANTS) {
+      const v = t[variant] as VariantResult | undefined;
+      if (!v) continue;
+      for (const signal of SIGNALS) {
+        const c = v.ceilings[signal];
+        if (c) ceilings.push({ tier, signal, variant, ceiling: Math.round(c.best?.acceptedPerSec ?? 0) });
+      }
+    }
+    const carried = t.ours.scotty.filter((s) => s.ok).map((s) => s.instances);
+    if (carried.length) scotty.push({ tier, instances: Math.max(...carried) });
+  }
+  const other = run.scottyOtherTier;
+  if (other && !scotty.some((s) => s.tier === other.tier)) {
+    const carried = other.steps.filter((s) => s.ok).map((s) => s.instances);
+    if (carried.length) scotty.push({ tier: other.tier, instances: Math.max(...carried) });
+  }
+  return { ceilings, scotty };
+}
+
+/** The tier comparison: zero-loss ceilings per signal (ours vs baseline) and Scotty instances per tier. */
+export function tierSpec(run: RunResult): VegaLiteSpec {
+  const { ceilings, scotty } = tierRows(run);
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: "Tiers compared", subtitle: `run ${run.started} (${run.commit}); a tier not in the run was not measured` },
+    hconcat: [
+      {
+        data: { values: ceilings },
+        width: 90,
+        height: 200,
+        mark: { type: "bar" },
+        encoding: {
+          column: { field: "tier", type: "nominal", title: "zero-loss ceiling per tier", sort: ["small", "medium", "large"] },
+          x: { field: "signal", type: "nominal", sort: SIGNALS, title: null },
+          xOffset: { field: "variant", type: "nominal", sort: VARIANTS },
+          y: { field: "ceiling", type: "quantitative", title: "items/s (data points, spans, log records)" },
+          color: { field: "variant", type: "nominal", scale: colorScale, title: "config" },
+          tooltip: [{ field: "tier" }, { field: "signal" }, { field: "variant" }, { field: "ceiling", format: "," }],
+        },
+      },
+      {
+        data: { values: scotty },
+        width: 140,
+        height: 200,
+        layer: [
+          {
+            mark: { type: "bar", color: COLORS.ours },
+            encoding: {
+              x: { field: "tier", type: "nominal", sort: ["small", "medium", "large"], title: "tier (ours)" },
+              y: { field: "instances", type: "quantitative", title: "Scotty instances carried" },
+            },
+          },
+          {
+            mark: { type: "text", dy: -8 },
+            encoding: {
+              x: { field: "tier", type: "nominal", sort: ["small", "medium", "large"] },
+              y: { field: "instances", type: "quantitative" },
+              text: { field: "instances", type: "quantitative" },
+            },
+          },
+        ],
+      },
+    ],
+    config: { font: "sans-serif" },
+  };
+}
+
+export interface Chart {
+  /** File name (docs/charts/<file>). */
+  file: string;
+  /** Alt text / caption. */
+  title: string;
+  spec: VegaLiteSpec;
+}
+
+/** Every chart of a run: a ceiling search per measured tier and signal, and the tier comparison. */
+export function chartsFor(run: RunResult): Chart[] {
+  const charts: Chart[] = [];
+  for (const tier of Object.keys(run.tiers) as TierName[]) {
+    for (const signal of SIGNALS) {
+      if (ceilingRows(run, tier, signal).length === 0) continue;
+      charts.push({
+        file: `ceiling-${tier}-${signal}.svg`,
+        title: `${tier} tier: ${signal} ceiling search`,
+        spec: ceilingSpec(run, tier, signal),
+      });
+    }
+  }
+  charts.push({ file: "tiers.svg", title: "tiers compared", spec: tierSpec(run) });
+  return charts;
+}
+
+/** vega-lite → Vega → SVG, headless (no canvas: Vega estimates text widths). */
+export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  // ESM-only packages: loaded here, so the spec builders (and their unit test) never load them.
+  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+  const compiled = vegaLite.compile(spec as unknown as Parameters<typeof vegaLite.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const ROOT = path.resolve(__dirname, "..");
+export const RESULTS_DIR = path.join(ROOT, "bench", "results");
+const CHARTS_DIR = path.join(ROOT, "docs", "charts");
+const DOC = path.join(ROOT, "docs", "BENCHMARKS.md");
+export const CHARTS_BEGIN = "<!-- bench-charts:begin (bench/charts.ts) -->";
+export const CHARTS_END = "<!-- bench-charts:end -->";
+
+/** The newest collector run in bench/results (files with tiers; span-metrics and deploy results are not). */
+export function newestRun(dir = RESULTS_DIR): { file: string; run: RunResult } {
+  const runs = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => ({ file: f, run: JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as RunResult }))
+    .filter(({ run }) => run.tiers && typeof run.tiers === "object" && run.started);
+  const newest = runs.sort((a, b) => a.run.started.localeCompare(b.run.started)).at(-1);
+  if (!newest) throw new Error(`no bench run in ${dir}: run \`npm run bench\` first`);
+  return newest;
+}
+
+/** The section docs/BENCHMARKS.md shows the charts in. */
+export function chartsSection(file: string, run: RunResult, charts: Chart[]): string {
+  return [
+    CHARTS_BEGIN,
+    "## Charts",
+    "",
+    `Drawn by \`npm run bench:charts\` (\`bench/charts.ts\`: vega-lite 6.5.0 rendered by Vega 6.4.0's headless SVG renderer) from \`bench/results/${file}\` (run of ${run.started}, commit ${run.commit}).`,
+    'Ceiling searches: each point is one step (● held, ✕ failed); the dashed diagonal is "everything offered was accepted", the red rule the collector\'s cgroup limit.',
+    "",
+    ...charts.flatMap((c) => [`![${c.title}](charts/${c.file})`, ""]),
+    CHARTS_END,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const { file, run } = newestRun();
+  const charts = chartsFor(run);
+  const nextToResults = path.join(RESULTS_DIR, "charts", file.replace(/\.json$/, ""));
+  fs.mkdirSync(CHARTS_DIR, { recursive: true });
+  fs.mkdirSync(nextToResults, { recursive: true });
+  for (const chart of charts) {
+    const svg = await renderSvg(chart.spec);
+    fs.writeFileSync(path.join(CHARTS_DIR, chart.file), svg);
+    fs.writeFileSync(path.join(nextToResults, chart.file), svg);
+  }
+  const doc = fs.readFileSync(DOC, "utf8");
+  const section = chartsSection(file, run, charts);
+  const start = doc.indexOf(CHARTS_BEGIN);
+  const stop = doc.indexOf(CHARTS_END);
+  // bench/report.ts rewrites the document without this section: put it back after the runs table.
+  const next =
+    start >= 0 && stop > start
+      ? doc.slice(0, start) + section + doc.slice(stop + CHARTS_END.length)
+      : doc.replace(/\n## Method\n/, () => `\n${section}\n\n## Method\n`);
+  if (next === doc && start < 0) throw new Error(`${DOC} has no "## Method" heading to put the charts before`);
+  fs.writeFileSync(DOC, next);
+  console.log(`wrote ${charts.length} charts of ${file} to ${path.relative(ROOT, CHARTS_DIR)}/ and ${path.relative(ROOT, nextToResults)}/`);
+}
+
+if (require.main === module)
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,0 +1,148 @@
+/**
+ * The bench's chart specs (bench/charts.ts) carry the series of the results they are built from:
+ * a small results fixture in, the rows and vega-lite layers that would be drawn out. No rendering
+ * here (vega is loaded only by renderSvg): this stays a fast unit file.
+ */
+import { describe, expect, it } from "vitest";
+import { ceilingRows, ceilingSpec, chartsFor, chartsSection, tierRows, tierSpec } from "../bench/charts";
+import type { RunResult } from "../bench/report";
+
+/** One step as bench/steps.ts records it; only what the charts read is meaningful. */
+function step(signal: "metrics" | "traces" | "logs", offered: number, acceptedPerSec: number, cpuPct: number, peakMb: number, ok: boolean) {
+  return {
+    signal,
+    offered,
+    durationS: 10,
+    generated: offered * 10,
+    accepted: acceptedPerSec * 10,
+    acceptedPerSec,
+    refused: 0,
+    failedExports: 0,
+    sendFailed: 0,
+    enqueueFailed: 0,
+    notDelivered: 0,
+    backendErrors: 0,
+    settleS: 1,
+    cpuPctPer10k: (cpuPct / acceptedPerSec) * 10_000,
+    cpuPct,
+    memory: { usageMb: peakMb - 5, peakMb, rssMb: 40, cacheMb: 100, mappedFileMb: 60, pgmajfault: 0, failcnt: 0 },
+    majorFaults: 0,
+    ok,
+    why: ok ? "" : "slow acknowledgements",
+  };
+}
+
+function variant(name: "ours" | "baseline", metricSteps: ReturnType<typeof step>[], scottyOk: number[]) {
+  const best = [...metricSteps].filter((s) => s.ok).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
+  return {
+    variant: name,
+    tier: "small",
+    limitMb: 192,
+    ceilings: {
+      metrics: { signal: "metrics", steps: metricSteps, best, firstBad: metricSteps.find((s) => !s.ok) },
+      traces: { signal: "traces", steps: [step("traces", 5000, 5000, 9, 150, true)], best: step("traces", 5000, 5000, 9, 150, true) },
+      logs: { signal: "logs", steps: [step("logs", 5000, 4970, 7, 149, false)], best: undefined },
+    },
+    scotty: [10, 100, 200].map((instances) => ({ instances, ok: scottyOk.includes(instances) })),
+  };
+}
+
+const RUN = {
+  started: "2026-12-04T19:49:19.185Z",
+  commit: "7706df5",
+  stepS: 10,
+  tiers: {
+    small: {
+      limitMb: 192,
+      ours: variant(
+        "ours",
+        [
+          step("metrics", 20_000, 19_582.4, 21.2, 158.8, true),
+          step("metrics", 40_000, 37_940, 40, 168.1, true),
+          step("metrics", 80_000, 66_948, 64, 191.8, false),
+        ],
+        [10, 100],
+      ),
+      baseline: variant(
+        "baseline",
+        [step("metrics", 20_000, 19_645, 12, 150.4, true), step("metrics", 40_000, 38_000, 22, 149, true)],
+        [10],
+      ),
+    },
+  },
+  scottyOtherTier: { tier: "medium", limitMb: 256, steps: [10, 200, 400].map((instances) => ({ instances, ok: instances <= 200 })) },
+} as unknown as RunResult;
+
+describe("bench charts", () => {
+  it("GIVEN a run WHEN a ceiling search is charted THEN each step of both configs is a row, in search order", () => {
+    expect(ceilingRows(RUN, "small", "metrics")).toEqual([
+      { variant: "ours", step: 1, offered: 20_000, accepted: 19_582, cpuPct: 21.2, peakMb: 158.8, result: "held" },
+      { variant: "ours", step: 2, offered: 40_000, accepted: 37_940, cpuPct: 40, peakMb: 168.1, result: "held" },
+      { variant: "ours", step: 3, offered: 80_000, accepted: 66_948, cpuPct: 64, peakMb: 191.8, result: "failed" },
+      { variant: "baseline", step: 1, offered: 20_000, accepted: 19_645, cpuPct: 12, peakMb: 150.4, result: "held" },
+      { variant: "baseline", step: 2, offered: 40_000, accepted: 38_000, cpuPct: 22, peakMb: 149, result: "held" },
+    ]);
+  });
+
+  it("GIVEN the ceiling spec THEN its three panels plot accepted, CPU and memory against offered, coloured by config, with the limit drawn", () => {
+    const spec = ceilingSpec(RUN, "small", "metrics") as any;
+    expect(spec.data.values).toEqual(ceilingRows(RUN, "small", "metrics"));
+    const panels = spec.vconcat as any[];
+    const plotted = panels.map((p) =>
+      p.layer.filter((l: any) => l.encoding.color).map((l: any) => [l.encoding.x.field, l.encoding.y.field]),
+    );
+    expect(plotted).toEqual([
+      [
+        ["offered", "accepted"],
+        ["offered", "accepted"],
+      ],
+      [
+        ["offered", "cpuPct"],
+        ["offered", "cpuPct"],
+      ],
+      [
+        ["offered", "peakMb"],
+        ["offered", "peakMb"],
+      ],
+    ]);
+    // The diagonal (everything offered accepted) and the cgroup limit as reference marks.
+    expect(panels[0].layer[0].encoding.y.field).toBe("offered");
+    expect(panels[2].layer[0].data.values).toEqual([{ limitMb: 192 }]);
+    expect(panels[1].layer[1].encoding.color.scale.domain).toEqual(["ours", "baseline"]);
+  });
+
+  it("GIVEN a run WHEN tiers are compared THEN the ceilings are the best held step (0 when none held) and Scotty the most instances carried per tier", () => {
+    const { ceilings, scotty } = tierRows(RUN);
+    expect(ceilings).toEqual([
+      { tier: "small", signal: "metrics", variant: "ours", ceiling: 37_940 },
+      { tier: "small", signal: "traces", variant: "ours", ceiling: 5_000 },
+      { tier: "small", signal: "logs", variant: "ours", ceiling: 0 },
+      { tier: "small", signal: "metrics", variant: "baseline", ceiling: 38_000 },
+      { tier: "small", signal: "traces", variant: "baseline", ceiling: 5_000 },
+      { tier: "small", signal: "logs", variant: "baseline", ceiling: 0 },
+    ]);
+    expect(scotty).toEqual([
+      { tier: "small", instances: 100 },
+      { tier: "medium", instances: 200 },
+    ]);
+    const spec = tierSpec(RUN) as any;
+    expect(spec.hconcat[0].data.values).toEqual(ceilings);
+    expect(spec.hconcat[1].data.values).toEqual(scotty);
+  });
+
+  it("GIVEN a run WHEN every chart is listed THEN one per measured signal plus the tier comparison, each linked from the section", () => {
+    const charts = chartsFor(RUN);
+    expect(charts.map((c) => c.file)).toEqual([
+      "ceiling-small-metrics.svg",
+      "ceiling-small-traces.svg",
+      "ceiling-small-logs.svg",
+      "tiers.svg",
+    ]);
+    const section = chartsSection("2026-12-04T19-49-19-185Z.json", RUN, charts);
+    for (const c of charts) expect(section).toContain(`](charts/${c.file})`);
+  });
+
+  it("GIVEN a tier the run did not measure WHEN charted THEN the error names the tiers it has", () => {
+    expect(() => ceilingRows(RUN, "large", "metrics")).toThrow("run 2026-12-04T19:49:19.185Z has no large tier (it has: small)");
+  });
+});
