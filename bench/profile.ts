@@ -34,13 +34,12 @@ import type { Signal } from "./lib/load";
 import { load1, sh } from "./lib/measure";
 import { loopbackStack } from "./lib/stack";
 import { CROSS_CUTTING, GROUP_NAMES, groupSamples, parseTop, parseTraces, type Grouped, type TopRow } from "./profile-groups";
-import { RESULTS_DIR } from "./report";
+import { PROFILE_BEGIN, PROFILE_END, RESULTS_DIR } from "./report";
 import { loadStep, type Ctx, type StepResult } from "./steps";
 
 const PROFILES_DIR = path.join(RESULTS_DIR, "profiles");
 const DOC = path.resolve(__dirname, "..", "docs", "BENCHMARKS.md");
-export const PROFILE_BEGIN = "<!-- profile-bench:begin (bench/profile.ts) -->";
-export const PROFILE_END = "<!-- profile-bench:end -->";
+export { PROFILE_BEGIN, PROFILE_END } from "./report";
 const TIER = "small" as const;
 /** The logs backend bench/run.ts runs: the first one the tiers run that has a local binary (as bench/span-metrics.ts picks it). */
 const LOGS_KIND = kindsOf("logs").find((kind) => backendBinary(kind) !== undefined);

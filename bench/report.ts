@@ -24,6 +24,9 @@ const DEPLOY_END = "<!-- deploy-bench:end -->";
 /** The span-metrics scenario's section (`npm run bench:spanmetrics`), written by bench/span-metrics.ts. */
 export const SPANMETRICS_BEGIN = "<!-- spanmetrics-bench:begin (bench/span-metrics.ts) -->";
 export const SPANMETRICS_END = "<!-- spanmetrics-bench:end -->";
+/** The CPU-profile section (`npm run bench:profile`), written by bench/profile.ts. */
+export const PROFILE_BEGIN = "<!-- profile-bench:begin (bench/profile.ts) -->";
+export const PROFILE_END = "<!-- profile-bench:end -->";
 /** The collector testbed's published figure this benchmark is compared with (opentelemetry.io, collector benchmarks). */
 const TESTBED = { spansPerSec: 10_000, cpuPctOfCore: 6, memoryMiB: "55–78" };
 
@@ -267,7 +270,7 @@ export function renderReport(): string {
       `- **ours** = the config \`configs/collector.ts\` renders for the tier (persistent queue, WAL, exporter-side batching, \`GOMEMLIMIT\` and memory_limiter from the limit less ${COLLECTOR_NON_HEAP_MB} MB for the binary's pages, \`memoryLimits\`). ` +
         `**baseline** = the seeds' config (\`bench/baseline.ts\`): \`batch\` ${BASELINE.batch.timeout} / ${BASELINE.batch.send_batch_size}, memory_limiter ${BASELINE.memoryLimiter.limit_percentage} % / ${BASELINE.memoryLimiter.spike_limit_percentage} % of the cgroup limit, in-memory queues, exporter defaults, no \`GOMEMLIMIT\`, same backends.`,
       `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,
-      "- A step **holds** when nothing was refused (`otelcol_receiver_refused_*`), no export failed (telemetrygen), no exporter dropped anything (`send_failed`/`enqueue_failed`), everything telemetrygen generated was accepted, ≥ 80 % of the asked rate got through (the clients wait for each acknowledgement, so a slowly answering collector lowers the rate), and within 30 s the backend's own counter covered everything accepted: VictoriaMetrics `vm_rows_inserted_total` ≥ accepted data points (each point is ≥ 1 row), Jaeger's `otelcol_receiver_accepted_spans` = accepted spans, VictoriaLogs' `vl_rows_ingested_total{type=\"opentelemetry\"}` = accepted records (Loki's `loki_distributor_lines_received_total` in runs before 2026-12-05).",
+      "- A step **holds** when nothing was refused (`otelcol_receiver_refused_*`), no export failed (telemetrygen), no exporter dropped anything (`send_failed`/`enqueue_failed`), everything telemetrygen generated was accepted, ≥ 80 % of the asked rate got through (the clients wait for each acknowledgement, so a slowly answering collector lowers the rate), and within 30 s the backend's own counter covered everything accepted: VictoriaMetrics `vm_rows_inserted_total` ≥ accepted data points (each point is ≥ 1 row), Jaeger's `otelcol_receiver_accepted_spans` = accepted spans, VictoriaLogs' `vl_rows_ingested_total{type=~\"opentelemetry.*\"}` = accepted records (v1.52 labels OTLP protobuf rows `opentelemetry_protobuf`) (Loki's `loki_distributor_lines_received_total` in runs before 2026-12-05).",
       "- **Ceiling**: from a start rate, double until the first step that does not hold, then bisect once between the last good and the first bad; the ceiling is the highest step that held. CPU = the collector's user+system time over the step; peak memory = the cgroup's `max_usage_in_bytes` over the step (what the container limit counts).",
       "- **Exact witnesses** (JS SDK, `bench/probes.ts`): acknowledged = the SDK's exporter got a success; stored = the point (series, timestamp) is in VictoriaMetrics' export API / the span id is returned by Jaeger. Used for the emit→queryable delay (30 probes, 300 ms apart, polled every 100 ms), the overload and the outage steps.",
       "",
@@ -390,7 +393,11 @@ export function renderReport(): string {
     );
   }
   const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : "";
-  const kept = [keptSection(previous, DEPLOY_BEGIN, DEPLOY_END), keptSection(previous, SPANMETRICS_BEGIN, SPANMETRICS_END)];
+  const kept = [
+    keptSection(previous, DEPLOY_BEGIN, DEPLOY_END),
+    keptSection(previous, SPANMETRICS_BEGIN, SPANMETRICS_END),
+    keptSection(previous, PROFILE_BEGIN, PROFILE_END),
+  ];
   fs.writeFileSync(DOC, `${out.join("\n").trimEnd()}\n${kept.flatMap((section) => (section ? [`\n${section}\n`] : [])).join("")}`);
   const readme = fs.readFileSync(README, "utf8");
   const a = readme.indexOf(README_BEGIN);

@@ -55,7 +55,7 @@ async function snapshot(ctx: Ctx, signal: Signal): Promise<Snapshot> {
   const backendCount = {
     metrics: () => total(backend, "vm_rows_inserted_total", { type: "promremotewrite" }),
     traces: () => counter(backend, "otelcol_receiver_accepted_spans", { receiver: "otlp" }),
-    logs: () => total(backend, "vl_rows_ingested_total", { type: "opentelemetry" }),
+    logs: () => total(backend, "vl_rows_ingested_total", { type: /^opentelemetry/ }), // v1.52: type="opentelemetry_protobuf"
   }[signal]();
   const backendErrors = {
     metrics: () => total(backend, "vm_http_request_errors_total", { path: /write/ }) + total(backend, "vm_rows_ignored_total"),
