@@ -29,7 +29,7 @@ import { toYaml } from "../configs/serialize";
 import { backendBinary, kindsOf } from "../settings";
 import { renderBaselineYaml } from "./baseline";
 import { collectorPorts, startBackends, startCollectorProcess, writeConfig, type CollectorSpec, type Variant } from "./lib/components";
-import { freePort, sleep, stopAll } from "./lib/harness";
+import { freePort, runBench, sleep } from "./lib/harness";
 import type { Signal } from "./lib/load";
 import { load1, sh } from "./lib/measure";
 import { loopbackStack } from "./lib/stack";
@@ -555,22 +555,4 @@ async function main(): Promise<void> {
   log(`wrote ${path.relative(process.cwd(), DOC)}`);
 }
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void stopAll().finally(() => process.exit(130));
-  });
-}
-
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    async (error) => {
-      console.error(error);
-      await stopAll();
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runBench(main);

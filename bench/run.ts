@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { TIERS, type TierName } from "../settings";
 import { renderBaselineYaml } from "./baseline";
 import { collectorPorts, startBackends, startCollectorProcess, Variant, writeConfig, type CollectorSpec } from "./lib/components";
-import { sleep, stopAll } from "./lib/harness";
+import { runBench, sleep } from "./lib/harness";
 import { cgroupStat, CgroupStat, load1, percentile, sh } from "./lib/measure";
 import { loopbackStack } from "./lib/stack";
 import { delays } from "./probes";
@@ -270,20 +270,4 @@ async function main(): Promise<void> {
   log(`wrote ${doc}`);
 }
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void stopAll().finally(() => process.exit(130));
-  });
-}
-
-main().then(
-  () => process.exit(0),
-  async (error) => {
-    console.error(error);
-    await stopAll();
-    process.exit(1);
-  },
-);
+runBench(main);

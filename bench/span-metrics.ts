@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { SPAN_LABELS, SPAN_METRIC_NAMES } from "../dashboards";
 import { TIERS, backendBinary, kindsOf } from "../settings";
 import { startBackends, startCollectorProcess, type CollectorSpec } from "./lib/components";
-import { promQuery, sleep, stopAll, waitFor } from "./lib/harness";
+import { promQuery, runBench, sleep, waitFor } from "./lib/harness";
 import { load1, sh } from "./lib/measure";
 import { loopbackStack } from "./lib/stack";
 import { RESULTS_DIR, SPANMETRICS_BEGIN, SPANMETRICS_END } from "./report";
@@ -217,22 +217,4 @@ async function main(): Promise<void> {
   log(`wrote ${path.relative(process.cwd(), DOC)}`);
 }
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void stopAll().finally(() => process.exit(130));
-  });
-}
-
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    async (error) => {
-      console.error(error);
-      await stopAll();
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runBench(main);

@@ -229,3 +229,26 @@ export function memoryCgroup(limitMb: number): { dir: string; oomKills(): number
 export function cgroupPeakMb(dir: string): number {
   return Number(fs.readFileSync(path.join(dir, "memory.max_usage_in_bytes"), "utf8")) / 1024 / 1024;
 }
+
+/**
+ * Run a bench script's `main`: exit 0 when it ends, 1 on an error, 130 on SIGINT/SIGTERM; every
+ * process the bench started is stopped on the way out.
+ */
+export function runBench(main: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+  main().then(
+    () => process.exit(0),
+    async (error) => {
+      console.error(error);
+      await stopAll();
+      process.exit(1);
+    },
+  );
+}
