@@ -88,13 +88,15 @@ const SIGNALS: Signal[] = ["metrics", "traces", "logs"];
 
 function loadRuns(): RunResult[] {
   if (!fs.existsSync(RESULTS_DIR)) return [];
-  return fs
-    .readdirSync(RESULTS_DIR)
-    // The collector runs are named by their start time; other scripts' results (spanmetrics-*.json,
-    // deploy/, profiles/) sit beside them.
-    .filter((f) => /^\d{4}-\d{2}-\d{2}T[\d-]+Z\.json$/.test(f))
-    .sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), "utf8")) as RunResult);
+  return (
+    fs
+      .readdirSync(RESULTS_DIR)
+      // The collector runs are named by their start time; other scripts' results (spanmetrics-*.json,
+      // deploy/, profiles/) sit beside them.
+      .filter((f) => /^\d{4}-\d{2}-\d{2}T[\d-]+Z\.json$/.test(f))
+      .sort()
+      .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), "utf8")) as RunResult)
+  );
 }
 
 const peakOf = (v: VariantResult) =>
