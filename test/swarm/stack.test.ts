@@ -21,7 +21,7 @@ import { createSwarmLab, localImages, run, type LabNode, type SwarmLab } from ".
 const REPO = path.resolve(__dirname, "..", "..");
 const TOOLS_DIR = process.env.TOOLS_DIR ?? path.join(REPO, ".tools");
 const TELEMETRYGEN = path.join(TOOLS_DIR, "bin", "telemetrygen");
-const ROLES = ["collector", "victoriametrics", "jaeger", "victorialogs", "grafana", "init"] as const;
+const ROLES = ["collector", "victoriametrics", "prometheus", "jaeger", "victorialogs", "grafana", "init"] as const;
 const ENV = `sw${randomBytes(2).toString("hex")}`;
 const log = (line: string) => console.log(`swarm-stack: ${line}`);
 
@@ -380,6 +380,64 @@ describe("engine swarm on a real 3-node swarm", () => {
       `${ENV}-otel-collector`,
     ]);
     expect(Number(memory.stdout.trim())).toBe(TIERS.medium.memoryMb.collector * 1024 * 1024);
+  }, 600_000);
+
+  it("GIVEN VictoriaMetrics WHEN metrics.backend is swapped to Prometheus and back THEN each time the new backend runs on the data node and takes a worker's metrics, and VictoriaMetrics' earlier data is there again after the swap back", async () => {
+    expect(outputs, "up must have succeeded").toBeDefined();
+    /** Running services of this stack. */
+    const services = async () =>
+      (await lab.docker(lab.manager, ["service", "ls", "--format", "{{.Name}}"])).stdout
+        .trim()
+        .split("\n")
+        .filter((n) => n.startsWith(`${ENV}-`));
+    /** The node a service's running task is on. */
+    const nodeOf = async (service: string) =>
+      (await lab.docker(lab.manager, ["service", "ps", service, "--filter", "desired-state=running", "--format", "{{.Node}}"])).stdout
+        .trim()
+        .split("\n")[0];
+    /** `count({job})` from a backend's Prometheus query API, inside its task. */
+    const count = async (service: string, port: number, job: string) => {
+      const body = await inTask(service, [
+        "curl",
+        "-s",
+        "--data-urlencode",
+        `query=count({job="${job}"})`,
+        `http://127.0.0.1:${port}/api/v1/query`,
+      ]);
+      const result = JSON.parse(body).data?.result ?? [];
+      return result.length > 0 ? Number(result[0].value[1]) : undefined;
+    };
+    const [worker] = lab.workers;
+    const earlier = `app-${worker!.name}`;
+
+    const t0 = Date.now();
+    await stack.setConfig("obs-stack:metrics", { value: JSON.stringify({ backend: "prometheus" }) });
+    await stack.up({ onOutput: (l) => upLog.push(l) });
+    log(`swap to Prometheus: up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(await services()).toContain(`${ENV}-prometheus`);
+    expect(await services()).not.toContain(`${ENV}-victoriametrics`);
+    expect(await nodeOf(`${ENV}-prometheus`)).toBe(lab.dataNode.hostname);
+    await until("an agent on every node after the swap", async () => ((await replicas(`${ENV}-otel-agent`)) === "3/3" ? true : undefined));
+    await sendFrom(worker!, "metrics", 20, { service: "swap-prometheus" });
+    const inPrometheus = await until("a worker's metrics in Prometheus", () => count(`${ENV}-prometheus`, 9090, "swap-prometheus"));
+    expect(inPrometheus).toBeGreaterThan(0);
+
+    const t1 = Date.now();
+    await stack.setConfig("obs-stack:metrics", { value: JSON.stringify({ backend: "victoriametrics" }) });
+    await stack.up({ onOutput: (l) => upLog.push(l) });
+    log(`swap back to VictoriaMetrics: up in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    expect(await services()).not.toContain(`${ENV}-prometheus`);
+    expect(await nodeOf(`${ENV}-victoriametrics`)).toBe(lab.dataNode.hostname);
+    // Its data volume outlived the swap (Swarm keeps data volumes): the first story's metrics answer again.
+    const kept = await until("VictoriaMetrics' earlier data after the swap back", () => count(`${ENV}-victoriametrics`, 8428, earlier));
+    expect(kept).toBeGreaterThan(0);
+    await until("an agent on every node after the swap back", async () =>
+      (await replicas(`${ENV}-otel-agent`)) === "3/3" ? true : undefined,
+    );
+    await sendFrom(worker!, "metrics", 20, { service: "swap-back" });
+    expect(
+      await until("a worker's metrics in VictoriaMetrics after the swap back", () => count(`${ENV}-victoriametrics`, 8428, "swap-back")),
+    ).toBeGreaterThan(0);
   }, 600_000);
 
   it("GIVEN the stack WHEN destroyed THEN every service, config, secret and network is gone and the data volumes stay on the data node", async () => {
