@@ -267,7 +267,7 @@ function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Reco
   }
 }
 
-const INGEST_AUTHENTICATOR = "basicauth/ingest";
+export const INGEST_AUTHENTICATOR = "basicauth/ingest";
 
 /** The span_metrics connector (contrib v0.160.0 renamed its type from `spanmetrics`): exporter of the traces pipeline, receiver of the metrics one. */
 export const SPAN_METRICS_CONNECTOR = "span_metrics";
@@ -312,6 +312,29 @@ function spanMetricsConnector(spanMetrics: NonNullable<CollectorConfigInput["spa
 }
 
 /** The collector's own metrics, served for a scrape at host:port (service.telemetry.metrics.readers). */
+/**
+ * The OTLP receiver on both protocols: the same credentials and certificate on each (`ingest`).
+ * grpc-go's own 32 KiB read buffer per client connection, not the receiver's 512 KiB: with 961
+ * clients the runtime reserved 189 MB instead of 326 MB and held ~85 MB instead of ~110 MB (bench,
+ * small tier); connections are the one thing no limiter bounds.
+ */
+export function otlpReceiver(
+  bind: string,
+  ports: Pick<CollectorPorts, "otlpGrpc" | "otlpHttp">,
+  ingest: CollectorConfigInput["ingest"],
+): Record<string, unknown> {
+  const protect = {
+    ...(ingest?.htpasswdFile ? { auth: { authenticator: INGEST_AUTHENTICATOR } } : {}),
+    ...(ingest?.tls ? { tls: { cert_file: ingest.tls.certFile, key_file: ingest.tls.keyFile, min_version: "1.2" } } : {}),
+  };
+  return {
+    protocols: {
+      grpc: { endpoint: `${bind}:${ports.otlpGrpc}`, read_buffer_size: GRPC_READ_BUFFER_BYTES, ...protect },
+      http: { endpoint: `${bind}:${ports.otlpHttp}`, ...protect },
+    },
+  };
+}
+
 export function selfMetricsReaders(host: string, port: number): Record<string, unknown>[] {
   return [{ pull: { exporter: { prometheus: { host, port } } } }];
 }
@@ -339,22 +362,10 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
     ...(input.ingest?.htpasswdFile ? { [INGEST_AUTHENTICATOR]: { htpasswd: { file: input.ingest.htpasswdFile } } } : {}),
   };
 
-  // Both protocols take the same credentials and certificate; the health and metrics ports are
-  // never published, so they stay open inside the network for the probe and the self-scrape.
-  const protect = {
-    ...(input.ingest?.htpasswdFile ? { auth: { authenticator: INGEST_AUTHENTICATOR } } : {}),
-    ...(input.ingest?.tls ? { tls: { cert_file: input.ingest.tls.certFile, key_file: input.ingest.tls.keyFile, min_version: "1.2" } } : {}),
-  };
+  // The health and metrics ports are never published, so they stay open inside the network for
+  // the probe and the self-scrape.
   const receivers: Record<string, unknown> = {
-    otlp: {
-      protocols: {
-        // grpc-go's own 32 KiB read buffer per client connection, not the receiver's 512 KiB: with
-        // 961 clients the runtime reserved 189 MB instead of 326 MB and held ~85 MB instead of
-        // ~110 MB (bench, small tier); connections are the one thing no limiter bounds.
-        grpc: { endpoint: `${bind}:${ports.otlpGrpc}`, read_buffer_size: GRPC_READ_BUFFER_BYTES, ...protect },
-        http: { endpoint: `${bind}:${ports.otlpHttp}`, ...protect },
-      },
-    },
+    otlp: otlpReceiver(bind, ports, input.ingest),
     "prometheus/self": {
       config: {
         scrape_configs: [

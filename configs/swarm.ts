@@ -19,11 +19,12 @@ import {
   CollectorConfigInput,
   CollectorPorts,
   collectorServicePlan,
-  GRPC_READ_BUFFER_BYTES,
+  INGEST_AUTHENTICATOR,
   INGEST_HTPASSWD_PATH,
   INGEST_TLS_CERT_PATH,
   INGEST_TLS_KEY_PATH,
   memoryLimits,
+  otlpReceiver,
   RETRY,
   selfMetricsReaders,
 } from "./collector";
@@ -71,7 +72,6 @@ export interface AgentConfigInput {
 
 const GATEWAY_EXPORTER = "otlp_grpc/gateway";
 const LOADBALANCING_EXPORTER = "loadbalancing/traces";
-const INGEST_AUTHENTICATOR = "basicauth/ingest";
 
 /** The agent's collector config as a plain object (serialise with renderAgentYaml). */
 export function renderAgentConfig(input: AgentConfigInput): Record<string, unknown> {
@@ -110,17 +110,8 @@ export function renderAgentConfig(input: AgentConfigInput): Record<string, unkno
     };
   }
 
-  const protect = {
-    ...(input.ingest?.htpasswdFile ? { auth: { authenticator: INGEST_AUTHENTICATOR } } : {}),
-    ...(input.ingest?.tls ? { tls: { cert_file: input.ingest.tls.certFile, key_file: input.ingest.tls.keyFile, min_version: "1.2" } } : {}),
-  };
   const receivers: Record<string, unknown> = {
-    otlp: {
-      protocols: {
-        grpc: { endpoint: `${input.bind}:${ports.otlpGrpc}`, read_buffer_size: GRPC_READ_BUFFER_BYTES, ...protect },
-        http: { endpoint: `${input.bind}:${ports.otlpHttp}`, ...protect },
-      },
-    },
+    otlp: otlpReceiver(input.bind, ports, input.ingest),
     hostmetrics: {
       collection_interval: HOST_METRICS_INTERVAL,
       scrapers: Object.fromEntries(HOST_METRICS_SCRAPERS.map((s) => [s, {}])),
