@@ -6,6 +6,7 @@ import type { CatalogMetric } from "../../dashboards/catalog";
 import { groupingLabels } from "../fixtures/seed";
 import { OtelClient } from "../../bench/lib/client";
 import { promQuery, sleep, stopAll, waitFor } from "../../bench/lib/harness";
+import { startRounds, type Rounds } from "../helpers/rounds";
 import { LoopbackStack, loopbackStack, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
@@ -54,18 +55,13 @@ function attributeSets(metric: CatalogMetric): Attributes[] {
   );
 }
 
-interface Emitter {
-  rounds(): number;
-  stop(): Promise<void>;
-}
-
 /**
  * Records every catalog instrument each round and exports, every EMIT_EVERY_MS, until stopped:
  * counters grow (5xx included), gauges move, RSS grows ~1 MB per round, histograms get fresh
  * observations each round (so rate()-based quantiles are never 0/0), and one server span per round
  * keeps the traces path busy (and feeds the span metrics of the "Services (from traces)" dashboard).
  */
-function startEmitting(client: OtelClient, metrics: readonly CatalogMetric[]): Emitter {
+function startEmitting(client: OtelClient, metrics: readonly CatalogMetric[]): Rounds {
   const meter = client.meter("scotty");
   const tracer = client.tracer("scotty");
   type Recorder = (round: number) => void;
@@ -103,36 +99,13 @@ function startEmitting(client: OtelClient, metrics: readonly CatalogMetric[]): E
     }
   });
 
-  let round = 0;
-  let stopped = false;
-  let failure: unknown;
-  const loop = (async () => {
-    while (!stopped) {
-      const began = Date.now();
-      try {
-        for (const record of recorders) record(round);
-        // A request Scotty serves: a server span, which the span-metrics dashboard counts by default.
-        tracer.startSpan("GET /api/apps", { kind: SpanKind.SERVER, attributes: { "http.request.method": "GET" } }).end();
-        if (!(await client.exportMetricsNow())) throw new Error(`metrics export of round ${round} was not acknowledged`);
-        await client.flushSpans();
-      } catch (error) {
-        failure = error;
-        return;
-      }
-      round += 1;
-      await sleep(Math.max(0, EMIT_EVERY_MS - (Date.now() - began)));
-    }
-  })();
-  return {
-    rounds: () => {
-      if (failure) throw failure;
-      return round;
-    },
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
+  return startRounds(EMIT_EVERY_MS, async (round) => {
+    for (const record of recorders) record(round);
+    // A request Scotty serves: a server span, which the span-metrics dashboard counts by default.
+    tracer.startSpan("GET /api/apps", { kind: SpanKind.SERVER, attributes: { "http.request.method": "GET" } }).end();
+    if (!(await client.exportMetricsNow())) throw new Error(`metrics export of round ${round} was not acknowledged`);
+    await client.flushSpans();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,7 +154,7 @@ function describeFailures(failed: readonly Evaluation[]): string {
 describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backend: MetricsBackend) => {
   let stack: LoopbackStack;
   let client: OtelClient | undefined;
-  let emitter: Emitter | undefined;
+  let emitter: Rounds | undefined;
   const catalog = catalogFor(APP);
 
   beforeAll(async () => {
@@ -202,7 +175,7 @@ describe.each(BACKENDS)("dashboards and alerts against real data in %s", (backen
   });
 
   afterAll(async () => {
-    await emitter?.stop();
+    await emitter?.stop().catch(() => undefined); // a failed round is reported by the tests' rounds() calls
     await client?.shutdown();
     await stopAll();
   });

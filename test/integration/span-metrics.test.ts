@@ -6,6 +6,7 @@ import { SERVICES_DASHBOARD_UID } from "../../dashboards/services";
 import { groupingLabels } from "../fixtures/seed";
 import { OtelClient } from "../../bench/lib/client";
 import { promQuery, sleep, stopAll, waitFor } from "../../bench/lib/harness";
+import { startRounds, type Rounds } from "../helpers/rounds";
 import { LoopbackStack, loopbackStack, startBackend, startCollector } from "../../bench/lib/stack";
 
 /**
@@ -55,57 +56,27 @@ const SHAPES: SpanShape[] = [
   })),
 ];
 
-interface Emitter {
-  rounds(): number;
-  stop(): Promise<number>;
-}
-
 /** Sends every shape's spans each round, one acknowledged export per service, until stopped; returns the rounds sent. */
-function startEmitting(clients: Map<string, OtelClient>): Emitter {
-  let round = 0;
-  let stopped = false;
-  let failure: unknown;
-  const loop = (async () => {
-    while (!stopped) {
-      const began = Date.now();
-      try {
-        for (const shape of SHAPES) {
-          const tracer = clients.get(shape.service)!.tracer(shape.service);
-          for (let i = 0; i < shape.perRound; i++) {
-            const end = Date.now();
-            const span = tracer.startSpan(shape.name, {
-              kind: shape.kind,
-              startTime: end - shape.durationMs,
-              attributes: shape.method ? { "http.request.method": shape.method } : {},
-            });
-            if (shape.error) span.setStatus({ code: SpanStatusCode.ERROR, message: "out of stock" });
-            span.end(end);
-          }
-        }
-        for (const [service, client] of clients) {
-          const { ok } = await client.exportCapturedSpans();
-          if (!ok) throw new Error(`spans of ${service}, round ${round}, were not acknowledged`);
-        }
-      } catch (error) {
-        failure = error;
-        return;
+function startEmitting(clients: Map<string, OtelClient>): Rounds {
+  return startRounds(ROUND_MS, async (round) => {
+    for (const shape of SHAPES) {
+      const tracer = clients.get(shape.service)!.tracer(shape.service);
+      for (let i = 0; i < shape.perRound; i++) {
+        const end = Date.now();
+        const span = tracer.startSpan(shape.name, {
+          kind: shape.kind,
+          startTime: end - shape.durationMs,
+          attributes: shape.method ? { "http.request.method": shape.method } : {},
+        });
+        if (shape.error) span.setStatus({ code: SpanStatusCode.ERROR, message: "out of stock" });
+        span.end(end);
       }
-      round += 1;
-      await sleep(Math.max(0, ROUND_MS - (Date.now() - began)));
     }
-  })();
-  return {
-    rounds: () => {
-      if (failure) throw failure;
-      return round;
-    },
-    async stop() {
-      stopped = true;
-      await loop;
-      if (failure) throw failure;
-      return round;
-    },
-  };
+    for (const [service, client] of clients) {
+      const { ok } = await client.exportCapturedSpans();
+      if (!ok) throw new Error(`spans of ${service}, round ${round}, were not acknowledged`);
+    }
+  });
 }
 
 /** Jaeger's metrics API response (protojson of MetricFamily). */
@@ -124,7 +95,7 @@ const newest = (m: MetricFamily["metrics"][number]) =>
 
 describe.each(BACKENDS)("span metrics through the real collector into %s, read by Jaeger's Monitor API and the dashboard", (backend) => {
   let stack: LoopbackStack;
-  let emitter: Emitter;
+  let emitter: Rounds;
   const clients = new Map<string, OtelClient>();
 
   async function jaegerMetrics(
