@@ -53,8 +53,11 @@ export interface CollectorConfigInput {
   dockerLogs?: { include: string };
   /** What protects the OTLP receivers: credentials (an htpasswd file) and TLS (certificate and key files). */
   ingest?: { htpasswdFile?: string; tls?: { certFile: string; keyFile: string } };
-  /** Derive RED metrics from every span into the metrics pipeline (traces.spanMetrics); undefined: off. */
-  spanMetrics?: Omit<SpanMetricsSettings, "enabled">;
+  /**
+   * Derive RED metrics from every span into the metrics pipeline (traces.spanMetrics); undefined:
+   * off. `combinations`: the tier's total over all service instances (spanMetricsCombinations).
+   */
+  spanMetrics?: Omit<SpanMetricsSettings, "enabled"> & { combinations: number };
   /**
    * The collector's own `service.instance.id` (its series' `instance` label), e.g. `${env:…}` of a
    * Swarm task name. @default - a random id per process start
@@ -76,6 +79,16 @@ export function collectorInternalEndpoints(role: string): { otlpGrpc: string; ot
  * pages (2.4 MB left mapped), and the collector wedged on major faults without ever refusing.
  */
 export const COLLECTOR_NON_HEAP_MB = 64;
+
+/**
+ * The largest OTLP gRPC message this stack's receivers take (collector, swarm gateway, Jaeger), MiB.
+ * Every exporter here batches by items, not bytes: up to the tier's sendBatchMaxSize spans (8,192
+ * on large). gRPC's default of 4 MiB refused a batch of 2,048 spans of ~2 KiB as a permanent error,
+ * and the exporter dropped it, acknowledged (test/integration/end-to-end.test.ts, "large spans");
+ * 32 MiB carries the largest batch at 4 KiB per span on average. The HTTP receivers already take
+ * 20 MiB (confighttp's max_request_body_size).
+ */
+export const OTLP_MAX_MESSAGE_MIB = 32;
 
 /** The OTLP gRPC receiver's read buffer per client connection (grpc-go's default; the receiver's is 512 KiB). */
 export const GRPC_READ_BUFFER_BYTES = 32 * 1024;
@@ -113,7 +126,11 @@ export function collectorInputFromSettings(
     debug: settings.collector.debug,
     dockerLogs: settings.logs.dockerLogs ? { include: "/var/lib/docker/containers/*/*-json.log" } : undefined,
     spanMetrics: settings.traces.spanMetrics.enabled
-      ? { dimensions: settings.traces.spanMetrics.dimensions, cardinalityLimit: settings.traces.spanMetrics.cardinalityLimit }
+      ? {
+          dimensions: settings.traces.spanMetrics.dimensions,
+          cardinalityLimit: settings.traces.spanMetrics.cardinalityLimit,
+          combinations: tier.spanMetricsCombinations,
+        }
       : undefined,
     ingest: {
       ...(ingestAuthRequired(settings) ? { htpasswdFile: INGEST_HTPASSWD_PATH } : {}),
@@ -299,6 +316,11 @@ function goDuration(seconds: number): string {
  * reader and the dashboards query (dashboards/span-metrics.ts). Cumulative: what the remote-write
  * exporter takes, and a refused flush is caught up by the next one.
  */
+/** How many service instances the span_metrics connector tracks: the tier's total over the per-instance limit. */
+export function spanMetricsInstances(spanMetrics: { cardinalityLimit: number; combinations: number }): number {
+  return Math.max(1, Math.floor(spanMetrics.combinations / spanMetrics.cardinalityLimit));
+}
+
 function spanMetricsConnector(spanMetrics: NonNullable<CollectorConfigInput["spanMetrics"]>): Record<string, unknown> {
   return {
     namespace: SPAN_METRICS_NAMESPACE,
@@ -306,8 +328,14 @@ function spanMetricsConnector(spanMetrics: NonNullable<CollectorConfigInput["spa
     histogram: { unit: SPAN_METRICS_DURATION_UNIT, explicit: { buckets: SPAN_METRICS_BUCKETS_SECONDS.map(goDuration) } },
     dimensions: spanMetrics.dimensions.map((name) => ({ name })),
     aggregation_cardinality_limit: spanMetrics.cardinalityLimit,
+    // Per service instance (resource) above; this many instances at most, the least recently seen
+    // one dropped past it (its counters restart): the total stays within the tier's combinations.
+    resource_metrics_cache_size: spanMetricsInstances(spanMetrics),
     metrics_flush_interval: SPAN_METRICS_FLUSH_INTERVAL,
     series_expiration: SPAN_METRICS_SERIES_EXPIRATION,
+    // A service instance not seen for as long is dropped whole (0, the default, would keep it, and
+    // the request it pins, until the cache above is full).
+    metrics_expiration: SPAN_METRICS_SERIES_EXPIRATION,
   };
 }
 
@@ -329,7 +357,12 @@ export function otlpReceiver(
   };
   return {
     protocols: {
-      grpc: { endpoint: `${bind}:${ports.otlpGrpc}`, read_buffer_size: GRPC_READ_BUFFER_BYTES, ...protect },
+      grpc: {
+        endpoint: `${bind}:${ports.otlpGrpc}`,
+        read_buffer_size: GRPC_READ_BUFFER_BYTES,
+        max_recv_msg_size_mib: OTLP_MAX_MESSAGE_MIB,
+        ...protect,
+      },
       http: { endpoint: `${bind}:${ports.otlpHttp}`, ...protect },
     },
   };

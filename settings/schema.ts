@@ -530,6 +530,15 @@ export const settingsSchema = z
   })
   .superRefine((s, ctx) => {
     for (const problem of ingestProblems(s)) ctx.addIssue({ code: "custom", ...problem });
+    const spanMetricsTotal = tierLimits(s.tier).spanMetricsCombinations;
+    if (s.traces.spanMetrics.enabled && s.traces.spanMetrics.cardinalityLimit > spanMetricsTotal) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traces", "spanMetrics", "cardinalityLimit"],
+        input: s.traces.spanMetrics.cardinalityLimit,
+        message: `is more than the ${s.tier} tier's collector keeps over all services (${spanMetricsTotal} combinations: each flush writes all of them at once, in its fixed memory); allowed: 1 to ${spanMetricsTotal}, or a larger tier (${TIER_NAMES.map((t) => `${t} ${tierLimits(t).spanMetricsCombinations}`).join(", ")})`,
+      });
+    }
     // Cross-field rules: each names the key to change and what would be accepted.
     // An external Traefik serves whatever domain it is given: unless that domain only resolves
     // locally, the UIs are as reachable as a prod stack's, so the same rules apply.

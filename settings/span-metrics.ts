@@ -52,9 +52,13 @@ export const UNBOUNDED_SPAN_ATTRIBUTES = [
   "exception.stacktrace",
 ] as const;
 
-/** The default per service instance: a service with ~100 operations, two statuses and two kinds fits. */
-export const DEFAULT_SPAN_METRICS_CARDINALITY_LIMIT = 500;
-/** The largest limit taken: at it one service instance alone may write ~150k series (15 per combination). */
+/**
+ * The default per service instance: ~50 operations, each answering with two status codes, fit. The
+ * tier's total (settings/tiers.ts spanMetricsCombinations) divided by it is how many service
+ * instances the collector tracks at once: 20 on small.
+ */
+export const DEFAULT_SPAN_METRICS_CARDINALITY_LIMIT = 100;
+/** The largest limit the schema takes; the tier's total bounds it further (settings/schema.ts). */
 export const MAX_SPAN_METRICS_CARDINALITY_LIMIT = 10_000;
 
 /** OpenTelemetry attribute keys as the semantic conventions write them (no `$`: the collector would expand it). */
@@ -103,7 +107,8 @@ export const spanMetricsSchema = z.strictObject({
   /**
    * At most this many distinct combinations of dimensions per service instance (the connector's
    * aggregation_cardinality_limit); spans of new combinations past it are counted under one
-   * overflow combination (label otel_metric_overflow="true").
+   * overflow combination (label otel_metric_overflow="true"). At most the tier's
+   * spanMetricsCombinations: the collector tracks that total divided by this many instances at once.
    */
   cardinalityLimit: z
     .number({ error: "must be a number" })

@@ -31,6 +31,18 @@ import { backendDescriptors, type BackendKind } from "./backends";
  *   carries UI traffic and, with ingest.route, OTLP/HTTP at up to the collector's rate, so it gets the
  *   collector's bound). One core each leaves the other core of the reference machine to the rest.
  * - the collector probe 0.1: one `wget` every 10 s.
+ *
+ * Span metrics (`spanMetricsCombinations`): the most span-metric combinations (span name × kind ×
+ * status × dimensions, each ~15 series) the collector keeps in total, over every service instance.
+ * The span_metrics connector holds them all and, every 15 s, writes all of them: the remote-write
+ * exporter converts each flush into one time series per bucket at once, so the memory a flush takes
+ * grows with this number and no memory_limiter refuses it; each service instance it tracks also keeps
+ * the first request it came in with alive (the connector holds that request's resource attributes).
+ * Measured on small (test/integration/faults.test.ts, fault (c): ~375 MiB of spans from 16 services in
+ * 192 MB, load average 8–12 from other work): 16 × 63 = 1,008 combinations refused the overflow, stayed
+ * up and accepted again (2 of 2 runs); 16 × 125 = 2,000 stayed up but still refused a minute later
+ * (2 of 2); 16 × 250 = 4,000 and the earlier 16 × 500 were OOM-killed (every run). medium and large scale
+ * 1,000 by the collector's Go memory (memoryMb − 64): not measured.
  */
 /** The same on every tier until medium's and large's ceilings are measured (see above). */
 const CPUS = { collector: 1, backends: 1, grafana: 1, traefik: 1, probe: 0.1 } as const;
@@ -41,6 +53,8 @@ const LIMITS = {
     cpus: CPUS,
     /** in-memory trace store bound (Jaeger memory storage). */
     maxTraces: 10_000,
+    /** Span-metric combinations the collector keeps over all services (traces.spanMetrics). */
+    spanMetricsCombinations: 1_000,
     /** Persistent queue length (batches) per exporter. */
     queueSize: 1_000,
     batch: { sendBatchSize: 1_024, sendBatchMaxSize: 2_048, timeout: "1s" },
@@ -49,6 +63,7 @@ const LIMITS = {
     memoryMb: { collector: 256, grafana: 512, traefik: 128 },
     cpus: CPUS,
     maxTraces: 25_000,
+    spanMetricsCombinations: 1_500,
     queueSize: 2_500,
     batch: { sendBatchSize: 2_048, sendBatchMaxSize: 4_096, timeout: "1s" },
   },
@@ -56,6 +71,7 @@ const LIMITS = {
     memoryMb: { collector: 512, grafana: 512, traefik: 128 },
     cpus: CPUS,
     maxTraces: 50_000,
+    spanMetricsCombinations: 3_500,
     queueSize: 5_000,
     batch: { sendBatchSize: 4_096, sendBatchMaxSize: 8_192, timeout: "1s" },
   },
@@ -77,6 +93,7 @@ export interface Tier {
     readonly probe: number;
   };
   maxTraces: number;
+  spanMetricsCombinations: number;
   queueSize: number;
   batch: { readonly sendBatchSize: number; readonly sendBatchMaxSize: number; readonly timeout: string };
 }

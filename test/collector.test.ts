@@ -31,7 +31,7 @@ describe("collector config renderer", () => {
   it("GIVEN the default stack WHEN rendered THEN OTLP listens on 0.0.0.0 gRPC 4317 and HTTP 4318", () => {
     const { config } = collectorFor({});
     expect(config.receivers.otlp.protocols).toEqual({
-      grpc: { endpoint: "0.0.0.0:4317", read_buffer_size: GRPC_READ_BUFFER_BYTES },
+      grpc: { endpoint: "0.0.0.0:4317", read_buffer_size: GRPC_READ_BUFFER_BYTES, max_recv_msg_size_mib: 32 },
       http: { endpoint: "0.0.0.0:4318" },
     });
     expect(config.extensions.health_check.endpoint).toBe("0.0.0.0:13133");

@@ -95,7 +95,7 @@ describe("npm run diff: the plan summary and rendered files", () => {
     expect(keys.sort()).toEqual(
       [
         ...["memoryMb", "memoryMb", "memoryMb", "memoryMb", "memoryMb", "GOMEMLIMIT", "memory.allowedBytes", "max_traces"],
-        ...["limit_mib", "spike_limit_mib", "queue_size", "min_size", "max_size"],
+        ...["limit_mib", "spike_limit_mib", "queue_size", "min_size", "max_size", "resource_metrics_cache_size"],
       ]
         .flatMap((k) => [`-${k}`, `+${k}`])
         .sort(),

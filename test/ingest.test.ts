@@ -30,7 +30,11 @@ function collectorOf(raw: Record<string, unknown>) {
 describe("OTLP ingest: who may send, over what", () => {
   it("GIVEN OTLP published on loopback only (dev) WHEN rendered THEN the receivers take no credentials and nothing asks for them", () => {
     const { plan, config } = collectorOf({});
-    expect(config.receivers.otlp.protocols.grpc).toEqual({ endpoint: "0.0.0.0:4317", read_buffer_size: GRPC_READ_BUFFER_BYTES });
+    expect(config.receivers.otlp.protocols.grpc).toEqual({
+      endpoint: "0.0.0.0:4317",
+      read_buffer_size: GRPC_READ_BUFFER_BYTES,
+      max_recv_msg_size_mib: 32,
+    });
     expect(config.extensions["basicauth/ingest"]).toBeUndefined();
     expect(plan.outputs.otlpHeaders).toBeUndefined();
   });

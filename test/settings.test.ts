@@ -16,7 +16,7 @@ describe("settings: defaults", () => {
       backend: "jaeger",
       retention: { text: "72h", hours: 72 },
       storage: "badger",
-      spanMetrics: { enabled: true, dimensions: [], cardinalityLimit: 500 },
+      spanMetrics: { enabled: true, dimensions: [], cardinalityLimit: 100 },
     });
     expect(s.logs.backend).toBe("none");
     expect(s.images).toEqual(DEFAULT_IMAGES);

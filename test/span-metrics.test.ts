@@ -13,7 +13,7 @@ import {
   SPAN_SERIES,
   spanLinkQueries,
 } from "../dashboards/span-metrics";
-import { parseSettings } from "../settings";
+import { parseSettings, TIERS } from "../settings";
 import { alertInput, groupingLabels, healthOfKinds, spanMetricsOf } from "./fixtures/seed";
 
 const planFor = (raw: Record<string, unknown> = {}) => planStack(parseSettings({ environment: "dev", ...raw }));
@@ -95,9 +95,12 @@ describe("span metrics in the rendered collector config", () => {
           explicit: { buckets: ["5ms", "10ms", "25ms", "50ms", "100ms", "250ms", "500ms", "1s", "2500ms", "5s", "10s"] },
         },
         dimensions: [],
-        aggregation_cardinality_limit: 500,
+        aggregation_cardinality_limit: 100,
+        // The small tier's 1,000 combinations over 100 per service instance.
+        resource_metrics_cache_size: 10,
         metrics_flush_interval: "15s",
         series_expiration: "1h",
+        metrics_expiration: "1h",
       },
     });
     expect(config.service.pipelines.traces.exporters).toContain("span_metrics");
@@ -112,6 +115,37 @@ describe("span metrics in the rendered collector config", () => {
     );
     expect(config.connectors.span_metrics.dimensions).toEqual([{ name: "http.request.method" }, { name: "http.route" }]);
     expect(config.connectors.span_metrics.aggregation_cardinality_limit).toBe(40);
+  });
+
+  it.each([
+    ["small", 100, 10],
+    ["small", 1_000, 1],
+    ["small", 300, 3],
+    ["medium", 100, 15],
+    ["large", 100, 35],
+    ["large", 3_500, 1],
+  ])(
+    "GIVEN tier %s and %i combinations per service instance WHEN rendered THEN the connector tracks %i instances: never more combinations in all than the tier holds",
+    (tier, cardinalityLimit, instances) => {
+      const config = collectorOf(planFor({ tier, traces: { spanMetrics: { cardinalityLimit } } }));
+      const connector = config.connectors.span_metrics;
+      expect(connector.resource_metrics_cache_size).toBe(instances);
+      expect(connector.resource_metrics_cache_size * connector.aggregation_cardinality_limit).toBeLessThanOrEqual(
+        TIERS[tier as keyof typeof TIERS].spanMetricsCombinations,
+      );
+    },
+  );
+
+  it("GIVEN a per-instance limit above the tier's total WHEN parsed THEN it is refused on that tier and taken on a larger one", () => {
+    expect(() => parseSettings({ environment: "dev", traces: { spanMetrics: { cardinalityLimit: 2_500 } } })).toThrow(
+      /traces\.spanMetrics\.cardinalityLimit.*small tier's collector keeps over all services \(1000 combinations/s,
+    );
+    expect(
+      parseSettings({ environment: "dev", tier: "large", traces: { spanMetrics: { cardinalityLimit: 2_500 } } }).traces.spanMetrics
+        .cardinalityLimit,
+    ).toBe(2_500);
+    // Span metrics off: the limit is not used, so it is not held against the tier.
+    expect(() => parseSettings({ environment: "dev", traces: { spanMetrics: { enabled: false, cardinalityLimit: 2_500 } } })).not.toThrow();
   });
 
   it.each(["victoriametrics", "prometheus"])(

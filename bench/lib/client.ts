@@ -131,6 +131,11 @@ export class OtelClient {
     return { ok, spanIds: spans.map((s) => s.spanContext().spanId) };
   }
 
+  /** Take up to `count` of the spans captured so far (oldest first), to export them with exportSpans. */
+  capturedSpans(count: number): ReadableSpan[] {
+    return this.captured.spans.splice(0, count);
+  }
+
   /** Export spans directly (bypassing the processor) to know which were acknowledged. */
   async exportSpans(spans: Parameters<SpanExporter["export"]>[0]): Promise<boolean> {
     const result = await new Promise<ExportResult>((resolve) => this.spanExporter.export(spans, resolve));

@@ -1,5 +1,6 @@
 import { SPAN_METRICS_DURATION_UNIT, SPAN_METRICS_PROMETHEUS_NAMESPACE, collectorFlow, collectorMemory, signal } from "../../dashboards";
 import { NON_ROOT_UID } from "../../settings/names";
+import { OTLP_MAX_MESSAGE_MIB } from "../collector";
 import { httpHealthcheck } from "../healthcheck";
 import { toYaml } from "../serialize";
 import { DATASOURCE_UIDS } from "../types";
@@ -148,7 +149,8 @@ export function renderJaegerConfig(input: JaegerConfigInput): string {
     receivers: {
       otlp: {
         protocols: {
-          grpc: { endpoint: `${bind}:${ports["otlp-grpc"]}` },
+          // The collector's batches of large spans are over gRPC's default 4 MiB (OTLP_MAX_MESSAGE_MIB).
+          grpc: { endpoint: `${bind}:${ports["otlp-grpc"]}`, max_recv_msg_size_mib: OTLP_MAX_MESSAGE_MIB },
           http: { endpoint: `${bind}:${ports["otlp-http"]}` },
         },
       },

@@ -1,3 +1,4 @@
+import { context, trace } from "@opentelemetry/api";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prometheusName } from "../../dashboards";
@@ -121,6 +122,49 @@ describe.each(["grpc", "http"] as const)("OTLP over %s", (protocol: Protocol) =>
     // The collector added the environment to the resource.
     const process = trace.processes[trace.spans[0].processID];
     expect(process.tags).toContainEqual(expect.objectContaining({ key: "deployment.environment", value: "it" }));
+  });
+});
+
+describe("large spans", () => {
+  it("GIVEN 3 000 spans of ~2 KiB in one trace (a full exporter batch of 2 048 is over gRPC's default 4 MiB message) WHEN exported THEN Jaeger stores every one", async () => {
+    const client = new OtelClient({
+      protocol: "http",
+      grpcPort: stack.collectorPorts.otlpGrpc,
+      httpPort: stack.collectorPorts.otlpHttp,
+      serviceName: "large-spans",
+      captureSpans: true,
+      timeoutMillis: 30_000,
+    });
+    const tracer = client.tracer();
+    const payload = "x".repeat(2_048);
+    const root = tracer.startSpan("large batch");
+    const traceId = root.spanContext().traceId;
+    const parent = trace.setSpan(context.active(), root);
+    for (let i = 0; i < 3_000; i++) tracer.startSpan(`child ${i % 10}`, { attributes: { payload } }, parent).end();
+    root.end();
+    // Three requests of ~2 MB (the collector's HTTP receiver takes up to 20 MiB): the collector then
+    // batches them as it does any load, up to the tier's 2 048 spans per export to Jaeger.
+    for (let chunk = 0; chunk < 3; chunk++) {
+      const spans = client.capturedSpans(1_001);
+      expect(await client.exportSpans(spans), `chunk ${chunk} acknowledged`).toBe(true);
+    }
+    const stored = await waitFor(
+      `all 3 001 spans of trace ${traceId} in Jaeger`,
+      async () => {
+        const response = await fetch(`${stack.tracesUrl}/api/traces/${traceId}`);
+        if (!response.ok) return undefined;
+        const spans = ((await response.json()) as { data: { spans: unknown[] }[] }).data?.[0]?.spans ?? [];
+        return spans.length === 3_001 ? spans.length : undefined;
+      },
+      60_000,
+      1_000,
+    ).catch(async (error: Error) => {
+      const response = await fetch(`${stack.tracesUrl}/api/traces/${traceId}`);
+      const count = response.ok ? (((await response.json()) as any).data?.[0]?.spans?.length ?? 0) : 0;
+      throw new Error(`${error.message}: Jaeger has ${count} of 3 001`);
+    });
+    expect(stored).toBe(3_001);
+    await client.shutdown();
   });
 });
 
