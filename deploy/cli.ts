@@ -8,6 +8,8 @@
  *   --local-images    set images.<role> in Pulumi.<stack>.yaml to the locally built images
  *                     ($TOOLS_DIR/images.json from scripts/build-images.sh) before running
  *   --ca <file>       (verify) PEM bundle that signed Traefik's certificate
+ *   --address <host>  (verify) where to reach the published ports when exposure.bindAddress is 0.0.0.0
+ *                     (default 127.0.0.1; engine swarm: the data node, where Traefik publishes)
  *   --cwd <dir>       the project directory (Pulumi.yaml + Pulumi.<stack>.yaml); default: this repository
  *
  * With OBS_DEPLOY_TIMINGS=<file>, the milestones of the run (ms since this process started: modules
@@ -41,6 +43,7 @@ interface Args {
   yes: boolean;
   localImages: boolean;
   ca?: string;
+  address?: string;
   cwd?: string;
   purgeData: boolean;
 }
@@ -49,7 +52,7 @@ function parseArgs(argv: string[]): Args {
   const [command, stack, ...rest] = argv;
   if (!COMMANDS.includes(command as Command) || !stack || stack.startsWith("-")) {
     throw new PrerequisiteError(
-      `usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--purge-data] [--local-images] [--ca file] [--cwd dir]  (stacks: ${listStackFiles().join(", ")})`,
+      `usage: npm run ${COMMANDS.join("|")} -- <stack> [--yes] [--purge-data] [--local-images] [--ca file] [--address host] [--cwd dir]  (stacks: ${listStackFiles().join(", ")})`,
     );
   }
   const args: Args = { command: command as Command, stack, yes: false, localImages: false, purgeData: false };
@@ -59,6 +62,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--local-images") args.localImages = true;
     else if (flag === "--purge-data" && command === "destroy") args.purgeData = true;
     else if (flag === "--ca" && rest[i + 1]) args.ca = rest[++i];
+    else if (flag === "--address" && command === "verify" && rest[i + 1]) args.address = rest[++i];
     else if (flag === "--cwd" && rest[i + 1]) args.cwd = rest[++i];
     else throw new PrerequisiteError(`unknown option ${flag}`);
   }
@@ -162,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
       const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, o]) => [k, o.value]));
       const target = verifyTargetFor(await stackSettings(stack), outputs, {
         caPem: args.ca ? fs.readFileSync(args.ca, "utf8") : undefined,
+        connectAddress: args.address,
       });
       const report = await verifyStack(target);
       process.stdout.write(formatReport(report));

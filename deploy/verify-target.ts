@@ -8,7 +8,11 @@ export type OutputValues = Partial<Record<string, unknown>>;
 export interface ReachOptions {
   /** PEM bundle that signed Traefik's certificate (TLS from files signed by a private CA). */
   caPem?: string;
-  /** Address to connect to when `exposure.bindAddress` is 0.0.0.0 (default 127.0.0.1). */
+  /**
+   * Address to connect to when `exposure.bindAddress` is 0.0.0.0 (default 127.0.0.1). With engine
+   * swarm, Traefik's ports are published in host mode on the data node only (no routing mesh): the
+   * data node's address, or the default when verify runs on the data node itself.
+   */
   connectAddress?: string;
 }
 
@@ -29,6 +33,10 @@ export function parseOtlpHeaders(value: string): Record<string, string> {
  * How to reach a deployed stack from the machine it runs on, without DNS for its domain: every UI
  * through Traefik's published port with the UI's host name as `Host` (and as TLS server name), OTLP
  * on its published port. Built from the validated settings and the stack outputs only.
+ *
+ * The same with engine swarm: Traefik (pinned to the data node, host-mode ports) routes by its file
+ * provider to the services' aliases on the overlays, which Swarm's DNS answers with task addresses
+ * (`endpoint_mode: dnsrr`); OTLP goes to the agent the data node publishes, as an app's would.
  */
 export function verifyTargetFor(settings: Settings, outputs: OutputValues, options: ReachOptions = {}): VerifyTarget {
   const address = settings.exposure.bindAddress === "0.0.0.0" ? (options.connectAddress ?? "127.0.0.1") : settings.exposure.bindAddress;
@@ -36,7 +44,11 @@ export function verifyTargetFor(settings: Settings, outputs: OutputValues, optio
   const port = tls ? settings.exposure.ports.https : settings.exposure.ports.http;
   const otlpHttp = settings.exposure.ports.otlpHttp;
   if (settings.traefik.mode !== "managed" || port === undefined) {
-    throw new Error("verify needs the stack's own Traefik with a published port (traefik.mode: managed, exposure.ports.http/https)");
+    throw new Error(
+      `verify needs the stack's own Traefik with a published port (traefik.mode: managed, exposure.ports.http/https); traefik.mode is ${settings.traefik.mode}${
+        port === undefined ? `, exposure.ports.${tls ? "https" : "http"} is not set` : ""
+      }`,
+    );
   }
   if (otlpHttp === undefined && !settings.ingest.route) {
     throw new Error("verify sends OTLP over HTTP: publish exposure.ports.otlpHttp or route it (ingest.route)");

@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { planStack } from "../configs/stack";
 import { swarmDuration } from "../components/engine-swarm";
 import { AGENT_ROLE, GATEWAY_ROLE } from "../configs/swarm";
+import { TRAEFIK_DYNAMIC_ROUTES_PATH } from "../configs/traefik";
+import { verifyTargetFor } from "../deploy/verify-target";
 import { parseSettings } from "../settings";
 import { makeCertificates } from "./helpers/certificates";
 import { byType, CONTAINER, ProgramRun, Recorded, runProgram } from "./helpers/program";
@@ -260,5 +262,63 @@ describe("engine swarm under mocks", () => {
     expect(spec(gateway).env.OBS_TASK_NAME).toBe("{{.Task.Name}}");
     expect(spec(serviceOf(run, AGENT_ROLE)).env.OBS_NODE_NAME).toBe("{{.Node.Hostname}}");
     expect(spec(gateway).readOnly).toBe(true);
+  });
+
+  it("GIVEN Traefik on a swarm WHEN its routes are registered THEN each upstream is an alias its role has on an overlay Traefik joins, and Traefik has no Docker socket", () => {
+    // No VIP (dnsrr) and no swarm provider: Swarm's DNS answers each alias with the task addresses.
+    const traefik = serviceOf(run, "traefik");
+    const config = byType(run, SERVICE_CONFIG).find(
+      (c) =>
+        c.inputs.labels.some((l: { label: string; value: string }) => l.value === TRAEFIK_DYNAMIC_ROUTES_PATH) &&
+        c.inputs.name.startsWith("dev-traefik-"),
+    )!;
+    const routes = yaml.load(Buffer.from(config.inputs.data, "base64").toString()) as any;
+    const upstreams = Object.values(routes.http.services as Record<string, any>).map(
+      (svc) => new URL(svc.loadBalancer.servers[0].url).hostname,
+    );
+    expect(upstreams.sort()).toEqual(["grafana", "jaeger", "victorialogs", "victoriametrics"]);
+    const joins = (service: Recorded) => service.inputs.taskSpec.networksAdvanceds as { name: string; aliases: string[] }[];
+    const traefikNetworks = joins(traefik).map((n) => n.name);
+    for (const alias of upstreams) {
+      const holders = byType(run, SERVICE).filter((svc) =>
+        joins(svc).some((n) => n.aliases.includes(alias) && traefikNetworks.includes(n.name)),
+      );
+      expect(
+        holders.map((h) => h.inputs.name),
+        `alias ${alias}`,
+      ).toEqual([`dev-${alias}`]);
+      expect(holders[0]!.inputs.endpointSpec.mode).toBe("dnsrr");
+    }
+    expect((spec(traefik).mounts as { type: string }[]).map((m) => m.type)).not.toContain("bind");
+    expect(JSON.stringify(spec(traefik))).not.toContain("docker.sock");
+  });
+
+  it("GIVEN the swarm stack's outputs WHEN verify builds its target for the data node's address THEN the UIs go through Traefik's https port there by host name with basic auth, OTLP to that node's agent with the ingest CA", () => {
+    const values = Object.fromEntries(Object.entries(run.outputs).map(([k, o]) => [k, o.value]));
+    const target = verifyTargetFor(parseSettings(SWARM), values, { caPem: UI.ca, connectAddress: "10.0.0.11" });
+    const traefik = "https://10.0.0.11:443";
+    const basicAuth = { username: "admin", password: String(values.basicAuthPassword) };
+    expect(values.basicAuthPassword).toEqual(expect.any(String));
+    expect(target.metrics).toEqual({
+      kind: "victoriametrics",
+      api: { url: traefik, hostHeader: "vm.example.com", basicAuth, caPem: UI.ca },
+    });
+    expect(target.traces.api).toEqual({ url: traefik, hostHeader: "jaeger.example.com", basicAuth, caPem: UI.ca });
+    expect(target.logs!.api).toEqual({ url: traefik, hostHeader: "logs.example.com", basicAuth, caPem: UI.ca });
+    expect(target.grafana!.api).toMatchObject({ url: traefik, hostHeader: "grafana.example.com", caPem: UI.ca });
+    expect(target.otlp.endpoint).toBe("https://10.0.0.11:4318");
+    expect(target.otlp.caPem).toBe(INGEST.ca);
+    expect(Object.keys(target.otlp.headers ?? {})).toEqual(["Authorization"]);
+  });
+
+  it("GIVEN engine swarm without the stack's Traefik WHEN verify builds its target THEN it says what it needs and what the setting is", () => {
+    const settings = parseSettings({
+      ...SWARM,
+      traefik: { mode: "none" },
+      exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318 } },
+    });
+    expect(() => verifyTargetFor(settings, {})).toThrow(
+      "verify needs the stack's own Traefik with a published port (traefik.mode: managed, exposure.ports.http/https); traefik.mode is none, exposure.ports.http is not set",
+    );
   });
 });

@@ -3,16 +3,21 @@
  * through the Automation API with the real Pulumi engine and docker provider pointed at the lab's
  * manager: `up` converges; an app on each worker sends metrics, traces and logs to its own node's
  * agent (published OTLP port, TLS and credentials) and they arrive in the backends on the data node;
- * a second preview shows no changes; destroy removes every service and keeps the data volumes.
+ * `npm run verify` passes through the stack's own Traefik on the data node (TLS from files, basic
+ * auth), also after a backend swap; a second preview shows no changes; destroy removes every service
+ * and keeps the data volumes.
  * Needs root, the tool cache (pulumi, plugins, telemetrygen) and the local images.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findToolchain, openStack, secretConfig, temporaryWorkspace } from "../../deploy/automation";
+import { request } from "../../deploy/verify";
 import { planStack } from "../../configs/stack";
 import { parseSettings, TIERS } from "../../settings";
 import { makeCertificates } from "../helpers/certificates";
@@ -21,14 +26,21 @@ import { createSwarmLab, localImages, run, type LabNode, type SwarmLab } from ".
 const REPO = path.resolve(__dirname, "..", "..");
 const TOOLS_DIR = process.env.TOOLS_DIR ?? path.join(REPO, ".tools");
 const TELEMETRYGEN = path.join(TOOLS_DIR, "bin", "telemetrygen");
-const ROLES = ["collector", "victoriametrics", "prometheus", "jaeger", "victorialogs", "grafana", "init"] as const;
+const ROLES = ["collector", "victoriametrics", "prometheus", "jaeger", "victorialogs", "grafana", "traefik", "init"] as const;
 const ENV = `sw${randomBytes(2).toString("hex")}`;
+/** The UIs' domain: nothing resolves it, verify sends each host name to Traefik on the data node. */
+const DOMAIN = "swarm.obs.test";
+const PASSPHRASE = "swarm-tier";
 const log = (line: string) => console.log(`swarm-stack: ${line}`);
 
 let lab: SwarmLab;
 let stack: Stack;
 let outputs: OutputMap;
 let caFile: string;
+/** The CA that signed Traefik's certificate (`--ca` of verify). */
+let uiCaFile: string;
+/** The stack's workspace (Pulumi.yaml, Pulumi.<stack>.yaml, file backend): `--cwd` of the CLI. */
+let stackDir: string;
 let destroyed = false;
 /** The stack's config as the test deploys it (secrets included), to plan it here too. */
 let planConfig: Record<string, unknown>;
@@ -131,6 +143,41 @@ async function sendFrom(
   );
 }
 
+/**
+ * `npm run verify -- <stack>` as a user runs it (deploy/launch.mjs, in a child process) from this
+ * host, with the stack's workspace, the CA of Traefik's certificate and the data node's address
+ * (Traefik publishes its ports there, in host mode).
+ */
+async function npmVerify(): Promise<{ code: number; output: string }> {
+  const args = ["verify", ENV, "--cwd", stackDir, "--ca", uiCaFile, "--address", lab.dataNode.ip];
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(REPO, "deploy", "launch.mjs"), ...args], {
+      cwd: REPO,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TOOLS_DIR,
+        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        DOCKER_HOST: lab.manager.dockerHost,
+      },
+      timeout: 300_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, output: `${stdout}${stderr}` };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+  }
+}
+
+/** The rows of verify's report that passed, by check name (`metric → VictoriaMetrics`, …). */
+const passedChecks = (output: string) =>
+  output
+    .split("\n")
+    .map((line) => /^(.+?)\s{2,}PASS\s/.exec(line)?.[1])
+    .filter((check): check is string => check !== undefined);
+
 beforeAll(async () => {
   const images = localImages(TOOLS_DIR);
   const tags = ROLES.map((role) => {
@@ -142,10 +189,15 @@ beforeAll(async () => {
   log(`lab up (${JSON.stringify(lab.timings)}); ${tags.length} images loaded in ${loaded.totalMs} ms`);
 
   const certs = makeCertificates("otel-agent", ["IP:127.0.0.1", ...lab.nodes.map((n) => `IP:${n.ip}`)]);
-  caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "obs-swarm-ca-")), "ca.pem");
+  const caDir = fs.mkdtempSync(path.join(os.tmpdir(), "obs-swarm-ca-"));
+  caFile = path.join(caDir, "ca.pem");
   fs.writeFileSync(caFile, certs.ca);
+  const ui = makeCertificates(`*.${DOMAIN}`, [`DNS:*.${DOMAIN}`, `DNS:${DOMAIN}`]);
+  uiCaFile = path.join(caDir, "ui-ca.pem");
+  fs.writeFileSync(uiCaFile, ui.ca);
   const toolchain = await findToolchain();
   const { workDir, projectSettings } = temporaryWorkspace(`obs-swarm-${ENV}-`);
+  stackDir = workDir;
   stack = await openStack({
     stackName: ENV,
     toolchain,
@@ -156,13 +208,14 @@ beforeAll(async () => {
       engine: "swarm",
       swarm: { dataNode: `${lab.dataNodeLabel.key}=${lab.dataNodeLabel.value}` },
       images: Object.fromEntries(ROLES.map((role) => [role, images[role]])),
+      domain: DOMAIN,
       logs: { backend: "victorialogs" },
-      traefik: { mode: "none" },
+      traefik: { mode: "managed", basicAuth: true, tls: { mode: "files" } },
       ingest: { tls: { mode: "files" } },
-      exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318 } },
+      exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318, http: 80, https: 443 } },
     },
     envVars: {
-      PULUMI_CONFIG_PASSPHRASE: "swarm-tier",
+      PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
       DOCKER_HOST: lab.manager.dockerHost,
@@ -172,13 +225,20 @@ beforeAll(async () => {
   planConfig = {
     environment: ENV,
     engine: "swarm",
+    domain: DOMAIN,
     logs: { backend: "victorialogs" },
-    traefik: { mode: "none" },
-    exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318 } },
+    traefik: { mode: "managed", basicAuth: true, tls: { mode: "files", certificate: ui.cert, key: ui.key } },
+    exposure: { bindAddress: "0.0.0.0", ports: { otlpGrpc: 4317, otlpHttp: 4318, http: 80, https: 443 } },
     ingest: { tls: { mode: "files", certificate: certs.cert, key: certs.key, ca: certs.ca } },
   };
   await stack.setAllConfig(
-    secretConfig({ "ingest.tls.certificate": certs.cert, "ingest.tls.key": certs.key, "ingest.tls.ca": certs.ca }),
+    secretConfig({
+      "ingest.tls.certificate": certs.cert,
+      "ingest.tls.key": certs.key,
+      "ingest.tls.ca": certs.ca,
+      "traefik.tls.certificate": ui.cert,
+      "traefik.tls.key": ui.key,
+    }),
     true,
   );
 }, 300_000);
@@ -224,8 +284,9 @@ describe("engine swarm on a real 3-node swarm", () => {
       [`${ENV}-jaeger`]: "replicated 1/1",
       [`${ENV}-victorialogs`]: "replicated 1/1",
       [`${ENV}-grafana`]: "replicated 1/1",
+      [`${ENV}-traefik`]: "replicated 1/1",
     });
-    for (const pinned of ["victoriametrics", "jaeger", "victorialogs", "grafana"]) {
+    for (const pinned of ["victoriametrics", "jaeger", "victorialogs", "grafana", "traefik"]) {
       const ps = await lab.docker(lab.manager, [
         "service",
         "ps",
@@ -286,6 +347,34 @@ describe("engine swarm on a real 3-node swarm", () => {
     });
     expect(hosts).toEqual(lab.nodes.map((n) => n.hostname).sort());
   }, 600_000);
+
+  it("GIVEN managed Traefik with TLS and basic auth on the data node WHEN npm run verify runs from off the swarm THEN every check passes through it, and the UIs refuse a request without credentials", async () => {
+    expect(outputs, "up must have succeeded").toBeDefined();
+    const t0 = Date.now();
+    const result = await npmVerify();
+    log(`npm run verify: exit ${result.code} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n${result.output.trim()}`);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/verify [0-9a-f]+: \d+ passed, 0 failed/);
+    expect(passedChecks(result.output)).toEqual(
+      expect.arrayContaining([
+        "metric → VictoriaMetrics",
+        "span → Jaeger",
+        "log → VictoriaLogs",
+        "Grafana /api/health",
+        "Grafana datasources",
+      ]),
+    );
+    // Basic auth is Traefik's, in front of every backend UI: nothing answers without it.
+    const ca = fs.readFileSync(uiCaFile, "utf8");
+    for (const [host, route] of [
+      ["vm", "/api/v1/labels"],
+      ["jaeger", "/api/services"],
+      ["logs", "/select/logsql/query"],
+    ] as const) {
+      const api = { url: `https://${lab.dataNode.ip}:443`, hostHeader: `${host}.${DOMAIN}`, caPem: ca };
+      expect((await request(api, route)).status, `${host}.${DOMAIN}${route} without credentials`).toBe(401);
+    }
+  }, 300_000);
 
   it("GIVEN the stack just deployed WHEN previewed again THEN nothing would change", async () => {
     expect(outputs, "up must have succeeded").toBeDefined();
@@ -421,6 +510,10 @@ describe("engine swarm on a real 3-node swarm", () => {
     await sendFrom(worker!, "metrics", 20, { service: "swap-prometheus" });
     const inPrometheus = await until("a worker's metrics in Prometheus", () => count(`${ENV}-prometheus`, 9090, "swap-prometheus"));
     expect(inPrometheus).toBeGreaterThan(0);
+    // Traefik rolled to the new routes (its file names Prometheus now): verify passes through it against Prometheus.
+    const swapped = await npmVerify();
+    expect(swapped.code, swapped.output).toBe(0);
+    expect(passedChecks(swapped.output)).toContain("metric → Prometheus");
 
     const t1 = Date.now();
     await stack.setConfig("obs-stack:metrics", { value: JSON.stringify({ backend: "victoriametrics" }) });
