@@ -63,6 +63,12 @@ export interface CollectorConfigInput {
    * Swarm task name. @default - a random id per process start
    */
   selfInstance?: string;
+  /**
+   * Close every OTLP gRPC client connection after this long (keepalive max_connection_age, Go
+   * duration): the client reconnects and resolves the name again. The swarm gateway sets it so that
+   * agents spread over replicas added later. @default - connections live as long as the client keeps them
+   */
+  maxConnectionAge?: string;
 }
 
 /** Where apps inside the stack network send OTLP (the collector's DNS alias is its role). */
@@ -350,6 +356,7 @@ export function otlpReceiver(
   bind: string,
   ports: Pick<CollectorPorts, "otlpGrpc" | "otlpHttp">,
   ingest: CollectorConfigInput["ingest"],
+  maxConnectionAge?: string,
 ): Record<string, unknown> {
   const protect = {
     ...(ingest?.htpasswdFile ? { auth: { authenticator: INGEST_AUTHENTICATOR } } : {}),
@@ -361,6 +368,9 @@ export function otlpReceiver(
         endpoint: `${bind}:${ports.otlpGrpc}`,
         read_buffer_size: GRPC_READ_BUFFER_BYTES,
         max_recv_msg_size_mib: OTLP_MAX_MESSAGE_MIB,
+        ...(maxConnectionAge
+          ? { keepalive: { server_parameters: { max_connection_age: maxConnectionAge, max_connection_age_grace: "10s" } } }
+          : {}),
         ...protect,
       },
       http: { endpoint: `${bind}:${ports.otlpHttp}`, ...protect },
@@ -398,7 +408,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
   // The health and metrics ports are never published, so they stay open inside the network for
   // the probe and the self-scrape.
   const receivers: Record<string, unknown> = {
-    otlp: otlpReceiver(bind, ports, input.ingest),
+    otlp: otlpReceiver(bind, ports, input.ingest, input.maxConnectionAge),
     "prometheus/self": {
       config: {
         scrape_configs: [

@@ -90,7 +90,8 @@ export function renderAgentConfig(input: AgentConfigInput): Record<string, unkno
   const otlp = { tls: { insecure: true }, timeout: "10s" };
   const exporters: Record<string, unknown> = {
     // `dns:///` with round_robin: every gateway task the name returns gets connections, and the
-    // list is re-resolved when a connection breaks (a replica killed or rescheduled).
+    // list is re-resolved when a connection closes: a replica killed or rescheduled, or the gateway
+    // closing it after GATEWAY_MAX_CONNECTION_AGE (so replicas added later get connections too).
     [GATEWAY_EXPORTER]: {
       endpoint: `dns:///${input.gateway.host}:${input.gateway.port}`,
       balancer_name: "round_robin",
@@ -180,6 +181,15 @@ export function renderAgentYaml(input: AgentConfigInput): string {
 }
 
 /** The gateway's input: the docker engine's collector, minus what the agents now do (ingest auth/TLS, Docker logs). */
+/**
+ * How long an agent's connection to a gateway task lives. The agents' round_robin resolves
+ * `tasks.<gateway>` again only when a connection closes, so without it a replica added by
+ * `collector.replicas` got no connection until something failed (bench/swarm.ts: the new task at
+ * 2–4 % of a core while the old one did the work). After this the gateway closes the connection
+ * (in-flight calls get 10 s), the agent reconnects and spreads over every task the name returns.
+ */
+export const GATEWAY_MAX_CONNECTION_AGE = "60s";
+
 export function gatewayConfigInput(collector: CollectorConfigInput): CollectorConfigInput {
   return {
     ...collector,
@@ -190,6 +200,7 @@ export function gatewayConfigInput(collector: CollectorConfigInput): CollectorCo
     ingest: {},
     dockerLogs: undefined,
     selfInstance: `\${env:${TASK_NAME_ENV}}`,
+    maxConnectionAge: GATEWAY_MAX_CONNECTION_AGE,
   };
 }
 

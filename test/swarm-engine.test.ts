@@ -167,6 +167,10 @@ describe("engine swarm under mocks", () => {
     expect(rendered.extensions["basicauth/ingest"]).toBeUndefined();
     expect(Object.keys(rendered.exporters).sort()).toEqual(["otlp_grpc/traces", "otlp_http/logs", "prometheus_remote_write/metrics"]);
     expect(Object.keys(rendered.receivers.otlp.protocols.grpc)).not.toContain("tls");
+    // Agents reconnect (and resolve tasks.<gateway> again) every minute: replicas added later get traffic.
+    expect(rendered.receivers.otlp.protocols.grpc.keepalive).toEqual({
+      server_parameters: { max_connection_age: "60s", max_connection_age_grace: "10s" },
+    });
     // The agent's: OTLP with credentials and TLS, forwarding to every gateway task.
     const agentConfig = byType(run, SERVICE_CONFIG).find((c) => c.inputs.name.startsWith("dev-otel-agent-"))!;
     const agent = yaml.load(Buffer.from(agentConfig.inputs.data, "base64").toString()) as any;
@@ -174,6 +178,8 @@ describe("engine swarm under mocks", () => {
     expect(agent.exporters["loadbalancing/traces"].resolver.dns.hostname).toBe("tasks.dev-otel-collector");
     expect(agent.receivers.otlp.protocols.grpc.auth).toEqual({ authenticator: "basicauth/ingest" });
     expect(agent.receivers.otlp.protocols.grpc.tls.cert_file).toBe("/etc/otelcol-contrib/secrets/ingest-tls.crt");
+    // Apps keep their connection to their node's agent as long as they like.
+    expect(agent.receivers.otlp.protocols.grpc.keepalive).toBeUndefined();
   });
 
   it("GIVEN a changed rendered file WHEN registered again THEN its ServiceConfig gets a new name (Swarm configs are immutable)", async () => {
