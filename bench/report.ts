@@ -13,6 +13,7 @@ import { COLLECTOR_NON_HEAP_MB } from "../configs/collector";
 import { CgroupStat, percentile } from "./lib/measure";
 import { HTTP, SCOTTY_EXPORT_INTERVAL_MS, SCOTTY_INSTRUMENTS, SCOTTY_POINTS_PER_EXPORT, SCOTTY_ROWS_PER_EXPORT } from "./scotty";
 import type { Ceiling, Outage, Overload, ScottyStep, StepResult } from "./steps";
+import { SWARM_BEGIN, SWARM_END } from "./swarm-report";
 
 export const RESULTS_DIR = path.join(__dirname, "results");
 const DOC = path.resolve(__dirname, "..", "docs", "BENCHMARKS.md");
@@ -401,6 +402,7 @@ export function renderReport(): string {
     keptSection(previous, DEPLOY_BEGIN, DEPLOY_END),
     keptSection(previous, SPANMETRICS_BEGIN, SPANMETRICS_END),
     keptSection(previous, PROFILE_BEGIN, PROFILE_END),
+    keptSection(previous, SWARM_BEGIN, SWARM_END),
   ];
   fs.writeFileSync(DOC, `${out.join("\n").trimEnd()}\n${kept.flatMap((section) => (section ? [`\n${section}\n`] : [])).join("")}`);
   const readme = fs.readFileSync(README, "utf8");

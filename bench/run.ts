@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (tsx bench/run.ts, then bench/deploy.ts): the collector's ceiling per signal, the
+ * `npm run bench` (tsx bench/run.ts, then bench/deploy.ts and bench/swarm.ts): the collector's ceiling per signal, the
  * overload step, a 30 s backend outage and Scotty's shape, for OUR rendered collector config and the
  * seeds' BASELINE config, side by side, on the small tier (BENCH_TIERS=small,medium for more).
  *
