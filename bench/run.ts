@@ -17,13 +17,12 @@
  * BENCH_MEDIUM=0 skips the medium tier's Scotty steps.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { TIERS, type TierName } from "../settings";
 import { renderBaselineYaml } from "./baseline";
 import { collectorPorts, startBackends, startCollectorProcess, Variant, writeConfig, type CollectorSpec } from "./lib/components";
 import { runBench, sleep } from "./lib/harness";
-import { cgroupStat, CgroupStat, load1, percentile, sh } from "./lib/measure";
+import { cgroupStat, CgroupStat, load1, machineInfo, percentile, sh } from "./lib/measure";
 import { loopbackStack } from "./lib/stack";
 import { delays } from "./probes";
 import { renderReport, RESULTS_DIR, RunResult, VariantResult } from "./report";
@@ -230,12 +229,7 @@ async function main(): Promise<void> {
     const result: RunResult = {
       started: new Date(runStarted).toISOString(),
       commit: sh("git describe --always --dirty --abbrev=7"), // "-dirty": uncommitted changes were measured
-      machine: {
-        cpus: os.cpus().length,
-        model: os.cpus()[0]?.model ?? "n/a",
-        memoryMb: Math.round(os.totalmem() / 2 ** 20),
-        kernel: os.release(),
-      },
+      machine: machineInfo(),
       quietWait: quiet,
       loadAtStart: load1(),
       versions: versions(),

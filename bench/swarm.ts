@@ -28,8 +28,9 @@ import { findToolchain, openStack, secretConfig, temporaryWorkspace } from "../d
 import { backendDescriptor, kindsOf } from "../settings/backends";
 import { makeCertificates } from "../test/helpers/certificates";
 import { createSwarmLab, destroySwarmLab, listLabs, localImages, run, type LabNode, type SwarmLab } from "../test/swarm/lab";
+import { sleep, waitFor } from "./lib/harness";
 import { telemetrygenArgs } from "./lib/load";
-import { sh } from "./lib/measure";
+import { machineInfo, sh } from "./lib/measure";
 import {
   ceilingOf,
   loadSwarmRuns,
@@ -71,23 +72,14 @@ const AGENT = `${ENV}-otel-agent`;
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench:swarm +${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const loads = () => os.loadavg().map((l) => Number(l.toFixed(2)));
 
 let lab: SwarmLab | undefined;
 let outputs: OutputMap;
 let caFile: string;
 const events: string[] = [];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(1_000);
-  }
-}
+/** How long Swarm may take to (re)start tasks; polled every second (the recovery times' resolution). */
+const TASKS_TIMEOUT_MS = 120_000;
 
 /** `running/desired` of a service. */
 async function replicas(service: string): Promise<string> {
@@ -249,14 +241,23 @@ async function upWith(stack: Stack, replicaCount: number): Promise<{ upS: number
     throw new Error(`up with ${replicaCount} replica(s) failed:\n${lines.slice(-60).join("")}\n${String(error).slice(0, 3000)}`);
   }
   const n = lab!.nodes.length;
-  await until(`an agent on every node and ${replicaCount} gateway(s)`, async () =>
-    (await replicas(AGENT)) === `${n}/${n}` && (await replicas(GATEWAY)) === `${replicaCount}/${replicaCount}` ? true : undefined,
+  await waitFor(
+    `an agent on every node and ${replicaCount} gateway(s)`,
+    async () =>
+      (await replicas(AGENT)) === `${n}/${n}` && (await replicas(GATEWAY)) === `${replicaCount}/${replicaCount}` ? true : undefined,
+    TASKS_TIMEOUT_MS,
+    1_000,
   );
   // A scale-down leaves the old task shutting down for a moment: wait until exactly replicaCount containers run.
-  const gateways = await until(`${replicaCount} gateway container(s)`, async () => {
-    const t = await tasksOf(GATEWAY);
-    return t.length === replicaCount ? t : undefined;
-  });
+  const gateways = await waitFor(
+    `${replicaCount} gateway container(s)`,
+    async () => {
+      const t = await tasksOf(GATEWAY);
+      return t.length === replicaCount ? t : undefined;
+    },
+    TASKS_TIMEOUT_MS,
+    1_000,
+  );
   const upS = (Date.now() - t0) / 1000;
   log(`up with ${replicaCount} gateway replica(s) in ${upS.toFixed(1)} s; gateways on ${gateways.map((g) => g.node.name).join(", ")}`);
   return { upS, nodes: gateways.map((g) => g.node.name).sort() };
@@ -295,15 +296,25 @@ async function faults(rate: number): Promise<SwarmFaults> {
   const victim = gateways.find((g) => g.node.name === drained.name) ?? gateways[0]!;
   const killedAt = Date.now();
   await lab!.docker(victim.node, ["kill", "-s", "KILL", victim.id]);
-  await until("the killed gateway replaced", async () => {
-    const running = await tasksOf(GATEWAY);
-    return running.length === 2 && !running.some((t) => t.id === victim.id) ? true : undefined;
-  });
+  await waitFor(
+    "the killed gateway replaced",
+    async () => {
+      const running = await tasksOf(GATEWAY);
+      return running.length === 2 && !running.some((t) => t.id === victim.id) ? true : undefined;
+    },
+    TASKS_TIMEOUT_MS,
+    1_000,
+  );
   const gatewayRecoveryS = (Date.now() - killedAt) / 1000;
   log(`gateway on ${victim.node.name} killed: 2 running again after ${gatewayRecoveryS.toFixed(1)} s`);
   const drainedAt = Date.now();
   await lab!.drain(drained);
-  await until("2 gateways after the drain", async () => ((await tasksOf(GATEWAY)).length === 2 ? true : undefined));
+  await waitFor(
+    "2 gateways after the drain",
+    async () => ((await tasksOf(GATEWAY)).length === 2 ? true : undefined),
+    TASKS_TIMEOUT_MS,
+    1_000,
+  );
   const drainRecoveryS = (Date.now() - drainedAt) / 1000;
   log(`${drained.name} drained: 2 gateways again after ${drainRecoveryS.toFixed(1)} s`);
   const sent = await load;
@@ -400,12 +411,7 @@ async function measure(): Promise<SwarmRun> {
     return {
       started: new Date(started).toISOString(),
       commit: sh("git describe --always --dirty --abbrev=7"), // "-dirty": uncommitted changes were measured
-      machine: {
-        cpus: os.cpus().length,
-        model: os.cpus()[0]?.model ?? "n/a",
-        memoryMb: Math.round(os.totalmem() / 2 ** 20),
-        kernel: os.release(),
-      },
+      machine: machineInfo(),
       lab: { name: LAB, nodes: lab.nodes.length, dataNode: lab.dataNode.name, upS: labUpS, imagesS: loaded.totalMs / 1000 },
       tier: "small",
       stepS: STEP_S,

@@ -112,6 +112,16 @@ export function resetPeak(dir: string): void {
   }
 }
 
+/** The machine a bench run measured on, as every result file records it. */
+export function machineInfo(): { cpus: number; model: string; memoryMb: number; kernel: string } {
+  return {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model ?? "n/a",
+    memoryMb: Math.round(os.totalmem() / 2 ** 20),
+    kernel: os.release(),
+  };
+}
+
 export function sh(command: string): string {
   try {
     return require("node:child_process")
