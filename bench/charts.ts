@@ -12,14 +12,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TierName } from "../settings";
 import type { Signal } from "./lib/load";
-import type { RunResult, VariantResult } from "./report";
+import type { Variant } from "./lib/components";
+import { variantOf, VARIANT_ORDER, type RunResult } from "./report";
 
-export type Variant = "ours" | "baseline";
-const VARIANTS: Variant[] = ["ours", "baseline"];
+export type { Variant };
+const VARIANTS: Variant[] = VARIANT_ORDER;
 const SIGNALS: Signal[] = ["metrics", "traces", "logs"];
 const UNIT: Record<Signal, string> = { metrics: "data points/s", traces: "spans/s", logs: "log records/s" };
 /** The same colour for a variant in every chart. */
-const COLORS: Record<Variant, string> = { ours: "#1f77b4", baseline: "#ff7f0e" };
+const COLORS: Record<Variant, string> = { ours: "#1f77b4", "ours-no-pq": "#2ca02c", baseline: "#ff7f0e" };
 
 /** A vega-lite spec as a plain object (the builders return data, the renderer compiles it). */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -41,7 +42,7 @@ export function ceilingRows(run: RunResult, tier: TierName, signal: Signal): Cei
   if (!t) throw new Error(`run ${run.started} has no ${tier} tier (it has: ${Object.keys(run.tiers).join(", ") || "none"})`);
   return VARIANTS.flatMap(
     (variant) =>
-      (t[variant] as VariantResult | undefined)?.ceilings[signal]?.steps.map((s, i) => ({
+      variantOf(t, variant)?.ceilings[signal]?.steps.map((s, i) => ({
         variant,
         step: i + 1,
         offered: s.offered,
@@ -53,7 +54,11 @@ export function ceilingRows(run: RunResult, tier: TierName, signal: Signal): Cei
   );
 }
 
-const colorScale = { domain: VARIANTS, range: VARIANTS.map((v) => COLORS[v]) };
+/** The configs that have rows, in the fixed order, each in its fixed colour (a legend names only what is drawn). */
+const colorScale = (rows: { variant: Variant }[]) => {
+  const domain = VARIANTS.filter((v) => rows.some((r) => r.variant === v));
+  return { domain, range: domain.map((v) => COLORS[v]) };
+};
 const offeredAxis = (signal: Signal) => ({
   field: "offered",
   type: "quantitative",
@@ -66,7 +71,7 @@ export function ceilingSpec(run: RunResult, tier: TierName, signal: Signal): Veg
   const rows = ceilingRows(run, tier, signal);
   const limitMb = run.tiers[tier]!.limitMb;
   const x = offeredAxis(signal);
-  const color = { field: "variant", type: "nominal", scale: colorScale, title: "config" };
+  const color = { field: "variant", type: "nominal", scale: colorScale(rows), title: "config" };
   const shape = {
     field: "result",
     type: "nominal",
@@ -94,8 +99,8 @@ export function ceilingSpec(run: RunResult, tier: TierName, signal: Signal): Veg
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `${tier} tier — ${signal} ceiling search, ours vs baseline`,
-      subtitle: `run ${run.started} (${run.commit}); ${run.stepS} s steps; collector cgroup limit ${limitMb} MB`,
+      text: `${tier} tier — ${signal} ceiling search, ${VARIANTS.filter((v) => variantOf(run.tiers[tier]!, v)).join(" vs ")}`,
+      subtitle: `run ${run.started} (${run.commit}); ${run.stepS} s steps; collector cgroup limit ${limitMb} MB${run.tiers[tier]!.cpus !== undefined ? `, CPU quota ${run.tiers[tier]!.cpus} core` : ""}`,
     },
     data: { values: rows },
     vconcat: [
@@ -140,7 +145,7 @@ export function tierRows(run: RunResult): { ceilings: TierCeilingRow[]; scotty: 
   const scotty: TierScottyRow[] = [];
   for (const [tier, t] of Object.entries(run.tiers) as [TierName, NonNullable<RunResult["tiers"][TierName]>][]) {
     for (const variant of VARIANTS) {
-      const v = t[variant] as VariantResult | undefined;
+      const v = variantOf(t, variant);
       if (!v) continue;
       for (const signal of SIGNALS) {
         const c = v.ceilings[signal];
@@ -175,7 +180,7 @@ export function tierSpec(run: RunResult): VegaLiteSpec {
           x: { field: "signal", type: "nominal", sort: SIGNALS, title: null },
           xOffset: { field: "variant", type: "nominal", sort: VARIANTS },
           y: { field: "ceiling", type: "quantitative", title: "items/s (data points, spans, log records)" },
-          color: { field: "variant", type: "nominal", scale: colorScale, title: "config" },
+          color: { field: "variant", type: "nominal", scale: colorScale(ceilings), title: "config" },
           tooltip: [{ field: "tier" }, { field: "signal" }, { field: "variant" }, { field: "ceiling", format: "," }],
         },
       },

@@ -12,6 +12,7 @@ import { SPANS_PER_TRACE } from "./lib/load";
 import { COLLECTOR_NON_HEAP_MB } from "../configs/collector";
 import { CgroupStat, percentile } from "./lib/measure";
 import { HTTP, SCOTTY_EXPORT_INTERVAL_MS, SCOTTY_INSTRUMENTS, SCOTTY_POINTS_PER_EXPORT, SCOTTY_ROWS_PER_EXPORT } from "./scotty";
+import type { Variant } from "./lib/components";
 import type { Ceiling, Outage, Overload, ScottyStep, StepResult } from "./steps";
 import { SWARM_BEGIN, SWARM_END } from "./swarm-report";
 
@@ -39,7 +40,7 @@ function keptSection(doc: string, begin: string, end: string): string {
 }
 
 export interface VariantResult {
-  variant: "ours" | "baseline";
+  variant: Variant;
   tier: TierName;
   limitMb: number;
   loadBefore: number;
@@ -67,9 +68,14 @@ export interface RunResult {
       TierName,
       {
         limitMb: number;
+        /** The collector's CPU quota in cores (runs before 2026-12-06 had none). */
+        cpus?: number;
         pageCache: { charged: CgroupStat; notCharged: CgroupStat; binaryMb: number };
         ours: VariantResult;
-        baseline: VariantResult;
+        /** Ours with `collector.persistentQueue: false` (runs before 2026-12-06 did not run it). */
+        oursNoPq?: VariantResult;
+        /** The seeds' config; the first tier only by default. */
+        baseline?: VariantResult;
       }
     >
   >;
@@ -86,6 +92,128 @@ const fmt = (n: number | undefined, digits = 0) =>
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? "–" : `${(a / b).toFixed(2)}×`);
 const UNIT: Record<Signal, string> = { metrics: "data points/s", traces: "spans/s", logs: "log records/s" };
 const SIGNALS: Signal[] = ["metrics", "traces", "logs"];
+
+type TierResult = NonNullable<RunResult["tiers"][TierName]>;
+/** The configs a tier can hold, in the order tables show them. */
+export const VARIANT_ORDER: Variant[] = ["ours", "ours-no-pq", "baseline"];
+export const VARIANT_LABEL: Record<Variant, string> = {
+  ours: "ours",
+  "ours-no-pq": "ours, persistentQueue false",
+  baseline: "baseline",
+};
+/** A config's result in a tier, if the run measured it. */
+export function variantOf(t: TierResult, v: Variant): VariantResult | undefined {
+  return v === "ours" ? t.ours : v === "ours-no-pq" ? t.oursNoPq : t.baseline;
+}
+const presentVariants = (t: TierResult) => VARIANT_ORDER.filter((v) => variantOf(t, v));
+
+/** Issue 22's targets, on the same run: every ceiling ≥ 1.0× baseline, CPU per 10k items ≤ 1.2× baseline. */
+export const TARGET = { ceiling: 1.0, cpuPer10k: 1.2 } as const;
+
+/**
+ * CPU per 10k items/s compared where the configs did the same work: the highest offered rate at which
+ * every given config's step held (the searches share their doubling steps), each config's CPU there.
+ */
+export function cpuAtCommonRate(configs: VariantResult[], signal: Signal): { offered: number; per10k: number[] } | undefined {
+  const held = configs.map((v) => new Map(v.ceilings[signal].steps.filter((x) => x.ok).map((x) => [x.offered, x])));
+  const common = [...held[0]!.keys()].filter((rate) => held.every((m) => m.has(rate))).sort((a, b) => b - a)[0];
+  if (common === undefined) return undefined;
+  return { offered: common, per10k: held.map((m) => m.get(common)!.cpuPctPer10k) };
+}
+
+export interface RatioRow {
+  signal: Signal;
+  variant: Exclude<Variant, "baseline">;
+  ceiling: number | undefined;
+  baselineCeiling: number | undefined;
+  ceilingRatio: number | undefined;
+  /** The common rate CPU was compared at, and both configs' CPU per 10k items/s there. */
+  cpu?: { offered: number; ours: number; baseline: number; ratio: number };
+  ceilingMet: boolean;
+  cpuMet: boolean;
+}
+
+/** Ours (and ours without the persistent queue) over the same run's baseline, per signal. */
+export function ratioRows(t: TierResult): RatioRow[] {
+  const base = t.baseline;
+  if (!base) return [];
+  const rows: RatioRow[] = [];
+  for (const variant of ["ours", "ours-no-pq"] as const) {
+    const v = variantOf(t, variant);
+    if (!v) continue;
+    for (const signal of SIGNALS) {
+      const ceiling = v.ceilings[signal].best?.acceptedPerSec;
+      const baselineCeiling = base.ceilings[signal].best?.acceptedPerSec;
+      const ceilingRatio = ceiling !== undefined && baselineCeiling ? ceiling / baselineCeiling : undefined;
+      const common = cpuAtCommonRate([v, base], signal);
+      const cpu = common
+        ? { offered: common.offered, ours: common.per10k[0]!, baseline: common.per10k[1]!, ratio: common.per10k[0]! / common.per10k[1]! }
+        : undefined;
+      rows.push({
+        signal,
+        variant,
+        ceiling,
+        baselineCeiling,
+        ceilingRatio,
+        cpu,
+        ceilingMet: ceilingRatio !== undefined && ceilingRatio >= TARGET.ceiling,
+        cpuMet: cpu !== undefined && cpu.ratio <= TARGET.cpuPer10k,
+      });
+    }
+  }
+  return rows;
+}
+
+function ratiosSection(runs: RunResult[], tier: TierName): string[] {
+  const withBoth = runs.filter((r) => r.tiers[tier]?.baseline);
+  if (withBoth.length === 0) return [];
+  const out: string[] = [
+    `## ${tier} tier: ours over the seeds' baseline, same run (${withBoth.length === 1 ? "one run" : "two runs side by side"})`,
+    "",
+    `Issue 22's targets: every zero-loss ceiling **≥ ${TARGET.ceiling.toFixed(1)}×** the baseline's and collector CPU per 10k items/s **≤ ${TARGET.cpuPer10k}×**. CPU is compared at the highest offered rate at which both configs' steps held (the searches share their doubling steps), so both did the same work; each config's own CPU at its ceiling is in its steps tables. **ours, persistentQueue false** is the same rendered config without the persistent queue and the remote-write WAL: the row that prices durability.`,
+    "",
+    "| run | signal | config | ceiling / baseline's | ratio | CPU per 10k/s at the common rate: config / baseline | ratio | targets |",
+    "|---|---|---|---:|---:|---:|---:|---|",
+  ];
+  for (const run of withBoth) {
+    for (const row of ratioRows(run.tiers[tier]!)) {
+      out.push(
+        `| ${run.started} (${run.commit}) | ${row.signal} | ${VARIANT_LABEL[row.variant]} | ${fmt(row.ceiling)} / ${fmt(row.baselineCeiling)} | ${row.ceilingRatio === undefined ? "–" : `${row.ceilingRatio.toFixed(2)}×`} | ${row.cpu ? `${fmt(row.cpu.ours, 1)} / ${fmt(row.cpu.baseline, 1)} at ${fmt(row.cpu.offered)}/s` : "no common rate held"} | ${row.cpu ? `${row.cpu.ratio.toFixed(2)}×` : "–"} | ceiling ${row.ceilingMet ? "met" : "**not met**"}, CPU ${row.cpuMet ? "met" : "**not met**"} |`,
+      );
+    }
+  }
+  out.push("");
+  return out;
+}
+
+/** Ceilings and Scotty instances of every tier a run measured (ours), newest run first. */
+function tiersSection(runs: RunResult[]): string[] {
+  const tiers = (["small", "medium", "large"] as TierName[]).filter((tier) => runs.some((r) => r.tiers[tier]));
+  if (tiers.length < 2) return [];
+  const out: string[] = [
+    "## Tiers compared (ours)",
+    "",
+    "Each tier's collector in its own container limits (memory cgroup at the tier's limit, CPU quota at its `limits.cpus.collector`), with the same backends and load generator on the same 2 cores. Figures: highest zero-loss rate per signal, and the most Scotty instances a step carried; one cell per run that measured the tier, newest last.",
+    "",
+    "| tier | collector limits | metrics (data points/s) | traces (spans/s) | logs (records/s) | Scotty instances | overload: recovery, acknowledged-but-lost |",
+    "|---|---|---:|---:|---:|---:|---|",
+  ];
+  for (const tier of tiers) {
+    const measured = runs.filter((r) => r.tiers[tier]);
+    const t = measured.at(-1)!.tiers[tier]!;
+    const cell = (f: (t: TierResult) => string) => measured.map((r) => f(r.tiers[tier]!)).join(" / ");
+    out.push(
+      `| [${tier}](#${tier}-tier-ceilings) | ${t.limitMb} MB${t.cpus !== undefined ? `, ${t.cpus} core` : ", no CPU quota"} | ${SIGNALS.map((s) => cell((x) => fmt(x.ours.ceilings[s].best?.acceptedPerSec))).join(" | ")} | ${cell(
+        (x) => {
+          const carried = x.ours.scotty.filter((y) => y.ok).pop();
+          return carried ? `${carried.instances}${carried === x.ours.scotty.at(-1) ? "+" : ""}` : "none";
+        },
+      )} | ${cell((x) => (!x.ours.overload ? "not run" : `${x.ours.overload.recoveryS === undefined ? "did not recover" : `${x.ours.overload.recoveryS} s`}, ${x.ours.overload.witness.ackedButLost}`))} |`,
+    );
+  }
+  out.push("", "`N+`: the largest Scotty step run held, so more may fit.", "");
+  return out;
+}
 
 function loadRuns(): RunResult[] {
   if (!fs.existsSync(RESULTS_DIR)) return [];
@@ -167,40 +295,47 @@ function memoryVerdict(limitMb: number, o: Overload | undefined, steps: StepResu
 
 function variantSection(run: RunResult, tier: TierName): string {
   const t = run.tiers[tier]!;
-  const { ours, baseline } = t;
+  const variants = presentVariants(t).map((v) => variantOf(t, v)!);
+  const baseline = t.baseline;
   const lines: string[] = [];
-  lines.push(`### ${tier} tier — ours vs the seeds' baseline (run of ${run.started})`, "");
-  lines.push("| figure | ours | baseline | ours / baseline |", "|---|---:|---:|---:|");
-  for (const s of SIGNALS) {
-    const a = ours.ceilings[s].best?.acceptedPerSec;
-    const b = baseline.ceilings[s].best?.acceptedPerSec;
-    lines.push(`| ${s} ceiling (${UNIT[s]}, zero loss) | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} |`);
-  }
-  for (const [label, pick] of [
-    ["metric emit→queryable p50 (ms)", (v: VariantResult) => percentile(v.delays.metric, 50)],
-    ["metric emit→queryable p95 (ms)", (v: VariantResult) => percentile(v.delays.metric, 95)],
-    ["span emit→queryable p50 (ms)", (v: VariantResult) => percentile(v.delays.span, 50)],
-    ["span emit→queryable p95 (ms)", (v: VariantResult) => percentile(v.delays.span, 95)],
-    ["collector memory idle (cgroup MB)", (v: VariantResult) => v.idle.usageMb],
-    ["collector memory peak over the passing ceiling steps (cgroup MB)", peakOf],
-    ["30 s VictoriaMetrics outage: acknowledged witness points lost", (v: VariantResult) => v.outage.witness.ackedButLost],
-    ["30 s VictoriaMetrics outage: accepted bulk points that never became rows", (v: VariantResult) => v.outage.shortfall],
-  ] as const) {
-    const a = pick(ours);
-    const b = pick(baseline);
-    lines.push(`| ${label} | ${fmt(a)} | ${fmt(b)} | ${a === 0 && b === 0 ? "both 0" : ratio(a, b)} |`);
-  }
+  lines.push(
+    `### ${tier} tier — ${variants.map((v) => VARIANT_LABEL[v.variant]).join(" vs ")} (run of ${run.started})`,
+    "",
+    `| figure | ${variants.map((v) => VARIANT_LABEL[v.variant]).join(" | ")} |${baseline ? " ours / baseline |" : ""}`,
+    `|---|${variants.map(() => "---:").join("|")}|${baseline ? "---:|" : ""}`,
+  );
+  const row = (label: string, pick: (v: VariantResult) => number | undefined) => {
+    const a = pick(t.ours);
+    const b = baseline ? pick(baseline) : undefined;
+    lines.push(
+      `| ${label} | ${variants.map((v) => fmt(pick(v))).join(" | ")} |${baseline ? ` ${a === 0 && b === 0 ? "both 0" : ratio(a, b)} |` : ""}`,
+    );
+  };
+  for (const s of SIGNALS) row(`${s} ceiling (${UNIT[s]}, zero loss)`, (v) => v.ceilings[s].best?.acceptedPerSec);
+  for (const s of SIGNALS) row(`${s}: collector CPU at the ceiling, % of a core per 10k/s`, (v) => v.ceilings[s].best?.cpuPctPer10k);
+  row("metric emit→queryable p50 (ms)", (v) => percentile(v.delays.metric, 50));
+  row("metric emit→queryable p95 (ms)", (v) => percentile(v.delays.metric, 95));
+  row("span emit→queryable p50 (ms)", (v) => percentile(v.delays.span, 50));
+  row("span emit→queryable p95 (ms)", (v) => percentile(v.delays.span, 95));
+  row("collector memory idle (cgroup MB)", (v) => v.idle.usageMb);
+  row("collector memory peak over the passing ceiling steps (cgroup MB)", peakOf);
+  row("30 s VictoriaMetrics outage: acknowledged witness points lost", (v) => v.outage.witness.ackedButLost);
+  row("30 s VictoriaMetrics outage: accepted bulk points that never became rows", (v) => v.outage.shortfall);
   lines.push(
     "",
-    `Outage step: ${fmt(ours.outage.rate)} data points/s of telemetrygen load plus a JS SDK witness (100 series every 500 ms, each acknowledged point looked up in VictoriaMetrics), VictoriaMetrics stopped ${ours.outage.outageS} s and started again. ` +
-      `Ours: witness ${fmt(ours.outage.witness.acked)} acknowledged, ${fmt(ours.outage.witness.ackedButLost)} lost; exporters dropped ${fmt(ours.outage.sendFailed)}; refused ${fmt(ours.outage.refused)}. ` +
-      `Baseline: witness ${fmt(baseline.outage.witness.acked)} acknowledged, ${fmt(baseline.outage.witness.ackedButLost)} lost; exporters dropped ${fmt(baseline.outage.sendFailed)}; refused ${fmt(baseline.outage.refused)}.`,
+    `Outage step: ${fmt(t.ours.outage.rate)} data points/s of telemetrygen load plus a JS SDK witness (100 series every 500 ms, each acknowledged point looked up in VictoriaMetrics), VictoriaMetrics stopped ${t.ours.outage.outageS} s and started again. ` +
+      variants
+        .map(
+          (v) =>
+            `${VARIANT_LABEL[v.variant]}: witness ${fmt(v.outage.witness.acked)} acknowledged, ${fmt(v.outage.witness.ackedButLost)} lost; exporters dropped ${fmt(v.outage.sendFailed)}; refused ${fmt(v.outage.refused)}.`,
+        )
+        .join(" "),
     "",
   );
-  for (const v of [ours, baseline]) {
+  for (const v of variants) {
     for (const s of SIGNALS) {
       lines.push(
-        `#### ${v.variant}: ${s} steps (${run.stepS} s each; load average ${v.loadBefore} before this config, ${v.loadAfter} after)`,
+        `#### ${VARIANT_LABEL[v.variant]}: ${s} steps (${run.stepS} s each; load average ${v.loadBefore} before this config, ${v.loadAfter} after)`,
         "",
         stepsTable(v.ceilings[s].steps),
         "",
@@ -236,7 +371,7 @@ function readmeClaims(runs: RunResult[]): string {
         .join(" / ");
     const carried = t.ours.scotty.filter((x) => x.ok).pop();
     lines.push(
-      `- **${tier}** ([measured](docs/BENCHMARKS.md#${tier}-tier-ceilings-two-runs-side-by-side), ${runs.length} run${runs.length > 1 ? "s" : ""}, collector at ${t.limitMb} MB on 2 shared cores): ` +
+      `- **${tier}** ([measured](docs/BENCHMARKS.md#${tier}-tier-ceilings), ${runs.length} run${runs.length > 1 ? "s" : ""}, collector at ${t.limitMb} MB on 2 shared cores): ` +
         `metrics ${cell("metrics")} data points/s, traces ${cell("traces")} spans/s, logs ${cell("logs")} records/s with zero loss; ` +
         `${carried ? `${carried.instances} Scotty instances` : "no Scotty step held"}; ${!t.ours.overload ? "overload not run" : t.ours.overload.recoveryS === undefined ? "after 2× overload it did not recover without a restart" : `recovered ${t.ours.overload.recoveryS} s after a 2× overload`}, acknowledged-but-lost ${t.ours.overload?.witness.ackedButLost ?? "–"}.`,
     );
@@ -271,8 +406,9 @@ export function renderReport(): string {
       "",
       "## Method",
       "",
-      "- Local processes on 127.0.0.1, sharing the machine's cores with the load generator: VictoriaMetrics, Jaeger v2 (memory store) and VictoriaLogs with the flags/config the program plans (runs before 2026-12-05 used Loki); the collector with the tier's config, inside a cgroup-v1 memory cgroup limited to the tier's container limit (no swap). The collector runs a fresh copy of its binary, dropped from the page cache before the start, so the binary's pages are charged to its cgroup when it reads them, as a container's are (see *Memory* below).",
+      "- Local processes on 127.0.0.1, sharing the machine's cores with the load generator: VictoriaMetrics, Jaeger v2 (memory store) and VictoriaLogs with the flags/config the program plans (runs before 2026-12-05 used Loki); the collector with the tier's config, inside a cgroup-v1 memory cgroup limited to the tier's container limit (no swap) and, from 2026-12-06, a CFS CPU quota of the tier's `limits.cpus.collector` cores (the container's `--cpus`; earlier runs had no CPU quota). The collector runs a fresh copy of its binary, dropped from the page cache before the start, so the binary's pages are charged to its cgroup when it reads them, as a container's are (see *Memory* below).",
       `- **ours** = the config \`configs/collector.ts\` renders for the tier (persistent queue, WAL, exporter-side batching, \`GOMEMLIMIT\` and memory_limiter from the limit less ${COLLECTOR_NON_HEAP_MB} MB for the binary's pages, \`memoryLimits\`). ` +
+        "**ours, persistentQueue false** = the same rendered config with `collector.persistentQueue: false` (in-memory sending queues, no remote-write WAL): what durability costs, as its own row. " +
         `**baseline** = the seeds' config (\`bench/baseline.ts\`): \`batch\` ${BASELINE.batch.timeout} / ${BASELINE.batch.send_batch_size}, memory_limiter ${BASELINE.memoryLimiter.limit_percentage} % / ${BASELINE.memoryLimiter.spike_limit_percentage} % of the cgroup limit, in-memory queues, exporter defaults, no \`GOMEMLIMIT\`, same backends.`,
       `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,
       "- A step **holds** when nothing was refused (`otelcol_receiver_refused_*`), no export failed (telemetrygen), no exporter dropped anything (`send_failed`/`enqueue_failed`), everything telemetrygen generated was accepted, ≥ 80 % of the asked rate got through (the clients wait for each acknowledgement, so a slowly answering collector lowers the rate), and within 30 s the backend's own counter covered everything accepted: VictoriaMetrics `vm_rows_inserted_total` ≥ accepted data points (each point is ≥ 1 row), Jaeger's `otelcol_receiver_accepted_spans` = accepted spans, VictoriaLogs' `vl_rows_ingested_total{type=~\"opentelemetry.*\"}` = accepted records (v1.52 labels OTLP protobuf rows `opentelemetry_protobuf`) (Loki's `loki_distributor_lines_received_total` in runs before 2026-12-05).",
@@ -280,9 +416,15 @@ export function renderReport(): string {
       "- **Exact witnesses** (JS SDK, `bench/probes.ts`): acknowledged = the SDK's exporter got a success; stored = the point (series, timestamp) is in VictoriaMetrics' export API / the span id is returned by Jaeger. Used for the emit→queryable delay (30 probes, 300 ms apart, polled every 100 ms), the overload and the outage steps.",
       "",
     );
+    out.push(...ratiosSection(runs, "small"), ...tiersSection(runs));
     for (const tier of Object.keys(newest.tiers) as TierName[]) {
       const withTier = runs.filter((r) => r.tiers[tier]);
-      out.push(`## ${tier} tier: ceilings (two runs side by side)`, "");
+      out.push(
+        `## ${tier} tier: ceilings`,
+        "",
+        `${withTier.length === 1 ? "One run" : "Two runs side by side"}; ${tier === "small" ? "" : "ours only unless the run was asked for more configs (`BENCH_OTHER_VARIANTS`); "}each config in the collector container's limits.`,
+        "",
+      );
       out.push(
         "| signal | " +
           withTier.map((_, i) => `run ${i + 1}: ours (highest zero-loss rate; first failing step)`).join(" | ") +
@@ -329,13 +471,15 @@ export function renderReport(): string {
       // Outage, both runs
       out.push("### 30 s VictoriaMetrics outage (both runs)", "");
       out.push("| | " + withTier.map((_, i) => `run ${i + 1}`).join(" | ") + " |", "|---|" + withTier.map(() => "---").join("|") + "|");
-      for (const v of ["ours", "baseline"] as const) {
+      for (const v of VARIANT_ORDER) {
+        if (!withTier.some((r) => variantOf(r.tiers[tier]!, v))) continue;
         const cell = (r: RunResult) => {
-          const o = r.tiers[tier]![v].outage;
+          const o = variantOf(r.tiers[tier]!, v)?.outage;
+          if (!o) return "not run";
           const wedged = r.events.some((e) => e.startsWith(`${v} collector`) && e.includes("after the outage step"));
           return `${fmt(o.witness.acked)} acknowledged, **${fmt(o.witness.ackedButLost)}** not in VictoriaMetrics ${wedged ? "60 s after it came back (the collector was wedged then: see events)" : "after settling"}`;
         };
-        out.push(`| ${v}: JS witness points | ${withTier.map(cell).join(" | ")} |`);
+        out.push(`| ${VARIANT_LABEL[v]}: JS witness points | ${withTier.map(cell).join(" | ")} |`);
       }
       out.push("");
       // Memory

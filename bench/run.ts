@@ -13,8 +13,13 @@
  *
  * Env: BENCH_STEP_S (seconds per load step, default 10), BENCH_WAIT_QUIET=1 (wait up to BENCH_WAIT_MAX_S,
  * default 1200 s, for a 1-min load average below 0.8 before starting, polling every 30 s), BENCH_TIERS (default small), BENCH_REPORT_ONLY=1,
- * BENCH_MAX_STEPS (default 5) and BENCH_SCOTTY (instance counts, default 10,25,50,100,200,400) for short runs,
- * BENCH_MEDIUM=0 skips the medium tier's Scotty steps.
+ * BENCH_MAX_STEPS (default 5) and BENCH_SCOTTY (instance counts, default 10,25,50,100,200,400,800) for short runs,
+ * BENCH_MEDIUM=0 skips the medium tier's Scotty steps (run when medium is not in BENCH_TIERS).
+ *
+ * Configs per tier: the first tier of BENCH_TIERS runs BENCH_VARIANTS (default ours,ours-no-pq,baseline:
+ * ours-no-pq is ours with `collector.persistentQueue: false`, the cost of durability as its own row);
+ * the other tiers run BENCH_OTHER_VARIANTS (default ours). Every collector runs in its container's
+ * limits: the tier's memory limit and its CPU quota (`limits.cpus.collector` cores, CFS quota).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -34,9 +39,14 @@ const TIER_LIST = (process.env.BENCH_TIERS?.split(",") ?? ["small"]) as TierName
 const START = { metrics: 20_000, traces: 5_000, logs: 5_000 } as const;
 /** Same steady load for both configs during the backend outage. */
 const OUTAGE_RATE = 5_000;
-const SCOTTY_STEPS = (process.env.BENCH_SCOTTY ?? "10,25,50,100,200,400").split(",").map(Number);
+const SCOTTY_STEPS = (process.env.BENCH_SCOTTY ?? "10,25,50,100,200,400,800").split(",").map(Number);
 /** Ceiling steps per signal before the bisection (development runs use fewer). */
 const MAX_STEPS = Number(process.env.BENCH_MAX_STEPS ?? 5);
+const VARIANTS = (process.env.BENCH_VARIANTS ?? "ours,ours-no-pq,baseline").split(",") as Variant[];
+const OTHER_VARIANTS = (process.env.BENCH_OTHER_VARIANTS ?? "ours").split(",") as Variant[];
+for (const v of [...VARIANTS, ...OTHER_VARIANTS])
+  if (!["ours", "ours-no-pq", "baseline"].includes(v))
+    throw new Error(`BENCH_VARIANTS / BENCH_OTHER_VARIANTS: "${v}" is not a config; allowed: ours, ours-no-pq, baseline`);
 
 const runStarted = Date.now();
 const log = (msg: string) => console.log(`[bench +${((Date.now() - runStarted) / 1000).toFixed(0)}s] ${msg}`);
@@ -56,25 +66,36 @@ interface Running {
   spec: CollectorSpec;
   loadBefore: number;
   oomKills(): number;
+  /** A new collector process with an empty queue directory, as after a fresh deploy (same backends). */
+  fresh(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Fresh backends and a collector (ours or the baseline) for one tier. */
 async function bringUp(tier: TierName, variant: Variant, events: string[]): Promise<Running> {
   const loadBefore = load1();
-  const stack = await loopbackStack({ tier, traces: { storage: "memory" }, logs: { backend: "victorialogs", retention: "7d" } });
+  const stack = await loopbackStack({
+    tier,
+    traces: { storage: "memory" },
+    logs: { backend: "victorialogs", retention: "7d" },
+    ...(variant === "ours-no-pq" ? { collector: { persistentQueue: false } } : {}),
+  });
+  const ours = variant !== "baseline";
+  const rendered = fs.readFileSync(stack.collectorConfigPath, "utf8");
+  if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
+  if (variant === "ours-no-pq" && rendered.includes("file_storage"))
+    throw new Error("persistentQueue false still renders a file_storage queue");
   const backends = await startBackends(stack);
-  const ports = variant === "ours" ? stack.collectorPorts : await collectorPorts();
+  const ports = ours ? stack.collectorPorts : await collectorPorts();
   const spec: CollectorSpec = {
     variant,
-    configPath:
-      variant === "ours"
-        ? stack.collectorConfigPath
-        : writeConfig("baseline", renderBaselineYaml(stack.plan.collectorConfig.exporters, ports)),
+    configPath: ours ? stack.collectorConfigPath : writeConfig("baseline", renderBaselineYaml(stack.plan.collectorConfig.exporters, ports)),
     ports,
     limitMb: stack.plan.collector.memoryMb,
+    // Every config gets the container's CPU quota: the program's `--cpus` for the collector.
+    cpus: stack.settings.limits.cpus.collector,
     // The seeds set no GOMEMLIMIT; ours is the program's.
-    env: variant === "ours" ? { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT } : {},
+    env: ours ? { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT } : {},
     chargeBinary: true,
   };
   let earlierOomKills = 0;
@@ -99,6 +120,12 @@ async function bringUp(tier: TierName, variant: Variant, events: string[]): Prom
     spec,
     loadBefore,
     oomKills: () => earlierOomKills + oomKills(ctx.collector.cgroupDir),
+    fresh: async () => {
+      earlierOomKills += oomKills(ctx.collector.cgroupDir);
+      await ctx.collector.stop();
+      for (const entry of fs.readdirSync(stack.queueDir)) fs.rmSync(path.join(stack.queueDir, entry), { recursive: true, force: true });
+      ctx.collector = await startCollectorProcess(spec);
+    },
     stop: async () => {
       await ctx.collector.stop();
       await ctx.backends.stop();
@@ -133,8 +160,14 @@ async function runVariant(tier: TierName, variant: Variant, events: string[]): P
     await ensureHealthy(ctx, "the overload step");
     const outage = await metricsOutage(ctx, OUTAGE_RATE);
     await ensureHealthy(ctx, "the outage step");
-    // Last: a collector that thrashes here leaves nothing after it to spoil.
-    const scotty = variant === "ours" ? await scottySteps(ctx) : [];
+    // Last: a collector that thrashes here leaves nothing after it to spoil. On a fresh collector: the
+    // overload and outage steps before it can leave a backlog in the queue (replayed after a restart)
+    // and a grown heap, and the instance count is a tier's figure, not the aftermath of an overload.
+    let scotty: ScottyStep[] = [];
+    if (variant === "ours") {
+      await run.fresh();
+      scotty = await scottySteps(ctx);
+    }
     return {
       variant,
       tier,
@@ -192,6 +225,7 @@ async function pageCacheProbe(tier: TierName): Promise<{ charged: CgroupStat; no
     configPath: stack.collectorConfigPath,
     ports: stack.collectorPorts,
     limitMb: stack.plan.collector.memoryMb,
+    cpus: stack.settings.limits.cpus.collector,
     env: { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT },
   };
   try {
@@ -245,9 +279,18 @@ async function main(): Promise<void> {
       log(
         `page cache: not charged ${pageCache.notCharged.usageMb.toFixed(1)} MB, charged ${pageCache.charged.usageMb.toFixed(1)} MB (binary ${pageCache.binaryMb.toFixed(0)} MB)`,
       );
-      const ours = await runVariant(tier, "ours", events);
-      const baseline = await runVariant(tier, "baseline", events);
-      result.tiers[tier] = { limitMb: TIERS[tier].memoryMb.collector, pageCache, ours, baseline };
+      const variants = tier === TIER_LIST[0] ? VARIANTS : OTHER_VARIANTS;
+      const measured: Partial<Record<Variant, VariantResult>> = {};
+      for (const variant of variants) measured[variant] = await runVariant(tier, variant, events);
+      if (!measured.ours) throw new Error(`tier ${tier}: the variants must include ours (${variants.join(",")})`);
+      result.tiers[tier] = {
+        limitMb: TIERS[tier].memoryMb.collector,
+        cpus: TIERS[tier].cpus.collector,
+        pageCache,
+        ours: measured.ours,
+        oursNoPq: measured["ours-no-pq"],
+        baseline: measured.baseline,
+      };
     }
     if (process.env.BENCH_MEDIUM !== "0" && !TIER_LIST.includes("medium")) result.scottyOtherTier = await scottyOnly("medium", events);
     result.runtimeS = Math.round((Date.now() - runStarted) / 1000);

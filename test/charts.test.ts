@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ceilingRows, ceilingSpec, chartsFor, chartsSection, tierRows, tierSpec } from "../bench/charts";
-import type { RunResult } from "../bench/report";
+import { cpuAtCommonRate, ratioRows, type RunResult } from "../bench/report";
 
 /** One step as bench/steps.ts records it; only what the charts read is meaningful. */
 function step(signal: "metrics" | "traces" | "logs", offered: number, acceptedPerSec: number, cpuPct: number, peakMb: number, ok: boolean) {
@@ -32,7 +32,7 @@ function step(signal: "metrics" | "traces" | "logs", offered: number, acceptedPe
   };
 }
 
-function variant(name: "ours" | "baseline", metricSteps: ReturnType<typeof step>[], scottyOk: number[]) {
+function variant(name: "ours" | "ours-no-pq" | "baseline", metricSteps: ReturnType<typeof step>[], scottyOk: number[]) {
   const best = [...metricSteps].filter((s) => s.ok).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
   return {
     variant: name,
@@ -144,5 +144,79 @@ describe("bench charts", () => {
 
   it("GIVEN a tier the run did not measure WHEN charted THEN the error names the tiers it has", () => {
     expect(() => ceilingRows(RUN, "large", "metrics")).toThrow("run 2026-12-04T19:49:19.185Z has no large tier (it has: small)");
+  });
+});
+
+/** RUN plus the same config without the persistent queue, and a medium tier measured with ours only. */
+const RUN3 = {
+  ...RUN,
+  tiers: {
+    small: {
+      ...RUN.tiers.small!,
+      oursNoPq: variant(
+        "ours-no-pq",
+        [
+          step("metrics", 20_000, 19_700, 13, 150, true),
+          step("metrics", 40_000, 39_000, 24, 160, true),
+          step("metrics", 80_000, 70_000, 50, 180, true),
+        ],
+        [],
+      ),
+    },
+    medium: { limitMb: 256, cpus: 1, ours: variant("ours", [step("metrics", 20_000, 19_900, 20, 200, true)], [10, 100, 200]) },
+  },
+} as unknown as RunResult;
+
+describe("bench report ratios (issue 22's targets)", () => {
+  const small = RUN3.tiers.small!;
+  it("GIVEN two configs WHEN CPU is compared THEN it is at the highest rate both held, each config's own CPU there", () => {
+    const common = cpuAtCommonRate([small.ours, small.baseline!], "metrics")!;
+    expect(common.offered).toBe(40_000);
+    expect(common.per10k[0]).toBeCloseTo((40 / 37_940) * 10_000, 6);
+    expect(common.per10k[1]).toBeCloseTo((22 / 38_000) * 10_000, 6);
+    // logs: no step held in either config.
+    expect(cpuAtCommonRate([small.ours, small.baseline!], "logs")).toBeUndefined();
+  });
+
+  it("GIVEN ours, ours without the queue and the baseline WHEN ratios are taken THEN each is over the same run's baseline, with the targets judged", () => {
+    const rows = ratioRows(small);
+    expect(rows.map((r) => [r.variant, r.signal])).toEqual([
+      ["ours", "metrics"],
+      ["ours", "traces"],
+      ["ours", "logs"],
+      ["ours-no-pq", "metrics"],
+      ["ours-no-pq", "traces"],
+      ["ours-no-pq", "logs"],
+    ]);
+    const ours = rows[0]!;
+    expect(ours.ceilingRatio).toBeCloseTo(37_940 / 38_000, 6);
+    expect(ours.ceilingMet).toBe(false); // 0.998× < 1.0×
+    expect(ours.cpu!.ratio).toBeCloseTo(((40 / 37_940) * 10_000) / ((22 / 38_000) * 10_000), 6);
+    expect(ours.cpuMet).toBe(false); // 1.82× > 1.2×
+    const noPq = rows[3]!;
+    expect(noPq.ceilingRatio).toBeCloseTo(70_000 / 38_000, 6);
+    expect(noPq.ceilingMet).toBe(true);
+    expect(noPq.cpu!.offered).toBe(40_000);
+    expect(noPq.cpu!.ratio).toBeCloseTo(((24 / 39_000) * 10_000) / ((22 / 38_000) * 10_000), 6); // 1.06×
+    expect(noPq.cpuMet).toBe(true);
+    // traces: equal ceilings (1.0×, met); logs: no ceiling on either side, so not met and no CPU.
+    expect(rows[1]!.ceilingMet).toBe(true);
+    expect(rows[2]).toMatchObject({ ceilingRatio: undefined, ceilingMet: false, cpu: undefined, cpuMet: false });
+  });
+
+  it("GIVEN a tier run without the baseline WHEN ratios are taken THEN there are none", () => {
+    expect(ratioRows(RUN3.tiers.medium!)).toEqual([]);
+  });
+
+  it("GIVEN a tier with three configs and one with ours only WHEN charted THEN each legend names only the configs drawn, in fixed colours", () => {
+    const small3 = (ceilingSpec(RUN3, "small", "metrics") as any).vconcat[0].layer[1].encoding.color.scale;
+    expect(small3).toEqual({ domain: ["ours", "ours-no-pq", "baseline"], range: ["#1f77b4", "#2ca02c", "#ff7f0e"] });
+    const medium = (ceilingSpec(RUN3, "medium", "metrics") as any).vconcat[0].layer[1].encoding.color.scale;
+    expect(medium).toEqual({ domain: ["ours"], range: ["#1f77b4"] });
+    expect(
+      tierRows(RUN3)
+        .ceilings.filter((c) => c.tier === "medium")
+        .map((c) => c.variant),
+    ).toEqual(["ours", "ours", "ours"]);
   });
 });

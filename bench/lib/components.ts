@@ -5,11 +5,12 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { binary, freePorts, memoryCgroup, Proc, start, tempDir, waitHttpOk } from "./harness";
+import { binary, cpuCgroup, freePorts, memoryCgroup, Proc, start, tempDir, waitHttpOk } from "./harness";
 import { LoopbackStack, RunningBackend, startBackend } from "./stack";
 import { cgroupStat, CgroupStat, scrape, MetricSample } from "./measure";
 
-export type Variant = "ours" | "baseline";
+/** ours = the program's config; ours-no-pq = the same with `collector.persistentQueue: false`; baseline = the seeds'. */
+export type Variant = "ours" | "ours-no-pq" | "baseline";
 
 export interface CollectorPorts {
   otlpGrpc: number;
@@ -35,6 +36,8 @@ export interface CollectorSpec {
   configPath: string;
   ports: CollectorPorts;
   limitMb: number;
+  /** CPU quota in cores (the container's `--cpus`); none when undefined. */
+  cpus?: number;
   env: NodeJS.ProcessEnv;
   /**
    * Container-like accounting: the collector executes a fresh copy of the binary whose pages are not
@@ -49,6 +52,11 @@ export async function startCollectorProcess(spec: CollectorSpec): Promise<Runnin
   const cgroup = memoryCgroup(spec.limitMb);
   if (!cgroup)
     throw new Error("no memory cgroup can be created here: the benchmark measures what the container limit counts, and needs one");
+  const cpu = spec.cpus === undefined ? undefined : cpuCgroup(spec.cpus);
+  if (spec.cpus !== undefined && !cpu)
+    throw new Error(
+      `no cpu cgroup can be created here: the benchmark runs the collector with its container's ${spec.cpus}-core quota, and needs one`,
+    );
   const args = [`--config=${spec.configPath}`];
   const copyDir = tempDir(`otelcol-bin-${spec.variant}`);
   let executable = binary("otelcol");
@@ -62,7 +70,7 @@ export async function startCollectorProcess(spec: CollectorSpec): Promise<Runnin
     execFileSync("sync", [executable]);
     execFileSync("dd", [`if=${executable}`, "iflag=nocache", "count=0", "status=none"]);
   }
-  const script = `echo $$ > "${cgroup.dir}/cgroup.procs" && exec "$0" "$@"`;
+  const script = `echo $$ > "${cgroup.dir}/cgroup.procs"${cpu ? ` && echo $$ > "${cpu.dir}/cgroup.procs"` : ""} && exec "$0" "$@"`;
   const proc = start(`otelcol-${spec.variant}`, "/bin/sh", ["-c", script, executable, ...args], { env: spec.env });
   await waitHttpOk(`http://127.0.0.1:${spec.ports.health}/`, proc, 60_000);
   await new Promise((r) => setTimeout(r, 10_000));
@@ -79,6 +87,7 @@ export async function startCollectorProcess(spec: CollectorSpec): Promise<Runnin
     stop: async () => {
       await proc.stop(10_000);
       cgroup.remove();
+      cpu?.remove();
       fs.rmSync(copyDir, { recursive: true, force: true });
     },
   };

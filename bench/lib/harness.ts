@@ -225,6 +225,42 @@ export function memoryCgroup(limitMb: number): { dir: string; oomKills(): number
   }
 }
 
+/**
+ * A cgroup (v1 cpu controller) with a CFS quota of `cpus` cores, like Docker's `--cpus`: a process
+ * inside it gets at most that much CPU time per 100 ms period. Undefined where none can be created.
+ */
+export function cpuCgroup(cpus: number): { dir: string; throttledS(): number; remove(): void } | undefined {
+  try {
+    const line = fs
+      .readFileSync("/proc/self/cgroup", "utf8")
+      .split("\n")
+      .find((l) => /:cpu(,cpuacct)?:/.test(l) || /:cpuacct,cpu:/.test(l));
+    if (!line) return undefined;
+    const base = path.join("/sys/fs/cgroup/cpu", line.split(":")[2]!);
+    const dir = path.join(base, `obs-test-${process.pid}-${Date.now()}`);
+    fs.mkdirSync(dir);
+    const periodUs = 100_000;
+    fs.writeFileSync(path.join(dir, "cpu.cfs_period_us"), String(periodUs));
+    fs.writeFileSync(path.join(dir, "cpu.cfs_quota_us"), String(Math.round(cpus * periodUs)));
+    return {
+      dir,
+      throttledS: () => {
+        const stat = fs.readFileSync(path.join(dir, "cpu.stat"), "utf8");
+        return Number(/throttled_time (\d+)/.exec(stat)?.[1] ?? 0) / 1e9;
+      },
+      remove: () => {
+        try {
+          fs.rmdirSync(dir);
+        } catch {
+          /* still has a process: leave it */
+        }
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Peak memory charged to a cgroup, MB. */
 export function cgroupPeakMb(dir: string): number {
   return Number(fs.readFileSync(path.join(dir, "memory.max_usage_in_bytes"), "utf8")) / 1024 / 1024;
