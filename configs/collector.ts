@@ -292,6 +292,9 @@ function withDelivery(exporter: ExporterPlan, input: CollectorConfigInput): Reco
 
 export const INGEST_AUTHENTICATOR = "basicauth/ingest";
 
+/** The metrics pipeline's batch processor, rendered only with `collector.persistentQueue: false` (see renderCollectorConfig). */
+export const METRICS_BATCH_PROCESSOR = "batch/metrics";
+
 /** The span_metrics connector (contrib v0.160.0 renamed its type from `spanmetrics`): exporter of the traces pipeline, receiver of the metrics one. */
 export const SPAN_METRICS_CONNECTOR = "span_metrics";
 
@@ -449,6 +452,19 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
     },
   };
 
+  // Without the persistent queue nothing is durable on crash anyway, so the metrics pipeline may batch
+  // before the remote-write exporter (which takes no exporter-side batching): one write per batch of
+  // the tier's size instead of one per incoming request. With the queue on it must not: a batch
+  // processor acknowledges what it has only buffered, and the WAL is what makes an acknowledgement safe.
+  const batchBeforeRemoteWrite =
+    !input.queueDirectory && input.exporters.some((e) => e.type === "prometheus_remote_write" && e.signals.includes("metrics"));
+  if (batchBeforeRemoteWrite)
+    processors[METRICS_BATCH_PROCESSOR] = {
+      send_batch_size: input.batch.sendBatchSize,
+      send_batch_max_size: input.batch.sendBatchMaxSize,
+      timeout: input.batch.timeout,
+    };
+
   const exporters: Record<string, unknown> = {};
   for (const exporter of input.exporters) exporters[exporter.id] = withDelivery(exporter, input);
   if (input.debug) exporters.debug = { verbosity: "basic" };
@@ -470,7 +486,11 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
     if (signal === "logs" && input.dockerLogs) signalReceivers.push("file_log/docker");
     pipelines[signal] = {
       receivers: signalReceivers,
-      processors: ["memory_limiter", "resource/environment"],
+      processors: [
+        "memory_limiter",
+        "resource/environment",
+        ...(signal === "metrics" && batchBeforeRemoteWrite ? [METRICS_BATCH_PROCESSOR] : []),
+      ],
       exporters: input.debug ? [...ids, "debug"] : ids,
     };
   }

@@ -102,6 +102,18 @@ describe("collector config renderer", () => {
     expect(prw.wal).toBeUndefined();
     expect(prw.remote_write_queue).toEqual({ enabled: true, queue_size: 1000 });
     expect(prw.timeout).toBe("330s");
+    // Nothing is durable on crash without the queue: the metrics pipeline batches before remote write,
+    // at the tier's sizes (one write per batch, as the seeds' config does).
+    expect(config.processors["batch/metrics"]).toEqual({ send_batch_size: 1024, send_batch_max_size: 2048, timeout: "1s" });
+    expect(config.service.pipelines.metrics.processors).toEqual(["memory_limiter", "resource/environment", "batch/metrics"]);
+    expect(config.service.pipelines.traces.processors).toEqual(["memory_limiter", "resource/environment"]);
+  });
+
+  it("GIVEN the persistent queue (the default) WHEN rendered THEN no processor batches: what is acknowledged is already in the WAL or the queue", () => {
+    const { config } = collectorFor({});
+    expect(Object.keys(config.processors)).toEqual(["memory_limiter", "resource/environment"]);
+    for (const pipeline of Object.values(config.service.pipelines) as { processors: string[] }[])
+      expect(pipeline.processors).toEqual(["memory_limiter", "resource/environment"]);
   });
 
   it("GIVEN the stack WHEN rendered THEN the collector scrapes itself on :8888 and every backend into the metrics pipeline", () => {

@@ -55,7 +55,8 @@ describe("otelcol validate accepts every collector config the settings allow", (
       traces: { backend: c.traces as "jaeger" },
       logs: { backend: c.logs as "none", ...(c.logs !== "none" ? { dockerLogs: true } : {}) },
       exporters: c.extras ? EXTRAS : [],
-      collector: { debug: c.extras },
+      // Half the combinations without the persistent queue: another exporter shape and the metrics batch processor.
+      collector: { debug: c.extras, persistentQueue: !c.extras },
     } as Record<string, unknown>);
     // Secret files the config references must exist for the file provider to resolve them.
     const text = fs.readFileSync(s.collectorConfigPath, "utf8");
