@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ceilingRows, ceilingSpec, chartsFor, chartsSection, tierRows, tierSpec } from "../bench/charts";
-import { cpuAtCommonRate, ratioRows, type RunResult } from "../bench/report";
+import { cpuAtCommonRate, ratioRows, readmeClaims, type RunResult } from "../bench/report";
 
 /** One step as bench/steps.ts records it; only what the charts read is meaningful. */
 function step(signal: "metrics" | "traces" | "logs", offered: number, acceptedPerSec: number, cpuPct: number, peakMb: number, ok: boolean) {
@@ -218,5 +218,21 @@ describe("bench report ratios (issue 22's targets)", () => {
         .ceilings.filter((c) => c.tier === "medium")
         .map((c) => c.variant),
     ).toEqual(["ours", "ours", "ours"]);
+  });
+
+  it("GIVEN an older run with small only and a newer one with small and medium WHEN the README's claims are written THEN each tier counts only the runs that measured it, with its limits and the newest ratios", () => {
+    const lines = readmeClaims([RUN, RUN3]).split("\n");
+    const small = lines.find((l) => l.startsWith("- **small**"))!;
+    expect(small).toContain("2 runs, collector at 192 MB on 2 shared cores");
+    expect(small).toContain("metrics 37,940 / 37,940 data points/s"); // ours' best held step of each run (80k failed)
+    const medium = lines.find((l) => l.startsWith("- **medium**"))!;
+    expect(medium).toContain("1 run, collector at 256 MB and 1 core (CPU quota)");
+    expect(medium).toContain("metrics 19,900 data points/s");
+    expect(medium).toContain("200 Scotty instances");
+    const ratios = lines.filter((l) => l.startsWith("  - "));
+    expect(ratios).toHaveLength(2); // ours and ours without the queue, small only (medium has no baseline)
+    expect(ratios[0]).toMatch(/^ {2}- ours over the seeds' baseline .*metrics ceiling 1\.00×, CPU per 10k\/s 1\.82×/);
+    expect(ratios[1]).toMatch(/persistentQueue false over the seeds' baseline .*metrics ceiling 1\.84×, CPU per 10k\/s 1\.06×/);
+    expect(lines.find((l) => l.startsWith("- **large**"))).toContain("not measured yet");
   });
 });
