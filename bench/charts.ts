@@ -13,11 +13,12 @@ import * as path from "node:path";
 import type { TierName } from "../settings";
 import type { Signal } from "./lib/load";
 import type { Variant } from "./lib/components";
-import { variantOf, VARIANT_ORDER, type RunResult } from "./report";
+import { scottyOf, variantOf, VARIANT_ORDER, type RunResult } from "./report";
 
 export type { Variant };
 const VARIANTS: Variant[] = VARIANT_ORDER;
 const SIGNALS: Signal[] = ["metrics", "traces", "logs"];
+const TIERS: TierName[] = ["small", "medium", "large"];
 const UNIT: Record<Signal, string> = { metrics: "data points/s", traces: "spans/s", logs: "log records/s" };
 /** The same colour for a variant in every chart. */
 const COLORS: Record<Variant, string> = { ours: "#1f77b4", "ours-no-pq": "#2ca02c", baseline: "#ff7f0e" };
@@ -163,12 +164,42 @@ export function tierRows(run: RunResult): { ceilings: TierCeilingRow[]; scotty: 
   return { ceilings, scotty };
 }
 
-/** The tier comparison: zero-loss ceilings per signal (ours vs baseline) and Scotty instances per tier. */
+/**
+ * The tier comparison across saved runs (oldest first): each tier's ceilings from the newest run that
+ * measured them, its Scotty figure from the newest run that took its Scotty steps.
+ */
+export function tierRowsAcross(runs: RunResult[]): { ceilings: TierCeilingRow[]; scotty: TierScottyRow[]; sources: string[] } {
+  const ceilings: TierCeilingRow[] = [];
+  const scotty: TierScottyRow[] = [];
+  const sources: string[] = [];
+  for (const tier of TIERS) {
+    const ceilingRun = runs.filter((r) => r.tiers[tier]).at(-1);
+    if (ceilingRun) ceilings.push(...tierRows({ ...ceilingRun, tiers: { [tier]: ceilingRun.tiers[tier] } }).ceilings);
+    const scottyRun = runs.filter((r) => scottyOf(r, tier)).at(-1);
+    const carried = scottyRun
+      ? scottyOf(scottyRun, tier)!
+          .filter((s) => s.ok)
+          .map((s) => s.instances)
+      : [];
+    if (carried.length) scotty.push({ tier, instances: Math.max(...carried) });
+    if (ceilingRun || scottyRun)
+      sources.push(
+        `${tier} ${ceilingRun ? `ceilings ${ceilingRun.started.slice(0, 16)}` : "no ceilings"}${scottyRun ? `, Scotty ${scottyRun.started.slice(0, 16)}` : ""}`,
+      );
+  }
+  return { ceilings, scotty, sources };
+}
+
+/** The tier comparison of one run: zero-loss ceilings per signal (ours vs baseline) and Scotty instances per tier. */
 export function tierSpec(run: RunResult): VegaLiteSpec {
-  const { ceilings, scotty } = tierRows(run);
+  return tierSpecOf(tierRows(run), `run ${run.started} (${run.commit}); a tier not in the run was not measured`);
+}
+
+/** The tier comparison drawn from rows (one run's, or each tier's newest: tierRowsAcross). */
+export function tierSpecOf({ ceilings, scotty }: { ceilings: TierCeilingRow[]; scotty: TierScottyRow[] }, subtitle: string): VegaLiteSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Tiers compared", subtitle: `run ${run.started} (${run.commit}); a tier not in the run was not measured` },
+    title: { text: "Tiers compared", subtitle },
     hconcat: [
       {
         data: { values: ceilings },
@@ -217,6 +248,8 @@ export interface Chart {
   /** Alt text / caption. */
   title: string;
   spec: VegaLiteSpec;
+  /** The results file the chart is drawn from (bench/results/<source>); the tier comparison: the newest. */
+  source?: string;
 }
 
 /** Every chart of a run: a ceiling search per measured tier and signal, and the tier comparison. */
@@ -233,6 +266,38 @@ export function chartsFor(run: RunResult): Chart[] {
     }
   }
   charts.push({ file: "tiers.svg", title: "tiers compared", spec: tierSpec(run) });
+  return charts;
+}
+
+export interface SavedRun {
+  file: string;
+  run: RunResult;
+}
+
+/**
+ * The charts docs/BENCHMARKS.md shows, from the saved runs (oldest first): each tier's ceiling searches
+ * from the newest run that measured that tier (a small-only run leaves medium's and large's as they
+ * were), and the tier comparison across them.
+ */
+export function chartsAcross(saved: SavedRun[]): Chart[] {
+  const charts: Chart[] = [];
+  for (const tier of TIERS) {
+    const newest = saved.filter(({ run }) => run.tiers[tier]).at(-1);
+    if (!newest) continue;
+    const { run, file } = newest;
+    charts.push(
+      ...chartsFor({ ...run, tiers: { [tier]: run.tiers[tier] } })
+        .filter((c) => c.file !== "tiers.svg")
+        .map((c) => ({ ...c, source: file })),
+    );
+  }
+  const across = tierRowsAcross(saved.map((x) => x.run));
+  charts.push({
+    file: "tiers.svg",
+    title: "tiers compared",
+    spec: tierSpecOf(across, `each tier from its newest run: ${across.sources.join("; ")}`),
+    source: saved.at(-1)?.file,
+  });
   return charts;
 }
 
@@ -256,46 +321,53 @@ const DOC = path.join(ROOT, "docs", "BENCHMARKS.md");
 export const CHARTS_BEGIN = "<!-- bench-charts:begin (bench/charts.ts) -->";
 export const CHARTS_END = "<!-- bench-charts:end -->";
 
-/** The newest collector run in bench/results (files with tiers; span-metrics and deploy results are not). */
-export function newestRun(dir = RESULTS_DIR): { file: string; run: RunResult } {
+/** The collector runs in bench/results, oldest first (files with tiers; span-metrics and deploy results are not). */
+export function savedRuns(dir = RESULTS_DIR): SavedRun[] {
   const runs = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
-    .sort()
     .map((f) => ({ file: f, run: JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as RunResult }))
-    .filter(({ run }) => run.tiers && typeof run.tiers === "object" && run.started);
-  const newest = runs.sort((a, b) => a.run.started.localeCompare(b.run.started)).at(-1);
-  if (!newest) throw new Error(`no bench run in ${dir}: run \`npm run bench\` first`);
-  return newest;
+    .filter(({ run }) => run.tiers && typeof run.tiers === "object" && run.started)
+    .sort((a, b) => a.run.started.localeCompare(b.run.started));
+  if (runs.length === 0) throw new Error(`no bench run in ${dir}: run \`npm run bench\` first`);
+  return runs;
 }
 
-/** The section docs/BENCHMARKS.md shows the charts in. */
-export function chartsSection(file: string, run: RunResult, charts: Chart[]): string {
+/** The section docs/BENCHMARKS.md shows the charts in; each chart names the results file it is drawn from. */
+export function chartsSection(saved: SavedRun[], charts: Chart[]): string {
+  const sources = [...new Set(charts.map((c) => c.source).filter((f) => f !== undefined))];
+  const describe = (file: string) => {
+    const run = saved.find((x) => x.file === file)?.run;
+    return `\`bench/results/${file}\`${run ? ` (run of ${run.started}, commit ${run.commit})` : ""}`;
+  };
   return [
     CHARTS_BEGIN,
     "## Charts",
     "",
-    `Drawn by \`npm run bench:charts\` (\`bench/charts.ts\`: vega-lite 6.5.0 rendered by Vega 6.4.0's headless SVG renderer) from \`bench/results/${file}\` (run of ${run.started}, commit ${run.commit}).`,
+    `Drawn by \`npm run bench:charts\` (\`bench/charts.ts\`: vega-lite 6.5.0 rendered by Vega 6.4.0's headless SVG renderer) from each tier's newest saved run: ${sources.map(describe).join(", ")}; each chart's caption names its run.`,
     'Ceiling searches: each point is one step (● held, ✕ failed); the dashed diagonal is "everything offered was accepted", the red rule the collector\'s cgroup limit.',
     "",
-    ...charts.flatMap((c) => [`![${c.title}](charts/${c.file})`, ""]),
+    ...charts.flatMap((c) => {
+      const run = saved.find((x) => x.file === c.source)?.run;
+      return [`![${c.title}${run && c.file !== "tiers.svg" ? ` (run of ${run.started})` : ""}](charts/${c.file})`, ""];
+    }),
     CHARTS_END,
   ].join("\n");
 }
 
 async function main(): Promise<void> {
-  const { file, run } = newestRun();
-  const charts = chartsFor(run);
-  const nextToResults = path.join(RESULTS_DIR, "charts", file.replace(/\.json$/, ""));
+  const saved = savedRuns();
+  const charts = chartsAcross(saved);
   fs.mkdirSync(CHARTS_DIR, { recursive: true });
-  fs.mkdirSync(nextToResults, { recursive: true });
   for (const chart of charts) {
     const svg = await renderSvg(chart.spec);
     fs.writeFileSync(path.join(CHARTS_DIR, chart.file), svg);
+    const nextToResults = path.join(RESULTS_DIR, "charts", chart.source!.replace(/\.json$/, ""));
+    fs.mkdirSync(nextToResults, { recursive: true });
     fs.writeFileSync(path.join(nextToResults, chart.file), svg);
   }
   const doc = fs.readFileSync(DOC, "utf8");
-  const section = chartsSection(file, run, charts);
+  const section = chartsSection(saved, charts);
   const start = doc.indexOf(CHARTS_BEGIN);
   const stop = doc.indexOf(CHARTS_END);
   // bench/report.ts rewrites the document without this section: put it back after the runs table.
@@ -305,7 +377,10 @@ async function main(): Promise<void> {
       : doc.replace(/\n## Method\n/, () => `\n${section}\n\n## Method\n`);
   if (next === doc && start < 0) throw new Error(`${DOC} has no "## Method" heading to put the charts before`);
   fs.writeFileSync(DOC, next);
-  console.log(`wrote ${charts.length} charts of ${file} to ${path.relative(ROOT, CHARTS_DIR)}/ and ${path.relative(ROOT, nextToResults)}/`);
+  const sources = [...new Set(charts.map((c) => c.source))].join(", ");
+  console.log(
+    `wrote ${charts.length} charts (from ${sources}) to ${path.relative(ROOT, CHARTS_DIR)}/ and next to each run in bench/results/charts/`,
+  );
 }
 
 if (require.main === module)

@@ -19,6 +19,7 @@ import { SWARM_BEGIN, SWARM_END } from "./swarm-report";
 export const RESULTS_DIR = path.join(__dirname, "results");
 const DOC = path.resolve(__dirname, "..", "docs", "BENCHMARKS.md");
 const README = path.resolve(__dirname, "..", "README.md");
+const TIERS: TierName[] = ["small", "medium", "large"];
 const README_BEGIN = "<!-- bench-ceilings:begin (bench/report.ts) -->";
 const README_END = "<!-- bench-ceilings:end -->";
 const DEPLOY_BEGIN = "<!-- deploy-bench:begin (bench/deploy.ts) -->";
@@ -165,7 +166,7 @@ export function ratioRows(t: TierResult): RatioRow[] {
 }
 
 function ratiosSection(runs: RunResult[], tier: TierName): string[] {
-  const withBoth = runs.filter((r) => r.tiers[tier]?.baseline);
+  const withBoth = runs.filter((r) => r.tiers[tier]?.baseline).slice(-2);
   if (withBoth.length === 0) return [];
   const out: string[] = [
     `## ${tier} tier: ours over the seeds' baseline, same run`,
@@ -186,33 +187,56 @@ function ratiosSection(runs: RunResult[], tier: TierName): string[] {
   return out;
 }
 
-/** Ceilings and Scotty instances of every tier a run measured (ours), newest run first. */
-function tiersSection(runs: RunResult[]): string[] {
-  const tiers = (["small", "medium", "large"] as TierName[]).filter((tier) => runs.some((r) => r.tiers[tier]));
+/** Ceilings and Scotty instances of every tier a run measured (ours), each tier's two newest runs, oldest first. */
+function tiersSection(all: RunResult[]): string[] {
+  const tiers = TIERS.filter((tier) => all.some((r) => r.tiers[tier]));
   if (tiers.length < 2) return [];
   const out: string[] = [
     "## Tiers compared (ours)",
     "",
-    "Each tier's collector in its own container limits (memory cgroup at the tier's limit, CPU quota at its `limits.cpus.collector`), with the same backends and load generator on the same 2 cores. Figures: highest zero-loss rate per signal, and the most Scotty instances a step carried; one cell per run that measured the tier, newest last.",
+    "Each tier's collector in its own container limits (memory cgroup at the tier's limit, CPU quota at its `limits.cpus.collector`), with the same backends and load generator on the same 2 cores. Figures: highest zero-loss rate per signal, and the most Scotty instances a step carried; one cell per run that measured it (the two newest, newest last; a run can take a tier's Scotty steps without its ceilings).",
     "",
     "| tier | collector limits | metrics (data points/s) | traces (spans/s) | logs (records/s) | Scotty instances | overload: recovery, acknowledged-but-lost |",
     "|---|---|---:|---:|---:|---:|---|",
   ];
   for (const tier of tiers) {
-    const measured = runs.filter((r) => r.tiers[tier]);
+    const measured = runsOfTier(all, tier);
     const t = measured.at(-1)!.tiers[tier]!;
     const cell = (f: (t: TierResult) => string) => measured.map((r) => f(r.tiers[tier]!)).join(" / ");
+    const scotty = all
+      .map((r) => scottyOf(r, tier))
+      .filter((x) => x !== undefined)
+      .slice(-2)
+      .map((steps) => {
+        const carried = steps.filter((y) => y.ok).pop();
+        return carried ? `${carried.instances}${carried === steps.at(-1) ? "+" : ""}` : "none";
+      })
+      .join(" / ");
     out.push(
-      `| [${tier}](#${tier}-tier-ceilings) | ${t.limitMb} MB${t.cpus !== undefined ? `, ${t.cpus} core` : ", no CPU quota"} | ${SIGNALS.map((s) => cell((x) => fmt(x.ours.ceilings[s].best?.acceptedPerSec))).join(" | ")} | ${cell(
-        (x) => {
-          const carried = x.ours.scotty.filter((y) => y.ok).pop();
-          return carried ? `${carried.instances}${carried === x.ours.scotty.at(-1) ? "+" : ""}` : "none";
-        },
-      )} | ${cell((x) => (!x.ours.overload ? "not run" : `${x.ours.overload.recoveryS === undefined ? "did not recover" : `${x.ours.overload.recoveryS} s`}, ${x.ours.overload.witness.ackedButLost}`))} |`,
+      `| [${tier}](#${tier}-tier-ceilings) | ${t.limitMb} MB${t.cpus !== undefined ? `, ${t.cpus} core` : ", no CPU quota"} | ${SIGNALS.map((s) => cell((x) => fmt(x.ours.ceilings[s].best?.acceptedPerSec))).join(" | ")} | ${scotty} | ${cell((x) => (!x.ours.overload ? "not run" : `${x.ours.overload.recoveryS === undefined ? "did not recover" : `${x.ours.overload.recoveryS} s`}, ${x.ours.overload.witness.ackedButLost}`))} |`,
     );
   }
   out.push("", "`N+`: the largest Scotty step run held, so more may fit.", "");
   return out;
+}
+
+/**
+ * The newest `n` saved runs that measured a tier's ceilings: a run measures the tiers BENCH_TIERS asked
+ * for, so a small-only run does not hide the last medium and large ceilings.
+ */
+export function runsOfTier(all: RunResult[], tier: TierName, n = 2): RunResult[] {
+  return all.filter((r) => r.tiers[tier]).slice(-n);
+}
+
+/** A run's Scotty steps on a tier: the tier's own (ours), or the Scotty-only steps a run took on it. */
+export function scottyOf(run: RunResult, tier: TierName): ScottyStep[] | undefined {
+  return run.tiers[tier]?.ours.scotty ?? (run.scottyOtherTier?.tier === tier ? run.scottyOtherTier.steps : undefined);
+}
+
+/** The runs the document shows: the two newest of every tier, oldest first. */
+export function shownRuns(all: RunResult[]): RunResult[] {
+  const shown = new Set(TIERS.flatMap((tier) => runsOfTier(all, tier)));
+  return all.filter((r) => shown.has(r));
 }
 
 function loadRuns(): RunResult[] {
@@ -345,18 +369,23 @@ function variantSection(run: RunResult, tier: TierName): string {
   return lines.join("\n");
 }
 
-/** The README's throughput claims, between its markers: the newest run's ceilings, nothing typed by hand. */
-export function readmeClaims(runs: RunResult[]): string {
+/**
+ * The README's throughput claims, between its markers: per tier, the ceilings of its two newest runs
+ * (saved runs, oldest first) and its newest Scotty figure, nothing typed by hand.
+ */
+export function readmeClaims(all: RunResult[]): string {
   const lines = [README_BEGIN];
-  const newest = runs.at(-1);
-  for (const tier of ["small", "medium", "large"] as TierName[]) {
-    const t = newest?.tiers[tier];
-    const otherRun = [...runs].reverse().find((r) => r.scottyOtherTier);
-    const other = otherRun?.scottyOtherTier?.tier === tier ? otherRun.scottyOtherTier : undefined;
-    if (!t && other) {
-      const held = other.steps.filter((x) => x.ok).pop();
+  for (const tier of TIERS) {
+    const measured = runsOfTier(all, tier);
+    const t = measured.at(-1)?.tiers[tier];
+    const scottyRuns = all.filter((r) => scottyOf(r, tier));
+    const scotty = scottyRuns.at(-1);
+    const heldSteps = scotty ? scottyOf(scotty, tier)!.filter((x) => x.ok) : [];
+    const carried = heldSteps.at(-1);
+    const scottyClaim = carried ? `${carried.instances} Scotty instances` : "no Scotty step held";
+    if (!t && scotty) {
       lines.push(
-        `- **${tier}** (collector ${other.limitMb} MB): ${held ? `${held.instances} Scotty instances` : "no Scotty step held"} ([measured](docs/BENCHMARKS.md#scottys-shape)); ceilings not measured yet.`,
+        `- **${tier}** (collector ${scotty.scottyOtherTier!.limitMb} MB): ${scottyClaim} ([measured](docs/BENCHMARKS.md#scottys-shape)); ceilings not measured yet.`,
       );
       continue;
     }
@@ -364,14 +393,13 @@ export function readmeClaims(runs: RunResult[]): string {
       lines.push(`- **${tier}**: not measured yet (\`BENCH_TIERS=${tier} npm run bench\`).`);
       continue;
     }
-    const measured = runs.filter((r) => r.tiers[tier]);
     const cell = (s: Signal) => measured.map((r) => fmt(r.tiers[tier]!.ours.ceilings[s].best?.acceptedPerSec)).join(" / ");
-    const carried = t.ours.scotty.filter((x) => x.ok).pop();
+    const scottyWhen = scotty === measured.at(-1) ? "" : ` (run of ${scotty!.started.slice(0, 16)})`;
     const limits = `collector at ${t.limitMb} MB${t.cpus !== undefined ? ` and ${t.cpus} core (CPU quota)` : ""} on 2 shared cores`;
     lines.push(
       `- **${tier}** ([measured](docs/BENCHMARKS.md#${tier}-tier-ceilings), ${measured.length} run${measured.length > 1 ? "s" : ""}, ${limits}): ` +
         `metrics ${cell("metrics")} data points/s, traces ${cell("traces")} spans/s, logs ${cell("logs")} records/s with zero loss; ` +
-        `${carried ? `${carried.instances} Scotty instances` : "no Scotty step held"}; ${!t.ours.overload ? "overload not run" : t.ours.overload.recoveryS === undefined ? "after 2× overload it did not recover without a restart" : `recovered ${t.ours.overload.recoveryS} s after a 2× overload`}, acknowledged-but-lost ${t.ours.overload?.witness.ackedButLost ?? "–"}.`,
+        `${scottyClaim}${scottyWhen}; ${!t.ours.overload ? "overload not run" : t.ours.overload.recoveryS === undefined ? "after 2× overload it did not recover without a restart" : `recovered ${t.ours.overload.recoveryS} s after a 2× overload`}, acknowledged-but-lost ${t.ours.overload?.witness.ackedButLost ?? "–"}.`,
     );
     const ratios = ratioRows(t);
     for (const variant of ["ours", "ours-no-pq"] as const) {
@@ -390,14 +418,15 @@ export function readmeClaims(runs: RunResult[]): string {
 }
 
 export function renderReport(): string {
-  const runs = loadRuns().slice(-2);
+  const all = loadRuns();
+  const runs = shownRuns(all);
   const out: string[] = ["# Benchmarks", ""];
   if (runs.length === 0) {
     out.push("No run saved yet: `npm run bench`.");
   } else {
     const newest = runs.at(-1)!;
     out.push(
-      `Generated by \`npm run bench\` (\`bench/run.ts\`, rendered by \`bench/report.ts\`) from the ${runs.length} newest saved runs in \`bench/results/\`. Every figure below is read from those files; rerun to refresh.`,
+      `Generated by \`npm run bench\` (\`bench/run.ts\`, rendered by \`bench/report.ts\`) from the saved runs in \`bench/results/\`: each tier's two newest (a run measures the tiers \`BENCH_TIERS\` names), ${runs.length} run${runs.length > 1 ? "s" : ""} in all. Every figure below is read from those files; rerun to refresh.`,
       "",
       "## Runs and machine",
       "",
@@ -425,9 +454,11 @@ export function renderReport(): string {
       "- **Exact witnesses** (JS SDK, `bench/probes.ts`): acknowledged = the SDK's exporter got a success; stored = the point (series, timestamp) is in VictoriaMetrics' export API / the span id is returned by Jaeger. Used for the emit→queryable delay (30 probes, 300 ms apart, polled every 100 ms), the overload and the outage steps.",
       "",
     );
-    out.push(...ratiosSection(runs, "small"), ...tiersSection(runs));
-    for (const tier of Object.keys(newest.tiers) as TierName[]) {
-      const withTier = runs.filter((r) => r.tiers[tier]);
+    out.push(...ratiosSection(all, "small"), ...tiersSection(all));
+    for (const tier of TIERS) {
+      const withTier = runsOfTier(all, tier);
+      if (withTier.length === 0) continue;
+      const newest = withTier.at(-1)!;
       out.push(
         `## ${tier} tier: ceilings`,
         "",
@@ -523,8 +554,17 @@ export function renderReport(): string {
           : `No Scotty step held on the ${tier} tier (collector ${t.limitMb} MB) in this run.`,
         "",
       );
-      // From the newest run that measured it (a run can skip it: BENCH_MEDIUM=0).
-      const otherRun = [...runs].reverse().find((r) => r.scottyOtherTier);
+      // A run's Scotty-only steps on another tier (BENCH_MEDIUM): in that tier's section when they are
+      // newer than its ceilings, in the first tier's when that tier has no ceilings yet.
+      const otherRun = [...all]
+        .reverse()
+        .find((r) =>
+          r.scottyOtherTier?.tier === tier
+            ? r.started > newest.started
+            : r.scottyOtherTier !== undefined &&
+              tier === TIERS.find((x) => runsOfTier(all, x).length > 0) &&
+              runsOfTier(all, r.scottyOtherTier.tier).length === 0,
+        );
       const other = otherRun?.scottyOtherTier;
       if (other) {
         const held = other.steps.filter((s) => s.ok).pop();
@@ -561,6 +601,6 @@ export function renderReport(): string {
   const readme = fs.readFileSync(README, "utf8");
   const a = readme.indexOf(README_BEGIN);
   const b = readme.indexOf(README_END);
-  if (a >= 0 && b > a) fs.writeFileSync(README, readme.slice(0, a) + readmeClaims(runs) + readme.slice(b + README_END.length));
+  if (a >= 0 && b > a) fs.writeFileSync(README, readme.slice(0, a) + readmeClaims(all) + readme.slice(b + README_END.length));
   return DOC;
 }

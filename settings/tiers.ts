@@ -18,11 +18,15 @@ import { backendDescriptors, type BackendKind } from "./backends";
  * - Traefik: a router with a handful of routes sits at 30–50 MB RSS; 64 MB is headroom on small.
  *
  * CPU limits (Docker `--cpus`, cores), each from a measurement on the 2-core reference machine:
- * - collector 1.0: at its small-tier ceilings it used 64 % (metrics, 66,948 points/s), 44 % (traces,
- *   30,000 spans/s) and 19 % (logs, 19,709 records/s) of a core, and 84 % in the 2× overload step
- *   (docs/BENCHMARKS.md, run 2026-12-04T19:49:19); the medium collector used 24 % at 200 Scotty
- *   instances, its highest passing step (memory, not CPU, failed at 400). 1.0 keeps every measured
- *   step; large has no measured ceiling yet and keeps the same bound until `BENCH_TIERS=large npm run bench`.
+ * - collector 1.0: run 2026-12-06T07:17:33 of `npm run bench` ran every tier's collector in this quota
+ *   (docs/BENCHMARKS.md, "Tiers compared"): small, medium and large reached the same ceilings (metrics
+ *   52–65k points/s, traces 20k spans/s, logs 67–70k records/s) at 36–67 % of the core, and their first
+ *   failing steps failed on slow acknowledgements or client-side drops at 53–75 % of it, not on the
+ *   quota. A second core would not have raised a measured figure, so every tier keeps 1.0; what the
+ *   bigger tiers buy is memory: Scotty instances (small 100; large 200; medium 200 in that run and 100
+ *   in run 2026-12-06T19:23:29, where at 200 its memory_limiter refused 121 of 600 exports: backpressure,
+ *   nothing acknowledged lost), queue length and stored traces. Earlier (2026-12-04, no quota): 64 %
+ *   at the small metrics ceiling, 84 % in the 2× overload step.
  * - backends 1.0: at the same ceilings (`npx tsx bench/backend-cpu.ts`, 2026-12-05, load average
  *   1.7–2.5 from other work): VictoriaMetrics 7 %, Jaeger 22 %, VictoriaLogs 5 % of a core; Prometheus
  *   46–56 % (load average 3–4.5). The bound is the highest of them rounded up to a core: queries and

@@ -4,7 +4,7 @@
  * here (vega is loaded only by renderSvg): this stays a fast unit file.
  */
 import { describe, expect, it } from "vitest";
-import { ceilingRows, ceilingSpec, chartsFor, chartsSection, tierRows, tierSpec } from "../bench/charts";
+import { ceilingRows, ceilingSpec, chartsAcross, chartsFor, chartsSection, tierRows, tierRowsAcross, tierSpec } from "../bench/charts";
 import { cpuAtCommonRate, ratioRows, readmeClaims, type RunResult } from "../bench/report";
 
 /** One step as bench/steps.ts records it; only what the charts read is meaningful. */
@@ -138,7 +138,7 @@ describe("bench charts", () => {
       "ceiling-small-logs.svg",
       "tiers.svg",
     ]);
-    const section = chartsSection("2026-12-04T19-49-19-185Z.json", RUN, charts);
+    const section = chartsSection([{ file: "2026-12-04T19-49-19-185Z.json", run: RUN }], charts);
     for (const c of charts) expect(section).toContain(`](charts/${c.file})`);
   });
 
@@ -234,5 +234,65 @@ describe("bench report ratios (issue 22's targets)", () => {
     expect(ratios[0]).toMatch(/^ {2}- ours over the seeds' baseline .*metrics ceiling 1\.00×, CPU per 10k\/s 1\.82×/);
     expect(ratios[1]).toMatch(/persistentQueue false over the seeds' baseline .*metrics ceiling 1\.84×, CPU per 10k\/s 1\.06×/);
     expect(lines.find((l) => l.startsWith("- **large**"))).toContain("not measured yet");
+  });
+});
+
+describe("a newer run that measured fewer tiers", () => {
+  /** RUN3 (small + medium), then a small-only run that took medium's Scotty steps, where 100 held and 200 did not. */
+  const LATER = {
+    ...RUN,
+    started: "2026-12-06T19:23:29.013Z",
+    tiers: { small: RUN.tiers.small },
+    scottyOtherTier: { tier: "medium", limitMb: 256, steps: [10, 100, 200].map((instances) => ({ instances, ok: instances <= 100 })) },
+  } as unknown as RunResult;
+  const OLDER = { ...RUN3, scottyOtherTier: undefined } as unknown as RunResult;
+
+  it("GIVEN a small-only newer run WHEN the README's claims are written THEN medium keeps its ceilings from the run that measured them and its Scotty figure is the newest", () => {
+    const lines = readmeClaims([OLDER, LATER]).split("\n");
+    const medium = lines.find((l) => l.startsWith("- **medium**"))!;
+    expect(medium).toContain("1 run, collector at 256 MB and 1 core (CPU quota)");
+    expect(medium).toContain("metrics 19,900 data points/s");
+    expect(medium).toContain("100 Scotty instances (run of 2026-12-06T19:23)");
+    expect(lines.find((l) => l.startsWith("- **small**"))).toContain("2 runs");
+  });
+
+  it("GIVEN a small-only newer run WHEN charted THEN small's searches come from it, medium's from the older run, and the tier comparison names both", () => {
+    const charts = chartsAcross([
+      { file: "older.json", run: OLDER },
+      { file: "later.json", run: LATER },
+    ]);
+    expect(charts.map((c) => [c.file, c.source])).toEqual([
+      ["ceiling-small-metrics.svg", "later.json"],
+      ["ceiling-small-traces.svg", "later.json"],
+      ["ceiling-small-logs.svg", "later.json"],
+      ["ceiling-medium-metrics.svg", "older.json"],
+      ["ceiling-medium-traces.svg", "older.json"],
+      ["ceiling-medium-logs.svg", "older.json"],
+      ["tiers.svg", "later.json"],
+    ]);
+    const across = tierRowsAcross([OLDER, LATER]);
+    expect(across.ceilings.filter((c) => c.tier === "medium").map((c) => [c.signal, c.variant, c.ceiling])).toEqual([
+      ["metrics", "ours", 19_900],
+      ["traces", "ours", 5_000],
+      ["logs", "ours", 0],
+    ]);
+    expect(across.scotty).toEqual([
+      { tier: "small", instances: 100 },
+      { tier: "medium", instances: 100 },
+    ]);
+    expect(across.sources).toEqual([
+      "small ceilings 2026-12-06T19:23, Scotty 2026-12-06T19:23",
+      "medium ceilings 2026-12-04T19:49, Scotty 2026-12-06T19:23",
+    ]);
+    const section = chartsSection(
+      [
+        { file: "older.json", run: OLDER },
+        { file: "later.json", run: LATER },
+      ],
+      charts,
+    );
+    expect(section).toContain(
+      "![medium tier: metrics ceiling search (run of 2026-12-04T19:49:19.185Z)](charts/ceiling-medium-metrics.svg)",
+    );
   });
 });
