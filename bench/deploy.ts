@@ -172,7 +172,12 @@ async function timeCommand(operation: Operation, repeat: number, stack: string, 
   if (operation.startsWith("no-change") && !/^\d+ unchanged$/.test(summary))
     throw new Error(`${operation} was not a no-change run: the engine reported "${summary || output.slice(-2000)}"`);
   // A CLI from before the milestones existed writes none: the wall time still counts.
-  const milestones = (fs.existsSync(milestonesFile) ? JSON.parse(fs.readFileSync(milestonesFile, "utf8")) : {}) as Milestones;
+  // deploy/cli.ts also lists every resource step (for looking into one run by hand); the results keep the milestones.
+  const { steps: _steps, ...milestones } = (
+    fs.existsSync(milestonesFile) ? JSON.parse(fs.readFileSync(milestonesFile, "utf8")) : {}
+  ) as Milestones & {
+    steps?: unknown;
+  };
   console.log(`${operation} #${repeat}: ${(wallMs / 1000).toFixed(1)} s wall (load ${loadBefore[0]}): ${summary}`);
   return { operation, repeat, wallMs, loadBefore, milestones, summary };
 }

@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { formatOutputs, outputsFromEvent } from "./format";
 import {
   checkDocker,
   findToolchain,
@@ -69,13 +70,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Outputs for humans: secrets stay `[secret]` (read one with `pulumi stack output <name> --show-secrets`). */
-export function formatOutputs(outputs: OutputMap): string {
-  const names = Object.keys(outputs).sort();
-  const width = Math.max(0, ...names.map((n) => n.length));
-  return names.map((n) => `${n.padEnd(width)}  ${outputs[n]!.secret ? "[secret]" : String(outputs[n]!.value)}`).join("\n");
-}
-
 async function useLocalImages(stack: Stack, stackName: string): Promise<void> {
   const file = path.join(toolsDir(), "images.json");
   if (!fs.existsSync(file))
@@ -95,19 +89,58 @@ export type Milestones = Partial<
   Record<"loaded" | "prerequisites" | "stackSelected" | "firstResourceEvent" | "lastResourceEvent" | "engineDone" | "done", number>
 >;
 const milestones: Milestones = {};
+/** Each resource step as the engine streamed it (OBS_DEPLOY_TIMINGS only): where the resource phase's seconds go. */
+const steps: { ms: number; event: "pre" | "outputs"; op: string; urn: string }[] = [];
 const mark = (name: keyof Milestones) => (milestones[name] = Math.round(performance.now()));
 
-/** Engine events as they stream: the first and last resource step the engine reported. */
+/** The stack resource's outputs as the engine reported them at the end of an update (secrets already `[secret]`). */
+let engineOutputs: OutputMap | undefined;
+
+/** Engine events as they stream: the first and last resource step the engine reported, and the stack's outputs. */
 function onEvent(event: EngineEvent): void {
-  if (event.resourcePreEvent || event.resOutputsEvent) {
+  const resourceStep = event.resourcePreEvent ?? event.resOutputsEvent;
+  if (resourceStep) {
     milestones.firstResourceEvent ??= Math.round(performance.now());
     mark("lastResourceEvent");
+    if (process.env.OBS_DEPLOY_TIMINGS)
+      steps.push({
+        ms: Math.round(performance.now()),
+        event: event.resourcePreEvent ? "pre" : "outputs",
+        op: resourceStep.metadata.op,
+        urn: resourceStep.metadata.urn.split("::").slice(-2).join("::"),
+      });
+  }
+  const step = event.resOutputsEvent?.metadata;
+  if (step?.type === "pulumi:pulumi:Stack" && step.new) engineOutputs = outputsFromEvent(step.new.outputs ?? {});
+}
+
+/**
+ * `stack.up()`, without its read-backs. After the update the Automation API runs `pulumi stack output`
+ * twice and `pulumi stack history` one after another (three more CLI processes, each loading the state
+ * and deriving the passphrase key: ~1 s of a no-change up, docs/BENCHMARKS.md "Deploy timings") only to
+ * fill `result.outputs` and `result.summary`. This CLI prints the outputs the engine already reported
+ * for the stack resource and uses no summary, so for this one call the stack answers both from that
+ * event. Should a newer SDK stop reading back through these two methods, the up is as before, only
+ * slower; `npm run outputs` still asks the CLI.
+ */
+async function upWithoutReadback(stack: Stack, onOutput: (out: string) => void): Promise<OutputMap> {
+  const readBacks = { outputs: stack.outputs, info: stack.info };
+  engineOutputs = undefined;
+  Object.assign(stack, {
+    outputs: async () => engineOutputs ?? readBacks.outputs.call(stack),
+    info: async () => undefined,
+  });
+  try {
+    const result = await stack.up({ onOutput, onEvent, color: "auto" });
+    return result.outputs;
+  } finally {
+    Object.assign(stack, readBacks);
   }
 }
 
 function writeMilestones(): void {
   const file = process.env.OBS_DEPLOY_TIMINGS;
-  if (file) fs.writeFileSync(file, JSON.stringify(milestones));
+  if (file) fs.writeFileSync(file, JSON.stringify({ ...milestones, steps }));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -129,9 +162,9 @@ async function main(argv: string[]): Promise<number> {
   const onOutput = (out: string) => process.stdout.write(out);
   switch (args.command) {
     case "up": {
-      const result = await stack.up({ onOutput, onEvent, color: "auto" });
+      const outputs = await upWithoutReadback(stack, onOutput);
       mark("engineDone");
-      console.log(`\n${formatOutputs(result.outputs)}`);
+      console.log(`\n${formatOutputs(outputs)}`);
       return 0;
     }
     case "preview": {

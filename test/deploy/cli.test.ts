@@ -80,11 +80,24 @@ describe("npm run preview|up|outputs|verify|destroy", () => {
     // 40 since every service's files reach it through a config volume and its carrier container (read-only root filesystems).
     expect(result.stdout).toMatch(/\+ 40 to create/);
     // The deploy bench's breakdown (bench/deploy.ts) reads these: each a time since the process started.
-    const m = JSON.parse(fs.readFileSync(milestones, "utf8")) as Record<string, number>;
+    const { steps, ...m } = JSON.parse(fs.readFileSync(milestones, "utf8")) as Record<string, number> & {
+      steps: { ms: number; event: string; op: string; urn: string }[];
+    };
     const order = ["loaded", "prerequisites", "stackSelected", "firstResourceEvent", "lastResourceEvent", "engineDone", "done"];
     expect(Object.keys(m).sort()).toEqual([...order].sort());
     expect(order.map((k) => m[k])).toEqual(order.map((k) => m[k]).sort((a, b) => a! - b!));
     expect(m.loaded).toBeGreaterThan(0);
+    // And each resource step between the first and the last resource event: a pre event per planned
+    // resource, and one per default provider (docker, random), which the plan's count leaves out.
+    const creates = steps.filter((s) => s.event === "pre" && s.op === "create").map((s) => s.urn);
+    expect(creates.filter((urn) => !urn.startsWith("pulumi:providers:"))).toHaveLength(40);
+    expect(creates.filter((urn) => urn.startsWith("pulumi:providers:")).map((urn) => urn.split("::")[0])).toEqual(
+      expect.arrayContaining(["pulumi:providers:docker", "pulumi:providers:random"]),
+    );
+    expect(steps[0]!.ms).toBe(m.firstResourceEvent);
+    expect(steps.at(-1)!.ms).toBe(m.lastResourceEvent);
+    expect(steps.map((s) => s.ms)).toEqual(steps.map((s) => s.ms).sort((a, b) => a - b));
+    expect(steps.map((s) => s.urn)).toContain(`pulumi:pulumi:Stack::obs-stack-${deployed.environment}`);
   });
 
   it("GIVEN the bundle WHEN a file it was built from changes THEN the next command rebuilds it first; unchanged THEN it does not", async () => {
