@@ -297,8 +297,10 @@ describe("settings: nothing but secret file references expands in the collector 
       }),
       { numRuns: 200 },
     );
-    // Not vacuous: the generator reaches both sides of the rules (50–72 of 200 accepted over 10 runs).
-    expect(accepted).toBeGreaterThan(20);
-    expect(refused).toBeGreaterThan(20);
+    // Not vacuous: the generator reaches both sides of the rules. Over 40 fixed seeds (2026-12-06) 19–36
+    // of 200 were accepted (mean 28, sd ≈ 4.5) and the rest refused; 10 is 4 sd below the mean, so a
+    // random seed does not fail it by chance (the earlier bound, 20, failed a CI run at exactly 20).
+    expect(accepted).toBeGreaterThanOrEqual(10);
+    expect(refused).toBeGreaterThanOrEqual(10);
   });
 });
