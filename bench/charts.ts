@@ -10,15 +10,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { TierName } from "../settings";
+import { TIER_NAMES as TIERS, type TierName } from "../settings";
 import type { Signal } from "./lib/load";
 import type { Variant } from "./lib/components";
-import { scottyOf, variantOf, VARIANT_ORDER, type RunResult } from "./report";
+import { newestScotty, runsOfTier, variantOf, VARIANT_ORDER, type RunResult } from "./report";
 
 export type { Variant };
 const VARIANTS: Variant[] = VARIANT_ORDER;
 const SIGNALS: Signal[] = ["metrics", "traces", "logs"];
-const TIERS: TierName[] = ["small", "medium", "large"];
 const UNIT: Record<Signal, string> = { metrics: "data points/s", traces: "spans/s", logs: "log records/s" };
 /** The same colour for a variant in every chart. */
 const COLORS: Record<Variant, string> = { ours: "#1f77b4", "ours-no-pq": "#2ca02c", baseline: "#ff7f0e" };
@@ -173,18 +172,14 @@ export function tierRowsAcross(runs: RunResult[]): { ceilings: TierCeilingRow[];
   const scotty: TierScottyRow[] = [];
   const sources: string[] = [];
   for (const tier of TIERS) {
-    const ceilingRun = runs.filter((r) => r.tiers[tier]).at(-1);
+    const [ceilingRun] = runsOfTier(runs, tier, 1);
     if (ceilingRun) ceilings.push(...tierRows({ ...ceilingRun, tiers: { [tier]: ceilingRun.tiers[tier] } }).ceilings);
-    const scottyRun = runs.filter((r) => scottyOf(r, tier)).at(-1);
-    const carried = scottyRun
-      ? scottyOf(scottyRun, tier)!
-          .filter((s) => s.ok)
-          .map((s) => s.instances)
-      : [];
+    const newest = newestScotty(runs, tier);
+    const carried = newest?.steps.filter((s) => s.ok).map((s) => s.instances) ?? [];
     if (carried.length) scotty.push({ tier, instances: Math.max(...carried) });
-    if (ceilingRun || scottyRun)
+    if (ceilingRun || newest)
       sources.push(
-        `${tier} ${ceilingRun ? `ceilings ${ceilingRun.started.slice(0, 16)}` : "no ceilings"}${scottyRun ? `, Scotty ${scottyRun.started.slice(0, 16)}` : ""}`,
+        `${tier} ${ceilingRun ? `ceilings ${ceilingRun.started.slice(0, 16)}` : "no ceilings"}${newest ? `, Scotty ${newest.run.started.slice(0, 16)}` : ""}`,
       );
   }
   return { ceilings, scotty, sources };
@@ -207,7 +202,7 @@ export function tierSpecOf({ ceilings, scotty }: { ceilings: TierCeilingRow[]; s
         height: 200,
         mark: { type: "bar" },
         encoding: {
-          column: { field: "tier", type: "nominal", title: "zero-loss ceiling per tier", sort: ["small", "medium", "large"] },
+          column: { field: "tier", type: "nominal", title: "zero-loss ceiling per tier", sort: TIERS },
           x: { field: "signal", type: "nominal", sort: SIGNALS, title: null },
           xOffset: { field: "variant", type: "nominal", sort: VARIANTS },
           y: { field: "ceiling", type: "quantitative", title: "items/s (data points, spans, log records)" },
@@ -223,14 +218,14 @@ export function tierSpecOf({ ceilings, scotty }: { ceilings: TierCeilingRow[]; s
           {
             mark: { type: "bar", color: COLORS.ours },
             encoding: {
-              x: { field: "tier", type: "nominal", sort: ["small", "medium", "large"], title: "tier (ours)" },
+              x: { field: "tier", type: "nominal", sort: TIERS, title: "tier (ours)" },
               y: { field: "instances", type: "quantitative", title: "Scotty instances carried" },
             },
           },
           {
             mark: { type: "text", dy: -8 },
             encoding: {
-              x: { field: "tier", type: "nominal", sort: ["small", "medium", "large"] },
+              x: { field: "tier", type: "nominal", sort: TIERS },
               y: { field: "instances", type: "quantitative" },
               text: { field: "instances", type: "quantitative" },
             },
@@ -282,9 +277,13 @@ export interface SavedRun {
 export function chartsAcross(saved: SavedRun[]): Chart[] {
   const charts: Chart[] = [];
   for (const tier of TIERS) {
-    const newest = saved.filter(({ run }) => run.tiers[tier]).at(-1);
-    if (!newest) continue;
-    const { run, file } = newest;
+    const [run] = runsOfTier(
+      saved.map((x) => x.run),
+      tier,
+      1,
+    );
+    if (!run) continue;
+    const { file } = saved.find((x) => x.run === run)!;
     charts.push(
       ...chartsFor({ ...run, tiers: { [tier]: run.tiers[tier] } })
         .filter((c) => c.file !== "tiers.svg")

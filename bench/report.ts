@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { TierName } from "../settings";
+import { TIER_NAMES as TIERS, type TierName } from "../settings";
 import { BASELINE } from "./baseline";
 import type { Signal } from "./lib/load";
 import { SPANS_PER_TRACE } from "./lib/load";
@@ -19,7 +19,6 @@ import { SWARM_BEGIN, SWARM_END } from "./swarm-report";
 export const RESULTS_DIR = path.join(__dirname, "results");
 const DOC = path.resolve(__dirname, "..", "docs", "BENCHMARKS.md");
 const README = path.resolve(__dirname, "..", "README.md");
-const TIERS: TierName[] = ["small", "medium", "large"];
 const README_BEGIN = "<!-- bench-ceilings:begin (bench/report.ts) -->";
 const README_END = "<!-- bench-ceilings:end -->";
 const DEPLOY_BEGIN = "<!-- deploy-bench:begin (bench/deploy.ts) -->";
@@ -233,6 +232,12 @@ export function scottyOf(run: RunResult, tier: TierName): ScottyStep[] | undefin
   return run.tiers[tier]?.ours.scotty ?? (run.scottyOtherTier?.tier === tier ? run.scottyOtherTier.steps : undefined);
 }
 
+/** The newest run that took Scotty steps on a tier, with those steps. */
+export function newestScotty(all: RunResult[], tier: TierName): { run: RunResult; steps: ScottyStep[] } | undefined {
+  const run = all.filter((r) => scottyOf(r, tier)).at(-1);
+  return run && { run, steps: scottyOf(run, tier)! };
+}
+
 /** The runs the document shows: the two newest of every tier, oldest first. */
 export function shownRuns(all: RunResult[]): RunResult[] {
   const shown = new Set(TIERS.flatMap((tier) => runsOfTier(all, tier)));
@@ -378,14 +383,12 @@ export function readmeClaims(all: RunResult[]): string {
   for (const tier of TIERS) {
     const measured = runsOfTier(all, tier);
     const t = measured.at(-1)?.tiers[tier];
-    const scottyRuns = all.filter((r) => scottyOf(r, tier));
-    const scotty = scottyRuns.at(-1);
-    const heldSteps = scotty ? scottyOf(scotty, tier)!.filter((x) => x.ok) : [];
-    const carried = heldSteps.at(-1);
+    const scotty = newestScotty(all, tier);
+    const carried = scotty?.steps.filter((x) => x.ok).at(-1);
     const scottyClaim = carried ? `${carried.instances} Scotty instances` : "no Scotty step held";
     if (!t && scotty) {
       lines.push(
-        `- **${tier}** (collector ${scotty.scottyOtherTier!.limitMb} MB): ${scottyClaim} ([measured](docs/BENCHMARKS.md#scottys-shape)); ceilings not measured yet.`,
+        `- **${tier}** (collector ${scotty.run.scottyOtherTier!.limitMb} MB): ${scottyClaim} ([measured](docs/BENCHMARKS.md#scottys-shape)); ceilings not measured yet.`,
       );
       continue;
     }
@@ -394,7 +397,7 @@ export function readmeClaims(all: RunResult[]): string {
       continue;
     }
     const cell = (s: Signal) => measured.map((r) => fmt(r.tiers[tier]!.ours.ceilings[s].best?.acceptedPerSec)).join(" / ");
-    const scottyWhen = scotty === measured.at(-1) ? "" : ` (run of ${scotty!.started.slice(0, 16)})`;
+    const scottyWhen = scotty?.run === measured.at(-1) ? "" : ` (run of ${scotty!.run.started.slice(0, 16)})`;
     const limits = `collector at ${t.limitMb} MB${t.cpus !== undefined ? ` and ${t.cpus} core (CPU quota)` : ""} on 2 shared cores`;
     lines.push(
       `- **${tier}** ([measured](docs/BENCHMARKS.md#${tier}-tier-ceilings), ${measured.length} run${measured.length > 1 ? "s" : ""}, ${limits}): ` +
