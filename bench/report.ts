@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { TIER_NAMES as TIERS, type TierName } from "../settings";
 import { BASELINE } from "./baseline";
 import type { Signal } from "./lib/load";
-import { SPANS_PER_TRACE } from "./lib/load";
+import { SPANS_PER_CLIENT, SPANS_PER_TRACE } from "./lib/load";
+import { CEILING_BISECTIONS } from "./lib/search";
 import { COLLECTOR_NON_HEAP_MB } from "../configs/collector";
 import { CgroupStat, percentile } from "./lib/measure";
 import { HTTP, SCOTTY_EXPORT_INTERVAL_MS, SCOTTY_INSTRUMENTS, SCOTTY_POINTS_PER_EXPORT, SCOTTY_ROWS_PER_EXPORT } from "./scotty";
@@ -54,6 +55,24 @@ export interface VariantResult {
   oomKills: number;
 }
 
+export interface RunMethod {
+  /** Bisections after the doubling (bench/steps.ts CEILING_BISECTIONS). */
+  bisections: number;
+  /** A near miss (bench/steps.ts nearMiss) was offered once more at the same rate. */
+  nearMissSecondTry: boolean;
+  /** Spans/s per telemetrygen process (bench/lib/load.ts SPANS_PER_CLIENT). */
+  spansPerClient: number;
+}
+
+const times = (n: number) => (n === 1 ? "once" : n === 2 ? "twice" : `${n} times`);
+
+/** What the runs before `method` was recorded did. */
+const EARLIER_METHOD = "double, bisect once; all span workers in one telemetrygen process";
+export const methodOf = (r: RunResult): string =>
+  r.method
+    ? `double, bisect ${times(r.method.bisections)}${r.method.nearMissSecondTry ? ", a near miss tried twice" : ""}; one telemetrygen process per ${fmt(r.method.spansPerClient)} spans/s`
+    : EARLIER_METHOD;
+
 export interface RunResult {
   started: string;
   commit: string;
@@ -63,6 +82,8 @@ export interface RunResult {
   loadAtEnd: number;
   versions: Record<string, string>;
   stepS: number;
+  /** How the ceilings were searched and loaded (runs before 2026-12-06T23:00 have none: bisect once, one span client). */
+  method?: RunMethod;
   tiers: Partial<
     Record<
       TierName,
@@ -266,13 +287,19 @@ function ceilingCell(c: Ceiling): string {
   return `${best}${bad}`;
 }
 
+/** A step's result cell; a near miss says it was tried again when the next step is that second try. */
+function stepVerdict(s: StepResult, next: StepResult | undefined): string {
+  const retried = next?.secondTry && next.offered === s.offered;
+  return `${s.secondTry ? "second try: " : ""}${s.ok ? "ok" : `FAIL${retried ? " (near miss: tried again)" : ""}: ${s.why}`}`;
+}
+
 function stepsTable(steps: StepResult[]): string {
   return [
     "| offered/s | accepted/s | refused | failed exports | dropped by exporters | not in backend | collector CPU (% core) | % core per 10k/s | cgroup peak MB | anon MB | page cache MB | major faults | result |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ...steps.map(
-      (s) =>
-        `| ${fmt(s.offered)} | ${fmt(s.acceptedPerSec)} | ${fmt(s.refused)} | ${fmt(s.failedExports)} | ${fmt(s.sendFailed + s.enqueueFailed)} | ${fmt(s.notDelivered)} | ${fmt(s.cpuPct)} | ${fmt(s.cpuPctPer10k, 1)} | ${fmt(s.memory.peakMb, 1)} | ${fmt(s.memory.rssMb, 1)} | ${fmt(s.memory.cacheMb, 1)} | ${fmt(s.majorFaults)} | ${s.ok ? "ok" : `FAIL: ${s.why}`} |`,
+      (s, i) =>
+        `| ${fmt(s.offered)} | ${fmt(s.acceptedPerSec)} | ${fmt(s.refused)} | ${fmt(s.failedExports)} | ${fmt(s.sendFailed + s.enqueueFailed)} | ${fmt(s.notDelivered)} | ${fmt(s.cpuPct)} | ${fmt(s.cpuPctPer10k, 1)} | ${fmt(s.memory.peakMb, 1)} | ${fmt(s.memory.rssMb, 1)} | ${fmt(s.memory.cacheMb, 1)} | ${fmt(s.majorFaults)} | ${stepVerdict(s, steps[i + 1])} |`,
     ),
   ].join("\n");
 }
@@ -440,6 +467,7 @@ export function renderReport(): string {
       `| waited for a quiet machine (1-min load < 0.8) | ${runs.map((r) => (r.quietWait ? `${r.quietWait.waitedS} s (load then ${r.quietWait.load})` : "not asked")).join(" | ")} |`,
       `| 1-min load average at start / end | ${runs.map((r) => `${r.loadAtStart} / ${r.loadAtEnd}`).join(" | ")} |`,
       `| runtime | ${runs.map((r) => `${fmt(r.runtimeS / 60, 1)} min`).join(" | ")} |`,
+      `| ceiling search; span clients | ${runs.map(methodOf).join(" | ")} |`,
       `| CPUs / model | ${runs.map((r) => `${r.machine.cpus} × ${r.machine.model}`).join(" | ")} |`,
       `| memory / kernel | ${runs.map((r) => `${fmt(r.machine.memoryMb)} MB / ${r.machine.kernel}`).join(" | ")} |`,
       ...Object.keys(newest.versions).map((k) => `| ${k} | ${runs.map((r) => `\`${r.versions[k]}\``).join(" | ")} |`),
@@ -451,9 +479,9 @@ export function renderReport(): string {
       `- **ours** = the config \`configs/collector.ts\` renders for the tier (persistent queue, WAL, exporter-side batching, \`GOMEMLIMIT\` and memory_limiter from the limit less ${COLLECTOR_NON_HEAP_MB} MB for the binary's pages, \`memoryLimits\`). ` +
         "**ours, persistentQueue false** = the same rendered config with `collector.persistentQueue: false` (in-memory sending queues, no remote-write WAL): what durability costs, as its own row. " +
         `**baseline** = the seeds' config (\`bench/baseline.ts\`): \`batch\` ${BASELINE.batch.timeout} / ${BASELINE.batch.send_batch_size}, memory_limiter ${BASELINE.memoryLimiter.limit_percentage} % / ${BASELINE.memoryLimiter.spike_limit_percentage} % of the cgroup limit, in-memory queues, exporter defaults, no \`GOMEMLIMIT\`, same backends.`,
-      `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,
+      `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor, whose exporter sends its 100-span requests one after another: one telemetrygen process per ${fmt(SPANS_PER_CLIENT)} spans/s, as services each run their own SDK; earlier runs put every span worker in one process, which measured that one exporter's round trips: see *ceiling search; span clients* above). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,
       "- A step **holds** when nothing was refused (`otelcol_receiver_refused_*`), no export failed (telemetrygen), no exporter dropped anything (`send_failed`/`enqueue_failed`), everything telemetrygen generated was accepted, ≥ 80 % of the asked rate got through (the clients wait for each acknowledgement, so a slowly answering collector lowers the rate), and within 30 s the backend's own counter covered everything accepted: VictoriaMetrics `vm_rows_inserted_total` ≥ accepted data points (each point is ≥ 1 row), Jaeger's `otelcol_receiver_accepted_spans` = accepted spans, VictoriaLogs' `vl_rows_ingested_total{type=~\"opentelemetry.*\"}` = accepted records (v1.52 labels OTLP protobuf rows `opentelemetry_protobuf`) (Loki's `loki_distributor_lines_received_total` in runs before 2026-12-05).",
-      "- **Ceiling**: from a start rate, double until the first step that does not hold, then bisect once between the last good and the first bad; the ceiling is the highest step that held. CPU = the collector's user+system time over the step; peak memory = the cgroup's `max_usage_in_bytes` over the step (what the container limit counts).",
+      `- **Ceiling**: from a start rate, double until the first step that does not hold, then bisect ${times(CEILING_BISECTIONS)} between the highest rate that held and the lowest that failed above it (earlier runs: once); the ceiling is the highest step that held. A **near miss** is tried once more at the same rate, and the rate holds if that second try holds: the collector refused, dropped and lost nothing, and only the clients fell short (items generated but never accepted ≤ 2 % of them, ≥ 75 % of the asked rate through). The generator, the backends and the collector share 2 cores, and at 40,000 spans/s the same config lost 0 or thousands of spans in repeated steps, the baseline as well as ours. Both tries are in the step tables. CPU = the collector's user+system time over the step; peak memory = the cgroup's \`max_usage_in_bytes\` over the step (what the container limit counts).`,
       "- **Exact witnesses** (JS SDK, `bench/probes.ts`): acknowledged = the SDK's exporter got a success; stored = the point (series, timestamp) is in VictoriaMetrics' export API / the span id is returned by Jaeger. Used for the emit→queryable delay (30 probes, 300 ms apart, polled every 100 ms), the overload and the outage steps.",
       "",
     );

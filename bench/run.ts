@@ -27,6 +27,8 @@ import { TIERS, type TierName } from "../settings";
 import { renderBaselineYaml } from "./baseline";
 import { collectorPorts, startBackends, startCollectorProcess, Variant, writeConfig, type CollectorSpec } from "./lib/components";
 import { runBench, sleep } from "./lib/harness";
+import { SPANS_PER_CLIENT } from "./lib/load";
+import { CEILING_BISECTIONS } from "./lib/search";
 import { cgroupStat, CgroupStat, load1, machineInfo, percentile, sh } from "./lib/measure";
 import { loopbackStack } from "./lib/stack";
 import { delays } from "./probes";
@@ -268,6 +270,7 @@ async function main(): Promise<void> {
       loadAtStart: load1(),
       versions: versions(),
       stepS: STEP_S,
+      method: { bisections: CEILING_BISECTIONS, nearMissSecondTry: true, spansPerClient: SPANS_PER_CLIENT },
       tiers: {},
       events,
       runtimeS: 0,

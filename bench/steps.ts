@@ -6,6 +6,7 @@
 import { OtelClient } from "./lib/client";
 import { Backends, RunningCollector } from "./lib/components";
 import { sleep } from "./lib/harness";
+import { CEILING_BISECTIONS, decided, nextRate } from "./lib/search";
 import { PER_WORKER, runTelemetrygen, Signal } from "./lib/load";
 import { cgroupStat, CgroupStat, cpuSeconds, MetricSample, resetPeak, scrape, total } from "./lib/measure";
 import { Target, vmScalar, witness, WitnessResult } from "./probes";
@@ -97,6 +98,8 @@ export interface StepResult {
   majorFaults: number;
   ok: boolean;
   why: string;
+  /** The second try at a rate whose first try was a near miss (`nearMiss`). */
+  secondTry?: boolean;
 }
 
 let stepCounter = 0;
@@ -210,35 +213,35 @@ export interface Ceiling {
   firstBad?: StepResult;
 }
 
+/**
+ * A failing step the 2-core machine's noise may have decided, tried once more: the collector refused,
+ * dropped and lost nothing, and the only shortfall is the clients' (items generated but never
+ * accepted ≤ 2 % of them, ≥ 75 % of the asked rate through). The load generator, the backends and the
+ * collector share the cores; at 40,000 spans/s the same config lost 0 or up to 18,132 spans in
+ * repeated steps (2026-12-06), the baseline as well as ours.
+ */
+export function nearMiss(r: StepResult): boolean {
+  const collectorClean =
+    r.refused === 0 && r.failedExports === 0 && r.sendFailed + r.enqueueFailed === 0 && r.notDelivered === 0 && r.backendErrors === 0;
+  const onlyClients = r.why.split("; ").every((w) => / generated but not accepted$|\(slow acknowledgements\)$/.test(w));
+  return !r.ok && collectorClean && onlyClients && r.generated - r.accepted <= 0.02 * r.generated && r.acceptedPerSec >= 0.75 * r.offered;
+}
+
 export async function findCeiling(ctx: Ctx, signal: Signal, start: number, maxSteps = 6): Promise<Ceiling> {
   const steps: StepResult[] = [];
-  let best: StepResult | undefined;
-  let firstBad: StepResult | undefined;
-  let rate = start;
-  while (steps.length < maxSteps) {
+  const history = () => steps.map((s) => ({ offered: s.offered, held: s.ok, nearMiss: nearMiss(s) }));
+  const options = { bisections: CEILING_BISECTIONS, retryNearMiss: true };
+  for (let rate = nextRate([], start, maxSteps, options); rate !== undefined; rate = nextRate(history(), start, maxSteps, options)) {
     const r = await loadStep(ctx, signal, rate);
+    if (steps.some((s) => s.offered === rate)) r.secondTry = true;
     steps.push(r);
-    if (r.ok) {
-      best = r;
-      if (firstBad) break;
-      rate *= 2;
-    } else {
-      firstBad = r;
-      await recover(ctx, signal);
-      if (best) break;
-      rate = Math.round(rate / 3); // even the first step failed: go down
-    }
+    if (!r.ok) await recover(ctx, signal);
   }
-  if (best && firstBad && firstBad.offered > best.offered) {
-    const mid = Math.round((best.offered + firstBad.offered) / 2 / 100) * 100;
-    const r = await loadStep(ctx, signal, mid);
-    steps.push(r);
-    if (r.ok) best = r;
-    else {
-      firstBad = r;
-      await recover(ctx, signal);
-    }
-  }
+  const held = steps.filter((s) => s.ok).sort((a, b) => b.offered - a.offered);
+  const best = held[0];
+  const failed = decided(history()).filter((d) => !d.held && (!best || d.offered > best.offered));
+  const firstBadRate = failed.length > 0 ? Math.min(...failed.map((d) => d.offered)) : undefined;
+  const firstBad = steps.filter((s) => s.offered === firstBadRate).at(-1);
   return { signal, steps, best, firstBad };
 }
 

@@ -103,22 +103,6 @@ export interface SwarmRun {
   events: string[];
 }
 
-/**
- * The ceiling search: double from `start` until a step fails, then bisect once between the highest
- * rate that held and the first that failed; if nothing held yet, halve. At most `maxSteps` steps.
- */
-export function nextRate(history: Array<{ offered: number; held: boolean }>, start: number, maxSteps: number): number | undefined {
-  if (history.length >= maxSteps) return undefined;
-  if (history.length === 0) return start;
-  const firstFail = history.findIndex((h) => !h.held);
-  if (firstFail < 0) return history.at(-1)!.offered * 2;
-  const bad = history[firstFail]!.offered;
-  const good = history.filter((h) => h.held && h.offered < bad).map((h) => h.offered);
-  if (good.length === 0) return history.at(-1)!.held ? undefined : Math.round(history.at(-1)!.offered / 2);
-  if (history.length - 1 > firstFail) return undefined; // bisected once already
-  return Math.round((Math.max(...good) + bad) / 2 / 100) * 100;
-}
-
 /** Whether a step held, and why not. */
 export function verdict(s: Pick<SwarmStep, "offered" | "generated" | "failedExports" | "stored" | "achieved">): {
   held: boolean;

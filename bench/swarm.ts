@@ -30,11 +30,11 @@ import { makeCertificates } from "../test/helpers/certificates";
 import { createSwarmLab, destroySwarmLab, listLabs, localImages, run, type LabNode, type SwarmLab } from "../test/swarm/lab";
 import { sleep, waitFor } from "./lib/harness";
 import { telemetrygenArgs } from "./lib/load";
+import { nextRate } from "./lib/search";
 import { machineInfo, sh } from "./lib/measure";
 import {
   ceilingOf,
   loadSwarmRuns,
-  nextRate,
   parseTelemetrygen,
   renderSwarmSection,
   replaceSection,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { nextRate } from "../bench/lib/search";
 import {
   ceilingOf,
-  nextRate,
   parseTelemetrygen,
   ratioReason,
   sameRateTable,

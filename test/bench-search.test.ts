@@ -1,0 +1,100 @@
+/** The benches' ceiling search (bench/lib/search.ts) and the one-machine bench's near-miss rule (bench/steps.ts). */
+import { describe, expect, it } from "vitest";
+import { decided, nextRate, type SearchStep } from "../bench/lib/search";
+import { nearMiss, type StepResult } from "../bench/steps";
+
+const held = (offered: number): SearchStep => ({ offered, held: true });
+const failed = (offered: number, near = false): SearchStep => ({ offered, held: false, nearMiss: near });
+const local = { bisections: 2, retryNearMiss: true };
+
+describe("the ceiling search with two bisections and second tries (npm run bench)", () => {
+  it("GIVEN a failure after held steps WHEN asked THEN it bisects twice, toward the side that decided", () => {
+    const h = [held(5000), held(10_000), held(20_000), failed(40_000)];
+    expect(nextRate(h, 5000, 5, local)).toBe(30_000);
+    expect(nextRate([...h, held(30_000)], 5000, 5, local)).toBe(35_000);
+    expect(nextRate([...h, failed(30_000)], 5000, 5, local)).toBe(25_000);
+    expect(nextRate([...h, held(30_000), failed(35_000)], 5000, 5, local)).toBeUndefined();
+  });
+  it("GIVEN a near miss WHEN asked THEN its rate is offered once more, and a held second try counts as held", () => {
+    const h = [held(20_000), failed(40_000, true)];
+    expect(nextRate(h, 20_000, 5, local)).toBe(40_000);
+    expect(nextRate([...h, held(40_000)], 20_000, 5, local)).toBe(80_000);
+    expect(decided([...h, held(40_000)])).toEqual([held(20_000), held(40_000)]);
+  });
+  it("GIVEN a near miss that failed again WHEN asked THEN it is not tried a third time and the search bisects", () => {
+    const h = [held(20_000), failed(40_000, true), failed(40_000, true)];
+    expect(nextRate(h, 20_000, 5, local)).toBe(30_000);
+  });
+  it("GIVEN a clear failure WHEN asked THEN it is not tried again", () => {
+    expect(nextRate([held(20_000), failed(40_000)], 20_000, 5, local)).toBe(30_000);
+  });
+  it("GIVEN no retries asked for WHEN a near miss failed THEN the swarm's search bisects at once", () => {
+    expect(nextRate([held(2000), failed(4000, true)], 2000, 5)).toBe(3000);
+  });
+  it("GIVEN maxSteps held rates WHEN asked THEN it stops: bisections and second tries do not use that budget", () => {
+    expect(nextRate([held(1), held(2)], 1, 2, local)).toBeUndefined();
+    const h = [held(5000), held(10_000), held(20_000), held(40_000), failed(80_000, true), failed(80_000)];
+    expect(nextRate(h, 5000, 5, local)).toBe(60_000);
+  });
+  it("GIVEN the first rate failed WHEN asked THEN it halves, then bisects between the two", () => {
+    expect(nextRate([failed(5000)], 5000, 5, local)).toBe(2500);
+    expect(nextRate([failed(5000), held(2500)], 5000, 5, local)).toBe(3800);
+  });
+  it("GIVEN rates closer than the 100/s grid WHEN asked THEN it stops", () => {
+    expect(nextRate([held(100), failed(200)], 100, 5, { bisections: 3 })).toBeUndefined();
+  });
+});
+
+function step(over: Partial<StepResult>): StepResult {
+  return {
+    signal: "traces",
+    offered: 40_000,
+    durationS: 10,
+    generated: 392_000,
+    accepted: 391_840,
+    acceptedPerSec: 39_184,
+    refused: 0,
+    failedExports: 0,
+    sendFailed: 0,
+    enqueueFailed: 0,
+    notDelivered: 0,
+    backendErrors: 0,
+    settleS: 1,
+    cpuPctPer10k: 13,
+    cpuPct: 53,
+    memory: { usageMb: 120, peakMb: 129, rssMb: 40, cacheMb: 80, mappedFileMb: 60, pgmajfault: 0, failcnt: 0 },
+    majorFaults: 0,
+    ok: false,
+    why: "160 generated but not accepted",
+    ...over,
+  };
+}
+
+describe("a near miss (bench/steps.ts)", () => {
+  it("GIVEN only the clients fell short, by ≤ 2 % WHEN judged THEN it is a near miss", () => {
+    expect(nearMiss(step({}))).toBe(true);
+    expect(
+      nearMiss(
+        step({
+          acceptedPerSec: 31_000,
+          why: "160 generated but not accepted; only 31000/s of 40000/s asked got through (slow acknowledgements)",
+        }),
+      ),
+    ).toBe(true);
+  });
+  it("GIVEN the collector refused, dropped or lost anything WHEN judged THEN it is not", () => {
+    expect(nearMiss(step({ refused: 100, why: "100 refused" }))).toBe(false);
+    expect(nearMiss(step({ sendFailed: 1, why: "1 dropped by exporters" }))).toBe(false);
+    expect(nearMiss(step({ notDelivered: 5, why: "5 not in the backend after 30 s" }))).toBe(false);
+    expect(nearMiss(step({ why: "collector died" }))).toBe(false);
+  });
+  it("GIVEN the clients fell short by more WHEN judged THEN it is not", () => {
+    expect(nearMiss(step({ accepted: 373_000, why: "19000 generated but not accepted" }))).toBe(false);
+    expect(nearMiss(step({ acceptedPerSec: 29_000, why: "only 29000/s of 40000/s asked got through (slow acknowledgements)" }))).toBe(
+      false,
+    );
+  });
+  it("GIVEN a step that held WHEN judged THEN it is not a near miss", () => {
+    expect(nearMiss(step({ ok: true, why: "", accepted: 392_000 }))).toBe(false);
+  });
+});
