@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ceilingRows, ceilingSpec, chartsAcross, chartsFor, chartsSection, tierRows, tierRowsAcross, tierSpec } from "../bench/charts";
-import { cpuAtCommonRate, ratioRows, readmeClaims, type RunResult } from "../bench/report";
+import { cpuAtCommonRate, ratioRows, readmeClaims, zeroLossPeak, type RunResult } from "../bench/report";
 
 /** One step as bench/steps.ts records it; only what the charts read is meaningful. */
 function step(signal: "metrics" | "traces" | "logs", offered: number, acceptedPerSec: number, cpuPct: number, peakMb: number, ok: boolean) {
@@ -294,5 +294,26 @@ describe("a newer run that measured fewer tiers", () => {
     expect(section).toContain(
       "![medium tier: metrics ceiling search (run of 2026-12-04T19:49:19.185Z)](charts/ceiling-medium-metrics.svg)",
     );
+  });
+});
+
+describe("the zero-loss peak beside the ceiling (bench/report.ts)", () => {
+  const slow = (offered: number, accepted: number) => ({
+    ...step("logs", offered, accepted, 50, 190, false),
+    why: `only ${accepted}/s of ${offered}/s asked got through (slow acknowledgements)`,
+  });
+  it("GIVEN steps that held and one that failed only on the 80 % rule WHEN the peak is taken THEN that step counts", () => {
+    expect(
+      zeroLossPeak([step("logs", 40_000, 37_000, 30, 180, true), slow(80_000, 63_792), step("logs", 70_000, 59_063, 40, 180, true)]),
+    ).toBe(63_792);
+  });
+  it("GIVEN a faster step that lost or refused anything WHEN the peak is taken THEN it does not count", () => {
+    const lost = {
+      ...slow(80_000, 70_000),
+      why: "12 generated but not accepted; only 70000/s of 80000/s asked got through (slow acknowledgements)",
+    };
+    const refused = { ...slow(80_000, 71_000), why: "5 refused" };
+    expect(zeroLossPeak([step("logs", 40_000, 37_000, 30, 180, true), lost, refused])).toBe(37_000);
+    expect(zeroLossPeak([refused])).toBeUndefined();
   });
 });
