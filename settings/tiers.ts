@@ -18,15 +18,16 @@ import { backendDescriptors, type BackendKind } from "./backends";
  * - Traefik: a router with a handful of routes sits at 30–50 MB RSS; 64 MB is headroom on small.
  *
  * CPU limits (Docker `--cpus`, cores), each from a measurement on the 2-core reference machine:
- * - collector 1.0: run 2026-12-06T07:17:33 of `npm run bench` ran every tier's collector in this quota
- *   (docs/BENCHMARKS.md, "Tiers compared"): small, medium and large reached the same ceilings (metrics
- *   52–65k points/s, traces 20k spans/s, logs 67–70k records/s) at 36–67 % of the core, and their first
- *   failing steps failed on slow acknowledgements or client-side drops at 53–75 % of it, not on the
- *   quota. A second core would not have raised a measured figure, so every tier keeps 1.0; what the
- *   bigger tiers buy is memory: Scotty instances (small 100; large 200; medium 200 in that run and 100
- *   in run 2026-12-06T19:23:29, where at 200 its memory_limiter refused 121 of 600 exports: backpressure,
- *   nothing acknowledged lost), queue length and stored traces. Earlier (2026-12-04, no quota): 64 %
- *   at the small metrics ceiling, 84 % in the 2× overload step.
+ * - collector 1.0: runs 2026-12-06T07:17:33 and 2026-12-06T23:04:05 of `npm run bench` ran every tier's
+ *   collector in this quota (docs/BENCHMARKS.md, "Tiers compared"): small, medium and large held their
+ *   ceilings (metrics 40–65k points/s, traces 20–40k spans/s, logs 49–70k records/s, no tier ahead of
+ *   the others in both runs) at 36–73 % of the core, and their first failing steps failed on slow
+ *   acknowledgements or client-side drops at 53–75 % of it, not on the quota: the load generator and
+ *   the backends share the 2 cores. A second core would not have raised a measured figure, so every
+ *   tier keeps 1.0; what the bigger tiers buy is memory: Scotty instances (100 on every tier in run
+ *   2026-12-06T23:04:05, 200 on medium and large in the first; at 200 the memory_limiter refused some
+ *   exports: backpressure, nothing acknowledged lost), queue length and stored traces. Earlier
+ *   (2026-12-04, no quota): 64 % at the small metrics ceiling, 84 % in the 2× overload step.
  * - backends 1.0: at the same ceilings (`npx tsx bench/backend-cpu.ts`, 2026-12-05, load average
  *   1.7–2.5 from other work): VictoriaMetrics 7 %, Jaeger 22 %, VictoriaLogs 5 % of a core; Prometheus
  *   46–56 % (load average 3–4.5). The bound is the highest of them rounded up to a core: queries and
