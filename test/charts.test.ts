@@ -5,31 +5,20 @@
  */
 import { describe, expect, it } from "vitest";
 import { ceilingRows, ceilingSpec, chartsAcross, chartsFor, chartsSection, tierRows, tierRowsAcross, tierSpec } from "../bench/charts";
+import { benchStep } from "./helpers/bench-step";
 import { cpuAtCommonRate, lostNothing, ratioRows, readmeClaims, throughputAtCommonRate, type RunResult } from "../bench/report";
 
 /** One step as bench/steps.ts records it; only what the charts read is meaningful. */
 function step(signal: "metrics" | "traces" | "logs", offered: number, acceptedPerSec: number, cpuPct: number, peakMb: number, ok: boolean) {
-  return {
+  return benchStep({
     signal,
     offered,
-    durationS: 10,
-    generated: offered * 10,
-    accepted: acceptedPerSec * 10,
     acceptedPerSec,
-    refused: 0,
-    failedExports: 0,
-    sendFailed: 0,
-    enqueueFailed: 0,
-    notDelivered: 0,
-    backendErrors: 0,
-    settleS: 1,
-    cpuPctPer10k: (cpuPct / acceptedPerSec) * 10_000,
     cpuPct,
     memory: { usageMb: peakMb - 5, peakMb, rssMb: 40, cacheMb: 100, mappedFileMb: 60, pgmajfault: 0, failcnt: 0 },
-    majorFaults: 0,
     ok,
     why: ok ? "" : "slow acknowledgements",
-  };
+  });
 }
 
 function variant(name: "ours" | "ours-no-pq" | "baseline", metricSteps: ReturnType<typeof step>[], scottyOk: number[]) {
