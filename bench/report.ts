@@ -468,7 +468,12 @@ export function readmeClaims(all: RunResult[]): string {
       const ratio = (x: number | undefined) => (x === undefined ? "–" : `${x.toFixed(2)}×`);
       lines.push(
         `  - ${VARIANT_LABEL[variant]} over the seeds' baseline in the same run ([ratios](docs/BENCHMARKS.md#${tier}-tier-ours-over-the-seeds-baseline-same-run); targets ≥ ${TARGET.ceiling.toFixed(1)}× and ≤ ${TARGET.cpuPer10k}×): ` +
-          rows.map((r) => `${r.signal} ceiling ${ratio(r.ceilingRatio)}, CPU per 10k/s ${ratio(r.cpu?.ratio)}`).join("; ") +
+          rows
+            .map(
+              (r) =>
+                `${r.signal} ceiling ${ratio(r.ceilingRatio)} (throughput at the same load ${ratio(r.throughput?.ratio)}), CPU per 10k/s ${ratio(r.cpu?.ratio)}`,
+            )
+            .join("; ") +
           ".",
       );
     }
