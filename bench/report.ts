@@ -9,6 +9,7 @@ import { TIER_NAMES as TIERS, type TierName } from "../settings";
 import { BASELINE } from "./baseline";
 import type { Signal } from "./lib/load";
 import { SPANS_PER_CLIENT, SPANS_PER_TRACE } from "./lib/load";
+import { onlyReasons, SLOW_ACKS } from "./lib/reasons";
 import { CEILING_BISECTIONS } from "./lib/search";
 import { COLLECTOR_NON_HEAP_MB } from "../configs/collector";
 import { CgroupStat, percentile } from "./lib/measure";
@@ -157,7 +158,7 @@ export interface RatioRow {
 }
 
 /** A step that lost, refused and dropped nothing: it held, or failed only because < 80 % of the asked rate got through. */
-export const lostNothing = (s: StepResult): boolean => s.ok || s.why.split("; ").every((w) => /\(slow acknowledgements\)$/.test(w));
+export const lostNothing = (s: StepResult): boolean => s.ok || onlyReasons(s.why, [SLOW_ACKS]);
 
 /**
  * Accepted items/s where both configs were offered the same load and lost nothing: at the highest

@@ -6,6 +6,7 @@
 import { OtelClient } from "./lib/client";
 import { Backends, RunningCollector } from "./lib/components";
 import { sleep } from "./lib/harness";
+import { NEVER_ACCEPTED, onlyReasons, SLOW_ACKS } from "./lib/reasons";
 import { CEILING_BISECTIONS, decided, nextRate } from "./lib/search";
 import { PER_WORKER, runTelemetrygen, Signal } from "./lib/load";
 import { cgroupStat, CgroupStat, cpuSeconds, MetricSample, resetPeak, scrape, total } from "./lib/measure";
@@ -165,10 +166,9 @@ export async function loadStep(ctx: Ctx, signal: Signal, offered: number, durati
   if (r.sendFailed + r.enqueueFailed > 0) reasons.push(`${r.sendFailed + r.enqueueFailed} dropped by exporters`);
   if (r.notDelivered > 0) reasons.push(`${r.notDelivered} not in the backend after 30 s`);
   if (r.backendErrors > 0) reasons.push(`${r.backendErrors} backend errors`);
-  if (r.generated > r.accepted) reasons.push(`${r.generated - r.accepted} generated but not accepted`);
+  if (r.generated > r.accepted) reasons.push(`${r.generated - r.accepted}${NEVER_ACCEPTED}`);
   // The clients wait for each acknowledgement: a collector that answers slowly lowers what they can send.
-  if (r.acceptedPerSec < 0.8 * offered)
-    reasons.push(`only ${r.acceptedPerSec}/s of ${offered}/s asked got through (slow acknowledgements)`);
+  if (r.acceptedPerSec < 0.8 * offered) reasons.push(`only ${r.acceptedPerSec}/s of ${offered}/s asked got through ${SLOW_ACKS}`);
   if (load.exitCode !== 0) reasons.push(`telemetrygen exited ${load.exitCode}`);
   r.ok = reasons.length === 0;
   r.why = reasons.join("; ");
@@ -223,7 +223,7 @@ export interface Ceiling {
 export function nearMiss(r: StepResult): boolean {
   const collectorClean =
     r.refused === 0 && r.failedExports === 0 && r.sendFailed + r.enqueueFailed === 0 && r.notDelivered === 0 && r.backendErrors === 0;
-  const onlyClients = r.why.split("; ").every((w) => / generated but not accepted$|\(slow acknowledgements\)$/.test(w));
+  const onlyClients = onlyReasons(r.why, [NEVER_ACCEPTED, SLOW_ACKS]);
   return !r.ok && collectorClean && onlyClients && r.generated - r.accepted <= 0.02 * r.generated && r.acceptedPerSec >= 0.75 * r.offered;
 }
 
