@@ -63,15 +63,17 @@ export interface RunMethod {
   nearMissSecondTry: boolean;
   /** Spans/s per telemetrygen process (bench/lib/load.ts SPANS_PER_CLIENT). */
   spansPerClient: number;
+  /** The configs' searches took turns step by step (bench/steps.ts findCeilings); before 2026-12-07 one config searched after another. */
+  interleaved?: boolean;
 }
 
 const times = (n: number) => (n === 1 ? "once" : n === 2 ? "twice" : `${n} times`);
 
 /** What the runs before `method` was recorded did. */
-const EARLIER_METHOD = "double, bisect once; all span workers in one telemetrygen process";
+const EARLIER_METHOD = "double, bisect once; one config after another; all span workers in one telemetrygen process";
 export const methodOf = (r: RunResult): string =>
   r.method
-    ? `double, bisect ${times(r.method.bisections)}${r.method.nearMissSecondTry ? ", a near miss tried twice" : ""}; one telemetrygen process per ${fmt(r.method.spansPerClient)} spans/s`
+    ? `double, bisect ${times(r.method.bisections)}${r.method.nearMissSecondTry ? ", a near miss tried twice" : ""}; ${r.method.interleaved ? "configs take turns step by step" : "one config after another"}; one telemetrygen process per ${fmt(r.method.spansPerClient)} spans/s`
     : EARLIER_METHOD;
 
 export interface RunResult {
@@ -517,7 +519,7 @@ export function renderReport(): string {
         `**baseline** = the seeds' config (\`bench/baseline.ts\`): \`batch\` ${BASELINE.batch.timeout} / ${BASELINE.batch.send_batch_size}, memory_limiter ${BASELINE.memoryLimiter.limit_percentage} % / ${BASELINE.memoryLimiter.spike_limit_percentage} % of the cgroup limit, in-memory queues, exporter defaults, no \`GOMEMLIMIT\`, same backends.`,
       `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor, whose exporter sends its 100-span requests one after another: one telemetrygen process per ${fmt(SPANS_PER_CLIENT)} spans/s, as services each run their own SDK; earlier runs put every span worker in one process, which measured that one exporter's round trips: see *ceiling search; span clients* above). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,
       "- A step **holds** when nothing was refused (`otelcol_receiver_refused_*`), no export failed (telemetrygen), no exporter dropped anything (`send_failed`/`enqueue_failed`), everything telemetrygen generated was accepted, ≥ 80 % of the asked rate got through (the clients wait for each acknowledgement, so a slowly answering collector lowers the rate), and within 30 s the backend's own counter covered everything accepted: VictoriaMetrics `vm_rows_inserted_total` ≥ accepted data points (each point is ≥ 1 row), Jaeger's `otelcol_receiver_accepted_spans` = accepted spans, VictoriaLogs' `vl_rows_ingested_total{type=~\"opentelemetry.*\"}` = accepted records (v1.52 labels OTLP protobuf rows `opentelemetry_protobuf`) (Loki's `loki_distributor_lines_received_total` in runs before 2026-12-05).",
-      `- **Ceiling**: from a start rate, double until the first step that does not hold, then bisect ${times(CEILING_BISECTIONS)} between the highest rate that held and the lowest that failed above it (earlier runs: once); the ceiling is the highest step that held. A **near miss** is tried once more at the same rate, and the rate holds if that second try holds: the collector refused, dropped and lost nothing, and only the clients fell short (items generated but never accepted ≤ 2 % of them, ≥ 75 % of the asked rate through). The generator, the backends and the collector share 2 cores, and at 40,000 spans/s the same config lost 0 or thousands of spans in repeated steps, the baseline as well as ours. Both tries are in the step tables. CPU = the collector's user+system time over the step; peak memory = the cgroup's \`max_usage_in_bytes\` over the step (what the container limit counts).`,
+      `- **Ceiling**: from a start rate, double until the first step that does not hold, then bisect ${times(CEILING_BISECTIONS)} between the highest rate that held and the lowest that failed above it (earlier runs: once); the ceiling is the highest step that held. The configs **take turns**: all of them are up, each with its own backends, and in every round each config whose search is not done takes its next step, the order rotating by round, so each config's steps are within a minute of the others' and drift on the shared machine falls on all of them alike (runs before 2026-12-07 searched one config after another, minutes apart, and the baseline's own metrics ceiling moved 49,005 → 64,610 between two of them). A **near miss** is tried once more at the same rate, and the rate holds if that second try holds: the collector refused, dropped and lost nothing, and only the clients fell short (items generated but never accepted ≤ 2 % of them, ≥ 75 % of the asked rate through). The generator, the backends and the collector share 2 cores, and at 40,000 spans/s the same config lost 0 or thousands of spans in repeated steps, the baseline as well as ours. Both tries are in the step tables. CPU = the collector's user+system time over the step; peak memory = the cgroup's \`max_usage_in_bytes\` over the step (what the container limit counts).`,
       "- **Exact witnesses** (JS SDK, `bench/probes.ts`): acknowledged = the SDK's exporter got a success; stored = the point (series, timestamp) is in VictoriaMetrics' export API / the span id is returned by Jaeger. Used for the emit→queryable delay (30 probes, 300 ms apart, polled every 100 ms), the overload and the outage steps.",
       "",
     );

@@ -19,7 +19,9 @@
  * Configs per tier: the first tier of BENCH_TIERS runs BENCH_VARIANTS (default ours,ours-no-pq,baseline:
  * ours-no-pq is ours with `collector.persistentQueue: false`, the cost of durability as its own row);
  * the other tiers run BENCH_OTHER_VARIANTS (default ours). Every collector runs in its container's
- * limits: the tier's memory limit and its CPU quota (`limits.cpus.collector` cores, CFS quota).
+ * limits: the tier's memory limit and its CPU quota (`limits.cpus.collector` cores, CFS quota). A
+ * tier's configs are all up at once, each with its own backends, and their ceiling searches take turns
+ * step by step (bench/steps.ts findCeilings); the other steps run one config at a time.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -33,7 +35,7 @@ import { cgroupStat, CgroupStat, load1, machineInfo, percentile, sh } from "./li
 import { loopbackStack } from "./lib/stack";
 import { delays } from "./probes";
 import { renderReport, RESULTS_DIR, RunResult, VariantResult } from "./report";
-import { Ctx, ensureHealthy, findCeiling, metricsOutage, overload, ScottyStep, scottyStep, target } from "./steps";
+import { Ctx, ensureHealthy, findCeilings, metricsOutage, overload, ScottyStep, scottyStep, target } from "./steps";
 
 const STEP_S = Number(process.env.BENCH_STEP_S ?? 10);
 const TIER_LIST = (process.env.BENCH_TIERS?.split(",") ?? ["small"]) as TierName[];
@@ -67,9 +69,12 @@ interface Running {
   ctx: Ctx;
   spec: CollectorSpec;
   loadBefore: number;
+  /** The first collector's cgroup, idle, before any load. */
+  idle: CgroupStat;
   oomKills(): number;
   /** A new collector process with an empty queue directory, as after a fresh deploy (same backends). */
   fresh(): Promise<void>;
+  /** Stop the collector and its backends; again is a no-op. */
   stop(): Promise<void>;
 }
 
@@ -117,10 +122,12 @@ async function bringUp(tier: TierName, variant: Variant, events: string[]): Prom
   log(
     `${tier}/${variant}: collector idle: cgroup ${idle.usageMb.toFixed(1)} MB (rss ${idle.rssMb.toFixed(1)}, cache ${idle.cacheMb.toFixed(1)})`,
   );
+  let stopped = false;
   return {
     ctx,
     spec,
     loadBefore,
+    idle,
     oomKills: () => earlierOomKills + oomKills(ctx.collector.cgroupDir),
     fresh: async () => {
       earlierOomKills += oomKills(ctx.collector.cgroupDir);
@@ -129,6 +136,8 @@ async function bringUp(tier: TierName, variant: Variant, events: string[]): Prom
       ctx.collector = await startCollectorProcess(spec);
     },
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
       await ctx.collector.stop();
       await ctx.backends.stop();
       for (const dir of [stack.queueDir, path.dirname(stack.collectorConfigPath)]) fs.rmSync(dir, { recursive: true, force: true });
@@ -146,46 +155,64 @@ async function scottySteps(ctx: Ctx): Promise<ScottyStep[]> {
   return steps;
 }
 
-async function runVariant(tier: TierName, variant: Variant, events: string[]): Promise<VariantResult> {
-  const run = await bringUp(tier, variant, events);
-  const { ctx } = run;
-  const idle = ctx.collector.idle;
+/**
+ * Every config of one tier: each brought up with its own backends, its delays measured, then the three
+ * ceiling searches interleaved (the configs take turns step by step, `findCeilings`), then each
+ * config's overload, outage and Scotty steps alone, one config after another, each stopped when done.
+ */
+async function runVariants(tier: TierName, variants: Variant[], events: string[]): Promise<Partial<Record<Variant, VariantResult>>> {
+  const runs: Running[] = [];
+  const results: Partial<Record<Variant, VariantResult>> = {};
   try {
-    const d = await delays(target(ctx), 30, 300, variant === "baseline" ? 40_000 : 20_000);
-    log(
-      `${variant} delays p50/p95: metric ${percentile(d.metric, 50)}/${percentile(d.metric, 95)} ms, span ${percentile(d.span, 50)}/${percentile(d.span, 95)} ms`,
-    );
-    const metrics = await findCeiling(ctx, "metrics", START.metrics, MAX_STEPS);
-    const traces = await findCeiling(ctx, "traces", START.traces, MAX_STEPS);
-    const logs = await findCeiling(ctx, "logs", START.logs, MAX_STEPS);
-    const over = variant === "ours" && metrics.best ? await overload(ctx, "metrics", metrics.best.offered, run.oomKills) : undefined;
-    await ensureHealthy(ctx, "the overload step");
-    const outage = await metricsOutage(ctx, OUTAGE_RATE);
-    await ensureHealthy(ctx, "the outage step");
-    // Last: a collector that thrashes here leaves nothing after it to spoil. On a fresh collector: the
-    // overload and outage steps before it can leave a backlog in the queue (replayed after a restart)
-    // and a grown heap, and the instance count is a tier's figure, not the aftermath of an overload.
-    let scotty: ScottyStep[] = [];
-    if (variant === "ours") {
-      await run.fresh();
-      scotty = await scottySteps(ctx);
+    for (const variant of variants) runs.push(await bringUp(tier, variant, events));
+    const delayed = [];
+    for (const run of runs) {
+      const variant = run.spec.variant;
+      const d = await delays(target(run.ctx), 30, 300, variant === "baseline" ? 40_000 : 20_000);
+      log(
+        `${variant} delays p50/p95: metric ${percentile(d.metric, 50)}/${percentile(d.metric, 95)} ms, span ${percentile(d.span, 50)}/${percentile(d.span, 95)} ms`,
+      );
+      delayed.push(d);
     }
-    return {
-      variant,
-      tier,
-      limitMb: run.spec.limitMb,
-      loadBefore: run.loadBefore,
-      loadAfter: load1(),
-      idle,
-      delays: d,
-      ceilings: { metrics, traces, logs },
-      overload: over,
-      scotty,
-      outage,
-      oomKills: run.oomKills(),
-    };
+    const ctxs = runs.map((r) => r.ctx);
+    const metrics = await findCeilings(ctxs, "metrics", START.metrics, MAX_STEPS);
+    const traces = await findCeilings(ctxs, "traces", START.traces, MAX_STEPS);
+    const logs = await findCeilings(ctxs, "logs", START.logs, MAX_STEPS);
+    for (const [i, run] of runs.entries()) {
+      const { ctx, spec } = run;
+      const variant = spec.variant;
+      const best = metrics[i]!.best;
+      const over = variant === "ours" && best ? await overload(ctx, "metrics", best.offered, run.oomKills) : undefined;
+      await ensureHealthy(ctx, "the overload step");
+      const outage = await metricsOutage(ctx, OUTAGE_RATE);
+      await ensureHealthy(ctx, "the outage step");
+      // Last: a collector that thrashes here leaves nothing after it to spoil. On a fresh collector: the
+      // overload and outage steps before it can leave a backlog in the queue (replayed after a restart)
+      // and a grown heap, and the instance count is a tier's figure, not the aftermath of an overload.
+      let scotty: ScottyStep[] = [];
+      if (variant === "ours") {
+        await run.fresh();
+        scotty = await scottySteps(ctx);
+      }
+      results[variant] = {
+        variant,
+        tier,
+        limitMb: spec.limitMb,
+        loadBefore: run.loadBefore,
+        loadAfter: load1(),
+        idle: run.idle,
+        delays: delayed[i]!,
+        ceilings: { metrics: metrics[i]!, traces: traces[i]!, logs: logs[i]! },
+        overload: over,
+        scotty,
+        outage,
+        oomKills: run.oomKills(),
+      };
+      await run.stop();
+    }
+    return results;
   } finally {
-    await run.stop();
+    for (const run of runs) await run.stop();
   }
 }
 
@@ -196,7 +223,7 @@ async function scottyOnly(tier: TierName, events: string[]): Promise<NonNullable
     return {
       tier,
       limitMb: run.spec.limitMb,
-      idle: run.ctx.collector.idle,
+      idle: run.idle,
       steps: await scottySteps(run.ctx),
       loadBefore: run.loadBefore,
       loadAfter: load1(),
@@ -270,7 +297,7 @@ async function main(): Promise<void> {
       loadAtStart: load1(),
       versions: versions(),
       stepS: STEP_S,
-      method: { bisections: CEILING_BISECTIONS, nearMissSecondTry: true, spansPerClient: SPANS_PER_CLIENT },
+      method: { bisections: CEILING_BISECTIONS, nearMissSecondTry: true, spansPerClient: SPANS_PER_CLIENT, interleaved: true },
       tiers: {},
       events,
       runtimeS: 0,
@@ -283,8 +310,7 @@ async function main(): Promise<void> {
         `page cache: not charged ${pageCache.notCharged.usageMb.toFixed(1)} MB, charged ${pageCache.charged.usageMb.toFixed(1)} MB (binary ${pageCache.binaryMb.toFixed(0)} MB)`,
       );
       const variants = tier === TIER_LIST[0] ? VARIANTS : OTHER_VARIANTS;
-      const measured: Partial<Record<Variant, VariantResult>> = {};
-      for (const variant of variants) measured[variant] = await runVariant(tier, variant, events);
+      const measured = await runVariants(tier, variants, events);
       if (!measured.ours) throw new Error(`tier ${tier}: the variants must include ours (${variants.join(",")})`);
       result.tiers[tier] = {
         limitMb: TIERS[tier].memoryMb.collector,

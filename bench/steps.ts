@@ -1,13 +1,13 @@
 /**
  * The benchmark's steps: a load step scored from the collector's and the backends' own counters, the
- * ceiling search (double until the first step that loses, refuses or fails anything, then bisect
- * once), the overload step, the backend outage and Scotty's shape.
+ * ceiling search (double until the first step that loses, refuses or fails anything, then bisect;
+ * several configs take turns), the overload step, the backend outage and Scotty's shape.
  */
 import { OtelClient } from "./lib/client";
 import { Backends, RunningCollector } from "./lib/components";
 import { sleep } from "./lib/harness";
 import { NEVER_ACCEPTED, onlyReasons, SLOW_ACKS } from "./lib/reasons";
-import { CEILING_BISECTIONS, decided, nextRate } from "./lib/search";
+import { CEILING_BISECTIONS, decided, searchInTurns } from "./lib/search";
 import { PER_WORKER, runTelemetrygen, Signal } from "./lib/load";
 import { cgroupStat, CgroupStat, cpuSeconds, MetricSample, resetPeak, scrape, total } from "./lib/measure";
 import { Target, vmScalar, witness, WitnessResult } from "./probes";
@@ -227,22 +227,36 @@ export function nearMiss(r: StepResult): boolean {
   return !r.ok && collectorClean && onlyClients && r.generated - r.accepted <= 0.02 * r.generated && r.acceptedPerSec >= 0.75 * r.offered;
 }
 
-export async function findCeiling(ctx: Ctx, signal: Signal, start: number, maxSteps = 6): Promise<Ceiling> {
-  const steps: StepResult[] = [];
-  const history = () => steps.map((s) => ({ offered: s.offered, held: s.ok, nearMiss: nearMiss(s) }));
-  const options = { bisections: CEILING_BISECTIONS, retryNearMiss: true };
-  for (let rate = nextRate([], start, maxSteps, options); rate !== undefined; rate = nextRate(history(), start, maxSteps, options)) {
-    const r = await loadStep(ctx, signal, rate);
-    if (steps.some((s) => s.offered === rate)) r.secondTry = true;
-    steps.push(r);
-    if (!r.ok) await recover(ctx, signal);
-  }
-  const held = steps.filter((s) => s.ok).sort((a, b) => b.offered - a.offered);
-  const best = held[0];
-  const failed = decided(history()).filter((d) => !d.held && (!best || d.offered > best.offered));
+/** The ceiling from one config's steps: its highest held step and the lowest failing rate above it. */
+export function ceilingOf(signal: Signal, steps: StepResult[]): Ceiling {
+  const best = steps.filter((s) => s.ok).sort((a, b) => b.offered - a.offered)[0];
+  const failed = decided(searchHistory(steps)).filter((d) => !d.held && (!best || d.offered > best.offered));
   const firstBadRate = failed.length > 0 ? Math.min(...failed.map((d) => d.offered)) : undefined;
   const firstBad = steps.filter((s) => s.offered === firstBadRate).at(-1);
   return { signal, steps, best, firstBad };
+}
+
+const searchHistory = (steps: StepResult[]) => steps.map((s) => ({ offered: s.offered, held: s.ok, nearMiss: nearMiss(s) }));
+
+/**
+ * Each config's ceiling for one signal, searched interleaved: in every round each config whose search
+ * is not done takes its next step, in an order that rotates by round (bench/lib/search.ts `searchInTurns`). Searched one config
+ * after another, minutes apart, the baseline's own ceiling moved by up to 32 % between two runs on
+ * the same code (2026-12-06): drift on the shared 2 cores that a ratio then carried. Taking turns puts
+ * every config's steps within a minute of each other. The configs' collectors and backends are all up;
+ * the ones not taking a step are idle.
+ */
+export async function findCeilings(ctxs: Ctx[], signal: Signal, start: number, maxSteps = 6): Promise<Ceiling[]> {
+  const steps: StepResult[][] = ctxs.map(() => []);
+  await searchInTurns(ctxs.length, start, maxSteps, { bisections: CEILING_BISECTIONS, retryNearMiss: true }, async (i, rate) => {
+    const ctx = ctxs[i]!;
+    const r = await loadStep(ctx, signal, rate);
+    if (steps[i]!.some((s) => s.offered === rate)) r.secondTry = true;
+    steps[i]!.push(r);
+    if (!r.ok) await recover(ctx, signal);
+    return { offered: rate, held: r.ok, nearMiss: nearMiss(r) };
+  });
+  return steps.map((s) => ceilingOf(signal, s));
 }
 
 export interface Overload {

@@ -1,6 +1,6 @@
 /** The benches' ceiling search (bench/lib/search.ts) and the one-machine bench's near-miss rule (bench/steps.ts). */
 import { describe, expect, it } from "vitest";
-import { decided, nextRate, type SearchStep } from "../bench/lib/search";
+import { decided, nextRate, searchInTurns, turns, type SearchStep } from "../bench/lib/search";
 import { nearMiss, type StepResult } from "../bench/steps";
 import { benchStep } from "./helpers/bench-step";
 
@@ -43,6 +43,52 @@ describe("the ceiling search with two bisections and second tries (npm run bench
   });
   it("GIVEN rates closer than the 100/s grid WHEN asked THEN it stops", () => {
     expect(nextRate([held(100), failed(200)], 100, 5, { bisections: 3 })).toBeUndefined();
+  });
+});
+
+describe("configs taking turns (npm run bench searches ours, no-pq and the baseline interleaved)", () => {
+  it("GIVEN three configs WHEN rounds pass THEN each goes first, second and third equally often", () => {
+    expect([0, 1, 2, 3].map((round) => turns(3, round))).toEqual([
+      [0, 1, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [0, 1, 2],
+    ]);
+    expect(turns(1, 7)).toEqual([0]);
+  });
+
+  /** A config that holds every rate up to `limit`; `near` rates fail as near misses once, then hold. */
+  const machine = (limit: number, near: number[] = []) => {
+    const tried = new Set<number>();
+    return (rate: number): SearchStep => {
+      const first = !tried.has(rate);
+      tried.add(rate);
+      if (near.includes(rate) && first) return failed(rate, true);
+      return rate <= limit ? held(rate) : failed(rate);
+    };
+  };
+
+  it("GIVEN configs with different ceilings WHEN searched in turns THEN each history is the one its own search takes alone", async () => {
+    const configs = [machine(30_000), machine(50_000, [40_000]), machine(12_000)];
+    const order: Array<[number, number]> = [];
+    const together = await searchInTurns(3, 5000, 5, local, async (i, rate) => {
+      order.push([i, rate]);
+      return configs[i]!(rate);
+    });
+    const alone = async (c: (rate: number) => SearchStep) => searchInTurns(1, 5000, 5, local, async (_, rate) => c(rate));
+    const fresh = [machine(30_000), machine(50_000, [40_000]), machine(12_000)];
+    for (const [i, c] of fresh.entries()) expect(together[i]).toEqual((await alone(c))[0]);
+    expect(together[1]!.filter((h) => h.offered === 40_000)).toEqual([failed(40_000, true), held(40_000)]);
+    // Round 0 in order 0,1,2; round 1 starts with config 1; a config whose search ended drops out.
+    expect(order.slice(0, 6)).toEqual([
+      [0, 5000],
+      [1, 5000],
+      [2, 5000],
+      [1, 10_000],
+      [2, 10_000],
+      [0, 10_000],
+    ]);
+    expect(order).toHaveLength(together.flat().length);
   });
 });
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { ceilingRows, ceilingSpec, chartsAcross, chartsFor, chartsSection, tierRows, tierRowsAcross, tierSpec } from "../bench/charts";
 import { benchStep } from "./helpers/bench-step";
-import { cpuAtCommonRate, lostNothing, ratioRows, readmeClaims, throughputAtCommonRate, type RunResult } from "../bench/report";
+import { cpuAtCommonRate, lostNothing, methodOf, ratioRows, readmeClaims, throughputAtCommonRate, type RunResult } from "../bench/report";
 
 /** One step as bench/steps.ts records it; only what the charts read is meaningful. */
 function step(signal: "metrics" | "traces" | "logs", offered: number, acceptedPerSec: number, cpuPct: number, peakMb: number, ok: boolean) {
@@ -227,6 +227,19 @@ describe("bench report ratios (issue 22's targets)", () => {
       /persistentQueue false over the seeds' baseline .*metrics ceiling 1\.84× \(throughput at the same load 1\.03×\), CPU per 10k\/s 1\.06×/,
     );
     expect(lines.find((l) => l.startsWith("- **large**"))).toContain("not measured yet");
+  });
+});
+
+describe("each run's search method in the runs table (bench/report.ts methodOf)", () => {
+  const method = { bisections: 2, nearMissSecondTry: true, spansPerClient: 10_000 };
+  it("GIVEN a run whose configs took turns WHEN described THEN it says so", () => {
+    expect(methodOf({ ...RUN, method: { ...method, interleaved: true } })).toBe(
+      "double, bisect twice, a near miss tried twice; configs take turns step by step; one telemetrygen process per 10,000 spans/s",
+    );
+  });
+  it("GIVEN runs from before the configs took turns WHEN described THEN one config searched after another", () => {
+    expect(methodOf({ ...RUN, method })).toContain("; one config after another;");
+    expect(methodOf(RUN)).toBe("double, bisect once; one config after another; all span workers in one telemetrygen process");
   });
 });
 

@@ -52,3 +52,33 @@ export function nextRate(history: SearchStep[], start: number, maxSteps: number,
   const mid = Math.round((low + high) / 2 / 100) * 100;
   return mid > low && mid < high ? mid : undefined;
 }
+
+/**
+ * The order in which several configs take their steps in `round`: indices 0…count-1 rotated by the
+ * round, so each config goes first, second, … equally often and drift on the shared machine falls on
+ * every config alike.
+ */
+export function turns(count: number, round: number): number[] {
+  const shift = ((round % count) + count) % count;
+  return Array.from({ length: count }, (_, i) => (i + shift) % count);
+}
+
+/**
+ * Several configs' searches, interleaved (`npm run bench`): in every round each config whose search is
+ * not done takes its next step (`step`), in the order `turns` gives. Returns each config's history.
+ */
+export async function searchInTurns(
+  count: number,
+  start: number,
+  maxSteps: number,
+  options: SearchOptions,
+  step: (config: number, rate: number) => Promise<SearchStep>,
+): Promise<SearchStep[][]> {
+  const histories: SearchStep[][] = Array.from({ length: count }, () => []);
+  const next = (i: number) => nextRate(histories[i]!, start, maxSteps, options);
+  for (let round = 0; ; round++) {
+    const due = turns(count, round).filter((i) => next(i) !== undefined);
+    if (due.length === 0) return histories;
+    for (const i of due) histories[i]!.push(await step(i, next(i)!));
+  }
+}
