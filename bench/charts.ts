@@ -27,7 +27,7 @@ export type VegaLiteSpec = Record<string, unknown>;
 
 export interface CeilingRow {
   variant: Variant;
-  /** 1-based position in the search (doubling, then one bisection step). */
+  /** 1-based position in the search (doubling or halving, bisections, second tries of near misses). */
   step: number;
   offered: number;
   accepted: number;

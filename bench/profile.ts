@@ -32,6 +32,7 @@ import { collectorPorts, startBackends, startCollectorProcess, writeConfig, type
 import { freePort, runBench, sleep } from "./lib/harness";
 import type { Signal } from "./lib/load";
 import { load1, sh } from "./lib/measure";
+import { saveJson, withSection } from "./lib/results";
 import { loopbackStack } from "./lib/stack";
 import { CROSS_CUTTING, GROUP_NAMES, groupSamples, parseTop, parseTraces, type Grouped, type TopRow } from "./profile-groups";
 import { PROFILE_BEGIN, PROFILE_END, RESULTS_DIR } from "./report";
@@ -465,13 +466,7 @@ function writeSection(result: ProfileResult): void {
     .map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as ProfileResult)
     .filter((r) => r.started < result.started)
     .slice(-2);
-  const section = renderSection(result, previous);
-  const a = doc.indexOf(PROFILE_BEGIN);
-  const b = doc.indexOf(PROFILE_END);
-  fs.writeFileSync(
-    DOC,
-    a >= 0 && b > a ? doc.slice(0, a) + section + doc.slice(b + PROFILE_END.length) : `${doc.trimEnd()}\n\n${section}\n`,
-  );
+  fs.writeFileSync(DOC, withSection(doc, PROFILE_BEGIN, PROFILE_END, renderSection(result, previous)));
 }
 
 function resultFiles(): string[] {
@@ -488,13 +483,6 @@ function newestResult(): { result: ProfileResult; file: string } {
   const file = resultFiles().at(-1);
   if (!file) throw new Error(`no profile-*.json in ${PROFILES_DIR}: run npm run bench:profile first`);
   return { result: JSON.parse(fs.readFileSync(file, "utf8")) as ProfileResult, file };
-}
-
-/** Formatted as the repo's prettier config wants it (`npm run format:check` covers bench/results). */
-async function saveJson(file: string, result: ProfileResult): Promise<void> {
-  const prettier = await import("prettier");
-  const options = (await prettier.resolveConfig(file)) ?? {};
-  fs.writeFileSync(file, await prettier.format(JSON.stringify(result), { ...options, filepath: file }));
 }
 
 async function main(): Promise<void> {

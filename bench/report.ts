@@ -31,6 +31,9 @@ export const SPANMETRICS_END = "<!-- spanmetrics-bench:end -->";
 /** The CPU-profile section (`npm run bench:profile`), written by bench/profile.ts. */
 export const PROFILE_BEGIN = "<!-- profile-bench:begin (bench/profile.ts) -->";
 export const PROFILE_END = "<!-- profile-bench:end -->";
+/** The paired repeats at the baseline's ceiling (`npm run bench:pairs`), written by bench/pairs.ts, kept below the ratio table. */
+export const PAIRS_BEGIN = "<!-- pairs-bench:begin (bench/pairs.ts) -->";
+export const PAIRS_END = "<!-- pairs-bench:end -->";
 /** The collector testbed's published figure this benchmark is compared with (opentelemetry.io, collector benchmarks). */
 const TESTBED = { spansPerSec: 10_000, cpuPctOfCore: 6, memoryMiB: "55–78" };
 
@@ -298,7 +301,7 @@ export function shownRuns(all: RunResult[]): RunResult[] {
   return all.filter((r) => shown.has(r));
 }
 
-function loadRuns(): RunResult[] {
+export function loadRuns(): RunResult[] {
   if (!fs.existsSync(RESULTS_DIR)) return [];
   return (
     fs
@@ -487,6 +490,8 @@ export function readmeClaims(all: RunResult[]): string {
 
 export function renderReport(): string {
   const all = loadRuns();
+  const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : "";
+  const pairs = keptSection(previous, PAIRS_BEGIN, PAIRS_END);
   const runs = shownRuns(all);
   const out: string[] = ["# Benchmarks", ""];
   if (runs.length === 0) {
@@ -523,7 +528,7 @@ export function renderReport(): string {
       "- **Exact witnesses** (JS SDK, `bench/probes.ts`): acknowledged = the SDK's exporter got a success; stored = the point (series, timestamp) is in VictoriaMetrics' export API / the span id is returned by Jaeger. Used for the emit→queryable delay (30 probes, 300 ms apart, polled every 100 ms), the overload and the outage steps.",
       "",
     );
-    out.push(...ratiosSection(all, "small"), ...tiersSection(all));
+    out.push(...ratiosSection(all, "small"), ...(pairs ? [pairs, ""] : []), ...tiersSection(all));
     for (const tier of TIERS) {
       const withTier = runsOfTier(all, tier);
       if (withTier.length === 0) continue;
@@ -659,7 +664,6 @@ export function renderReport(): string {
       "",
     );
   }
-  const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : "";
   const kept = [
     keptSection(previous, DEPLOY_BEGIN, DEPLOY_END),
     keptSection(previous, SPANMETRICS_BEGIN, SPANMETRICS_END),

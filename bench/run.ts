@@ -26,12 +26,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TIERS, type TierName } from "../settings";
-import { renderBaselineYaml } from "./baseline";
-import { collectorPorts, startBackends, startCollectorProcess, Variant, writeConfig, type CollectorSpec } from "./lib/components";
+import { bringUp, type Running } from "./lib/bring-up";
+import { startBackends, startCollectorProcess, Variant } from "./lib/components";
 import { runBench, sleep } from "./lib/harness";
 import { SPANS_PER_CLIENT } from "./lib/load";
 import { CEILING_BISECTIONS } from "./lib/search";
 import { cgroupStat, CgroupStat, load1, machineInfo, percentile, sh } from "./lib/measure";
+import { saveJson } from "./lib/results";
 import { loopbackStack } from "./lib/stack";
 import { delays } from "./probes";
 import { renderReport, RESULTS_DIR, RunResult, VariantResult } from "./report";
@@ -65,86 +66,6 @@ async function waitForQuiet(): Promise<{ waitedS: number; load: number }> {
   return { waitedS: Math.round((Date.now() - started) / 1000), load: load1() };
 }
 
-interface Running {
-  ctx: Ctx;
-  spec: CollectorSpec;
-  loadBefore: number;
-  /** The first collector's cgroup, idle, before any load. */
-  idle: CgroupStat;
-  oomKills(): number;
-  /** A new collector process with an empty queue directory, as after a fresh deploy (same backends). */
-  fresh(): Promise<void>;
-  /** Stop the collector and its backends; again is a no-op. */
-  stop(): Promise<void>;
-}
-
-/** Fresh backends and a collector (ours or the baseline) for one tier. */
-async function bringUp(tier: TierName, variant: Variant, events: string[]): Promise<Running> {
-  const loadBefore = load1();
-  const stack = await loopbackStack({
-    tier,
-    traces: { storage: "memory" },
-    logs: { backend: "victorialogs", retention: "7d" },
-    ...(variant === "ours-no-pq" ? { collector: { persistentQueue: false } } : {}),
-  });
-  const ours = variant !== "baseline";
-  const rendered = fs.readFileSync(stack.collectorConfigPath, "utf8");
-  if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
-  if (variant === "ours-no-pq" && rendered.includes("file_storage"))
-    throw new Error("persistentQueue false still renders a file_storage queue");
-  const backends = await startBackends(stack);
-  const ports = ours ? stack.collectorPorts : await collectorPorts();
-  const spec: CollectorSpec = {
-    variant,
-    configPath: ours ? stack.collectorConfigPath : writeConfig("baseline", renderBaselineYaml(stack.plan.collectorConfig.exporters, ports)),
-    ports,
-    limitMb: stack.plan.collector.memoryMb,
-    // Every config gets the container's CPU quota: the program's `--cpus` for the collector.
-    cpus: stack.settings.limits.cpus.collector,
-    // The seeds set no GOMEMLIMIT; ours is the program's.
-    env: ours ? { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT } : {},
-    chargeBinary: true,
-  };
-  let earlierOomKills = 0;
-  const ctx: Ctx = {
-    collector: await startCollectorProcess(spec),
-    backends,
-    events,
-    log,
-    stepS: STEP_S,
-    restartCollector: async () => {
-      earlierOomKills += oomKills(ctx.collector.cgroupDir);
-      await ctx.collector.stop();
-      ctx.collector = await startCollectorProcess(spec);
-    },
-  };
-  const idle = ctx.collector.idle;
-  log(
-    `${tier}/${variant}: collector idle: cgroup ${idle.usageMb.toFixed(1)} MB (rss ${idle.rssMb.toFixed(1)}, cache ${idle.cacheMb.toFixed(1)})`,
-  );
-  let stopped = false;
-  return {
-    ctx,
-    spec,
-    loadBefore,
-    idle,
-    oomKills: () => earlierOomKills + oomKills(ctx.collector.cgroupDir),
-    fresh: async () => {
-      earlierOomKills += oomKills(ctx.collector.cgroupDir);
-      await ctx.collector.stop();
-      for (const entry of fs.readdirSync(stack.queueDir)) fs.rmSync(path.join(stack.queueDir, entry), { recursive: true, force: true });
-      ctx.collector = await startCollectorProcess(spec);
-    },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await ctx.collector.stop();
-      await ctx.backends.stop();
-      for (const dir of [stack.queueDir, path.dirname(stack.collectorConfigPath)]) fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function scottySteps(ctx: Ctx): Promise<ScottyStep[]> {
   const steps: ScottyStep[] = [];
   for (const n of SCOTTY_STEPS) {
@@ -164,7 +85,7 @@ async function runVariants(tier: TierName, variants: Variant[], events: string[]
   const runs: Running[] = [];
   const results: Partial<Record<Variant, VariantResult>> = {};
   try {
-    for (const variant of variants) runs.push(await bringUp(tier, variant, events));
+    for (const variant of variants) runs.push(await bringUp({ tier, variant, events, log, stepS: STEP_S }));
     const delayed = [];
     for (const run of runs) {
       const variant = run.spec.variant;
@@ -218,7 +139,7 @@ async function runVariants(tier: TierName, variants: Variant[], events: string[]
 
 /** Scotty's steps alone on another tier's collector (how the instance count scales with its limit). */
 async function scottyOnly(tier: TierName, events: string[]): Promise<NonNullable<RunResult["scottyOtherTier"]>> {
-  const run = await bringUp(tier, "ours", events);
+  const run = await bringUp({ tier, variant: "ours", events, log, stepS: STEP_S });
   try {
     return {
       tier,
@@ -230,14 +151,6 @@ async function scottyOnly(tier: TierName, events: string[]): Promise<NonNullable
     };
   } finally {
     await run.stop();
-  }
-}
-
-function oomKills(dir: string): number {
-  try {
-    return Number(/oom_kill (\d+)/.exec(fs.readFileSync(path.join(dir, "memory.oom_control"), "utf8"))?.[1] ?? 0);
-  } catch {
-    return 0;
   }
 }
 
@@ -326,10 +239,7 @@ async function main(): Promise<void> {
     result.loadAtEnd = load1();
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, `${result.started.replace(/[:.]/g, "-")}.json`);
-    // Formatted as the repo's prettier config wants it: `npm run format:check` covers bench/results too.
-    const prettier = await import("prettier");
-    const options = (await prettier.resolveConfig(file)) ?? {};
-    fs.writeFileSync(file, await prettier.format(JSON.stringify(result), { ...options, filepath: file }));
+    await saveJson(file, result);
     log(`saved ${path.relative(process.cwd(), file)}`);
   }
   const doc = renderReport();

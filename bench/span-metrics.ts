@@ -22,6 +22,7 @@ import { TIERS, backendBinary, kindsOf } from "../settings";
 import { startBackends, startCollectorProcess, type CollectorSpec } from "./lib/components";
 import { promQuery, runBench, sleep, waitFor } from "./lib/harness";
 import { load1, sh } from "./lib/measure";
+import { saveJson, withSection } from "./lib/results";
 import { loopbackStack } from "./lib/stack";
 import { RESULTS_DIR, SPANMETRICS_BEGIN, SPANMETRICS_END } from "./report";
 import { loadStep, type Ctx, type StepResult } from "./steps";
@@ -167,15 +168,7 @@ export function renderSection(run: SpanMetricsRun): string {
 }
 
 function writeSection(run: SpanMetricsRun): void {
-  const doc = fs.readFileSync(DOC, "utf8");
-  const section = renderSection(run);
-  const start = doc.indexOf(SPANMETRICS_BEGIN);
-  const end = doc.indexOf(SPANMETRICS_END);
-  const next =
-    start >= 0 && end > start
-      ? doc.slice(0, start) + section + doc.slice(end + SPANMETRICS_END.length)
-      : `${doc.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(DOC, next);
+  fs.writeFileSync(DOC, withSection(fs.readFileSync(DOC, "utf8"), SPANMETRICS_BEGIN, SPANMETRICS_END, renderSection(run)));
 }
 
 async function main(): Promise<void> {
@@ -209,9 +202,7 @@ async function main(): Promise<void> {
   run.runtimeS = Math.round((Date.now() - started) / 1000);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `spanmetrics-${run.started.replace(/[:.]/g, "-")}.json`);
-  const prettier = await import("prettier");
-  const options = (await prettier.resolveConfig(file)) ?? {};
-  fs.writeFileSync(file, await prettier.format(JSON.stringify(run), { ...options, filepath: file }));
+  await saveJson(file, run);
   log(`saved ${path.relative(process.cwd(), file)}`);
   writeSection(run);
   log(`wrote ${path.relative(process.cwd(), DOC)}`);

@@ -192,7 +192,7 @@ export async function ensureHealthy(ctx: Ctx, after: string): Promise<void> {
 }
 
 /** Let the collector drain and calm down after a failed step; restart it if it died. */
-async function recover(ctx: Ctx, signal: Signal): Promise<void> {
+export async function recover(ctx: Ctx, signal: Signal): Promise<void> {
   const until = Date.now() + 30_000;
   let last = await snapshot(ctx, signal);
   while (ctx.collector.alive() && Date.now() < until) {

@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { withSection } from "./lib/results";
 
 export const SWARM_RESULTS_DIR = path.join(__dirname, "results", "swarm");
 export const SWARM_BEGIN = "<!-- swarm-bench:begin (bench/swarm.ts) -->";
@@ -312,7 +313,5 @@ export function loadSwarmRuns(dir = SWARM_RESULTS_DIR): SwarmRun[] {
 
 /** Replaces the section between the swarm markers (or appends it). */
 export function replaceSection(doc: string, section: string): string {
-  const start = doc.indexOf(SWARM_BEGIN);
-  const end = doc.indexOf(SWARM_END);
-  return start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + SWARM_END.length) : `${doc.trimEnd()}\n\n${section}\n`;
+  return withSection(doc, SWARM_BEGIN, SWARM_END, section);
 }

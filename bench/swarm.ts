@@ -31,6 +31,7 @@ import { createSwarmLab, destroySwarmLab, listLabs, localImages, run, type LabNo
 import { sleep, waitFor } from "./lib/harness";
 import { telemetrygenArgs } from "./lib/load";
 import { nextRate } from "./lib/search";
+import { saveJson } from "./lib/results";
 import { machineInfo, sh } from "./lib/measure";
 import {
   ceilingOf,
@@ -448,12 +449,8 @@ async function main(): Promise<void> {
     }
   }
   result.runtimeS = Math.round((Date.now() - started) / 1000);
-  fs.mkdirSync(SWARM_RESULTS_DIR, { recursive: true });
   const file = path.join(SWARM_RESULTS_DIR, `${result.started.replace(/[:.]/g, "-")}.json`);
-  // Formatted as the repo's prettier config wants it: `npm run format:check` covers bench/results too.
-  const prettier = await import("prettier");
-  const options = (await prettier.resolveConfig(file)) ?? {};
-  fs.writeFileSync(file, await prettier.format(JSON.stringify(result), { ...options, filepath: file }));
+  await saveJson(file, result);
   log(`saved ${path.relative(ROOT, file)}`);
   writeDoc();
 }
