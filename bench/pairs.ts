@@ -25,9 +25,9 @@ import type { Signal } from "./lib/load";
 import { load1, machineInfo, sh } from "./lib/measure";
 import { turns } from "./lib/search";
 import { saveJson, withSection } from "./lib/results";
-import { meanInterval, verdict, type Interval, type Verdict } from "./lib/stats";
+import { INTERVAL_VALUES, meanInterval, verdict, type Interval, type Verdict } from "./lib/stats";
 import { loadRuns, PAIRS_BEGIN, PAIRS_END, RESULTS_DIR, TARGET, VARIANT_LABEL, type RunResult } from "./report";
-import { loadStep, recover, type StepResult } from "./steps";
+import { stepThenRecover, type StepResult } from "./steps";
 
 const ROUNDS = Number(process.env.BENCH_PAIRS_ROUNDS ?? 6);
 const STEP_S = Number(process.env.BENCH_STEP_S ?? 10);
@@ -198,7 +198,10 @@ async function main(): Promise<void> {
     loadAtEnd: 0,
     runtimeS: 0,
   };
-  meanInterval(Array.from({ length: ROUNDS }, () => 1)); // the round count is one an interval can be given for
+  if (!Number.isInteger(ROUNDS) || ROUNDS < INTERVAL_VALUES.min || ROUNDS > INTERVAL_VALUES.max)
+    throw new Error(
+      `BENCH_PAIRS_ROUNDS: "${ROUNDS}" is not a round count a 95 % interval is given for; allowed: ${INTERVAL_VALUES.min}–${INTERVAL_VALUES.max}`,
+    );
   log(`rates from ${source.started}: ${JSON.stringify(rates)}; ${ROUNDS} rounds`);
   const runs: Running[] = [];
   try {
@@ -207,9 +210,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         for (const i of turns(runs.length, round)) {
           const { ctx, spec } = runs[i]!;
-          const step = await loadStep(ctx, signal, rates[signal]);
-          run.steps[signal].push({ round, variant: spec.variant, step });
-          if (!step.ok) await recover(ctx, signal);
+          run.steps[signal].push({ round, variant: spec.variant, step: await stepThenRecover(ctx, signal, rates[signal]) });
         }
       }
     }

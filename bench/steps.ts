@@ -192,7 +192,7 @@ export async function ensureHealthy(ctx: Ctx, after: string): Promise<void> {
 }
 
 /** Let the collector drain and calm down after a failed step; restart it if it died. */
-export async function recover(ctx: Ctx, signal: Signal): Promise<void> {
+async function recover(ctx: Ctx, signal: Signal): Promise<void> {
   const until = Date.now() + 30_000;
   let last = await snapshot(ctx, signal);
   while (ctx.collector.alive() && Date.now() < until) {
@@ -227,6 +227,15 @@ export function nearMiss(r: StepResult): boolean {
   return !r.ok && collectorClean && onlyClients && r.generated - r.accepted <= 0.02 * r.generated && r.acceptedPerSec >= 0.75 * r.offered;
 }
 
+const searchHistory = (steps: StepResult[]) => steps.map((s) => ({ offered: s.offered, held: s.ok, nearMiss: nearMiss(s) }));
+
+/** One load step, then, when it failed, time for the collector to drain (restarted if it died). */
+export async function stepThenRecover(ctx: Ctx, signal: Signal, offered: number): Promise<StepResult> {
+  const r = await loadStep(ctx, signal, offered);
+  if (!r.ok) await recover(ctx, signal);
+  return r;
+}
+
 /** The ceiling from one config's steps: its highest held step and the lowest failing rate above it. */
 export function ceilingOf(signal: Signal, steps: StepResult[]): Ceiling {
   const best = steps.filter((s) => s.ok).sort((a, b) => b.offered - a.offered)[0];
@@ -235,8 +244,6 @@ export function ceilingOf(signal: Signal, steps: StepResult[]): Ceiling {
   const firstBad = steps.filter((s) => s.offered === firstBadRate).at(-1);
   return { signal, steps, best, firstBad };
 }
-
-const searchHistory = (steps: StepResult[]) => steps.map((s) => ({ offered: s.offered, held: s.ok, nearMiss: nearMiss(s) }));
 
 /**
  * Each config's ceiling for one signal, searched interleaved: in every round each config whose search
@@ -249,11 +256,9 @@ const searchHistory = (steps: StepResult[]) => steps.map((s) => ({ offered: s.of
 export async function findCeilings(ctxs: Ctx[], signal: Signal, start: number, maxSteps = 6): Promise<Ceiling[]> {
   const steps: StepResult[][] = ctxs.map(() => []);
   await searchInTurns(ctxs.length, start, maxSteps, { bisections: CEILING_BISECTIONS, retryNearMiss: true }, async (i, rate) => {
-    const ctx = ctxs[i]!;
-    const r = await loadStep(ctx, signal, rate);
+    const r = await stepThenRecover(ctxs[i]!, signal, rate);
     if (steps[i]!.some((s) => s.offered === rate)) r.secondTry = true;
     steps[i]!.push(r);
-    if (!r.ok) await recover(ctx, signal);
     return { offered: rate, held: r.ok, nearMiss: nearMiss(r) };
   });
   return steps.map((s) => ceilingOf(signal, s));

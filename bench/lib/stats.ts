@@ -9,6 +9,9 @@
  */
 const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228] as const;
 
+/** How many values a 95 % interval is given for here. */
+export const INTERVAL_VALUES = { min: 2, max: T_975.length + 1 } as const;
+
 export interface Interval {
   n: number;
   mean: number;
@@ -21,7 +24,9 @@ export function meanInterval(values: number[]): Interval {
   const n = values.length;
   const t = T_975[n - 2];
   if (t === undefined)
-    throw new Error(`a 95 % interval takes 2 to ${T_975.length + 1} values; got ${n} (BENCH_PAIRS_ROUNDS sets how many)`);
+    throw new Error(
+      `a 95 % interval takes ${INTERVAL_VALUES.min} to ${INTERVAL_VALUES.max} values; got ${n} (BENCH_PAIRS_ROUNDS sets how many)`,
+    );
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
   const half = (t * sd) / Math.sqrt(n);
