@@ -33,6 +33,17 @@ describe("backend contract", () => {
   );
 });
 
+describe("OTLP compression to the backends", () => {
+  it("GIVEN each OTLP backend WHEN planned THEN zstd goes to the ones whose pinned receiver runs in test/integration (Jaeger, VictoriaLogs), gzip to Tempo and Loki (never run here)", () => {
+    const compression = (traces: string, logs: string) => {
+      const plans = plansFor({ traces: { backend: traces }, logs: { backend: logs } });
+      return [plans.traces.plan.exporter.config.compression, plans.logs!.plan.exporter.config.compression];
+    };
+    expect(compression("jaeger", "victorialogs")).toEqual(["zstd", "zstd"]);
+    expect(compression("tempo", "loki")).toEqual(["gzip", "gzip"]);
+  });
+});
+
 describe("VictoriaMetrics", () => {
   it.each([
     ["small", "30d", 153],

@@ -176,6 +176,9 @@ describe("engine swarm under mocks", () => {
     const agent = yaml.load(Buffer.from(agentConfig.inputs.data, "base64").toString()) as any;
     expect(agent.exporters["otlp_grpc/gateway"].endpoint).toBe("dns:///tasks.dev-otel-collector:4317");
     expect(agent.exporters["loadbalancing/traces"].resolver.dns.hostname).toBe("tasks.dev-otel-collector");
+    // Between nodes zstd, not the exporters' default gzip (the gateway is the same pinned collector).
+    expect(agent.exporters["otlp_grpc/gateway"].compression).toBe("zstd");
+    expect(agent.exporters["loadbalancing/traces"].protocol.otlp.compression).toBe("zstd");
     expect(agent.receivers.otlp.protocols.grpc.auth).toEqual({ authenticator: "basicauth/ingest" });
     expect(agent.receivers.otlp.protocols.grpc.tls.cert_file).toBe("/etc/otelcol-contrib/secrets/ingest-tls.crt");
     // Apps keep their connection to their node's agent as long as they like.

@@ -64,7 +64,7 @@ export const jaeger = defineBackend("jaeger", {
         // Only the query port is routed (never OTLP); on it, archiving a trace is the one write.
         route: { subdomain: "jaeger", port: ports.query!, protectWithBasicAuth: true, paths: { deny: [{ prefix: "/api/archive" }] } },
       }),
-      exporter: otlpTracesExporter(input.host, ports["otlp-grpc"]!),
+      exporter: otlpTracesExporter(input.host, ports["otlp-grpc"]!, "zstd"),
       queryUrl: url,
       datasource: tracesDatasource({
         name: this.displayName,

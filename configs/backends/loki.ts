@@ -24,7 +24,8 @@ export const loki = defineBackend("loki", {
         volumes: [{ name: "data", containerPath: "/loki", ownerUid: NON_ROOT_UID }],
         files: [{ path: LOKI_CONFIG_PATH, content: renderLokiConfig({ ports, retentionHours: input.retention.hours, dataPath: "/loki" }) }],
       }),
-      exporter: otlpLogsExporter("endpoint", `${base}/otlp`),
+      // gzip, not zstd: Loki is never run here (AGPL), so no test could prove its OTLP endpoint takes zstd.
+      exporter: otlpLogsExporter("endpoint", `${base}/otlp`, "gzip"),
       queryUrl: base,
       datasource: logsDatasource(this.displayName, "loki", base),
     };

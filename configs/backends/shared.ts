@@ -61,13 +61,22 @@ export function promqlBackend(name: string, host: string, port: number): Omit<Ba
 // ---------------------------------------------------------------------------------------------
 // Traces.
 
+/**
+ * How the collector compresses what it sends a backend over OTLP, chosen by the backend's module:
+ * `zstd` where the receiver of the pinned version is proven to take it (test/integration sends
+ * through the rendered config), `gzip` (the exporters' default, the one encoding every OTLP receiver
+ * must take) where no pinned binary can run here. zstd cost the collector less CPU per item than gzip
+ * at the same rate (issue 22's bench:pairs and ceilings in docs/BENCHMARKS.md), at a ratio as good.
+ */
+export type OtlpCompression = "zstd" | "gzip";
+
 /** Trace backends take OTLP gRPC inside the stack network (plain: it never leaves the host). */
-export function otlpTracesExporter(host: string, port: number): ExporterPlan {
+export function otlpTracesExporter(host: string, port: number, compression: OtlpCompression): ExporterPlan {
   return {
     id: "otlp_grpc/traces",
     type: "otlp_grpc",
     signals: ["traces"],
-    config: { endpoint: `${host}:${port}`, tls: { insecure: true } },
+    config: { endpoint: `${host}:${port}`, tls: { insecure: true }, compression },
     secretFiles: [],
   };
 }
@@ -169,6 +178,6 @@ export function logsDatasource(name: string, type: string, url: string): Datasou
 }
 
 /** OTLP/HTTP logs exporter to a backend's logs endpoint (`key` is the config key the URL goes in). */
-export function otlpLogsExporter(key: "endpoint" | "logs_endpoint", url: string): ExporterPlan {
-  return { id: "otlp_http/logs", type: "otlp_http", signals: ["logs"], config: { [key]: url }, secretFiles: [] };
+export function otlpLogsExporter(key: "endpoint" | "logs_endpoint", url: string, compression: OtlpCompression): ExporterPlan {
+  return { id: "otlp_http/logs", type: "otlp_http", signals: ["logs"], config: { [key]: url, compression }, secretFiles: [] };
 }

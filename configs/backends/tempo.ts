@@ -50,7 +50,8 @@ export const tempo = defineBackend("tempo", {
           },
         ],
       }),
-      exporter: otlpTracesExporter(input.host, ports["otlp-grpc"]!),
+      // gzip, not zstd: Tempo is never run here (AGPL), so no test could prove its receiver takes zstd.
+      exporter: otlpTracesExporter(input.host, ports["otlp-grpc"]!, "gzip"),
       queryUrl: url,
       datasource: tracesDatasource({
         name: this.displayName,

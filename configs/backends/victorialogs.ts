@@ -52,7 +52,7 @@ export const victoriaLogs = defineBackend("victorialogs", {
     });
     return {
       service: { ...service, secretFiles: [{ path: VL_ADMIN_KEY_PATH, secret: "victorialogs.adminKey", value: VL_ADMIN_KEY }] },
-      exporter: otlpLogsExporter("logs_endpoint", `${base}/insert/opentelemetry/v1/logs`),
+      exporter: otlpLogsExporter("logs_endpoint", `${base}/insert/opentelemetry/v1/logs`, "zstd"),
       queryUrl: base,
       datasource: logsDatasource(this.displayName, "victoriametrics-logs-datasource", base),
     };

@@ -1,7 +1,9 @@
+import * as fs from "node:fs";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
+import * as yaml from "js-yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { OtelClient } from "../../bench/lib/client";
 import { promQuery, stopAll, waitFor } from "../../bench/lib/harness";
@@ -98,6 +100,10 @@ describe("logs.backend = victorialogs", () => {
       1_000,
     );
     expect(record._msg).toBe("log stream opened for app demo");
+    // The collector ran an exporter that compresses with zstd (configs/backends/victorialogs.ts), so
+    // the record's arrival proves the pinned VictoriaLogs takes zstd on its OTLP endpoint.
+    const ran = yaml.load(fs.readFileSync(stack.collectorConfigPath, "utf8")) as any;
+    expect(ran.exporters["otlp_http/logs"].compression).toBe("zstd");
     // The field the logs datasource's derived field matches: the trace id, as OTLP carried it.
     expect(record.trace_id).toBe(traceId);
     // The other direction: the trace is in Jaeger, and the datasources point at each other.

@@ -1,4 +1,5 @@
 import { context, trace } from "@opentelemetry/api";
+import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prometheusName } from "../../dashboards";
@@ -117,6 +118,10 @@ describe.each(["grpc", "http"] as const)("OTLP over %s", (protocol: Protocol) =>
     });
     expect(trace.traceID).toBe(traceId);
     expect(trace.spans[0].operationName).toBe("HTTP GET /apps/info/{name}");
+    // The collector ran an exporter that compresses with zstd (configs/backends/jaeger.ts), so the
+    // trace's arrival proves the pinned Jaeger's receiver takes zstd.
+    const ran = yaml.load(fs.readFileSync(stack.collectorConfigPath, "utf8")) as any;
+    expect(ran.exporters["otlp_grpc/traces"].compression).toBe("zstd");
     const byService = (await (await fetch(`${stack.tracesUrl}/api/traces?service=${service}&limit=5`)).json()) as { data: any[] };
     expect(byService.data.map((t) => t.traceID)).toContain(traceId);
     // The collector added the environment to the resource.

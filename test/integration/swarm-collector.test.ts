@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCollectorYaml } from "../../configs/collector";
 import { AgentConfigInput, gatewayConfigInput, renderAgentYaml } from "../../configs/swarm";
@@ -83,6 +84,8 @@ describe("a real agent forwards to a real gateway, which writes to the real back
   let stack: LoopbackStack;
   let agent: Proc;
   let gateway: Proc;
+  let agentFile: string;
+  let gatewayFile: string;
   let agentPorts: { otlpGrpc: number; otlpHttp: number; health: number; metrics: number };
   const service = "swarm-app";
 
@@ -98,7 +101,7 @@ describe("a real agent forwards to a real gateway, which writes to the real back
       ports: gatewayPorts,
       queueDirectory: tempDir("gateway-queue"),
     };
-    const gatewayFile = path.join(tempDir("gateway"), "config.yaml");
+    gatewayFile = path.join(tempDir("gateway"), "config.yaml");
     fs.writeFileSync(gatewayFile, renderCollectorYaml(gatewayInput));
     const swarm = stack.plan.swarm!;
     const agentInput: AgentConfigInput = {
@@ -110,7 +113,7 @@ describe("a real agent forwards to a real gateway, which writes to the real back
       queueDirectory: tempDir("agent-queue"),
     };
     expect(agentInput.loadBalanceTraces).toBe(true);
-    const agentFile = path.join(tempDir("agent"), "config.yaml");
+    agentFile = path.join(tempDir("agent"), "config.yaml");
     fs.writeFileSync(agentFile, renderAgentYaml(agentInput));
     gateway = start("gateway", binary("otelcol"), [`--config=${gatewayFile}`], { env: { OBS_TASK_NAME: "it-gateway.1" } });
     await waitHttpOk(`http://127.0.0.1:${gatewayPorts.health}/`, gateway, 60_000);
@@ -129,6 +132,9 @@ describe("a real agent forwards to a real gateway, which writes to the real back
       return result.length > 0 ? result : undefined;
     });
     expect(Number(found[0]!.value[1])).toBe(7);
+    // The agent sent it to the gateway zstd-compressed (configs/swarm.ts): the same pinned collector decoded it.
+    const ran = yaml.load(fs.readFileSync(agentFile, "utf8")) as any;
+    expect(ran.exporters["otlp_grpc/gateway"].compression).toBe("zstd");
     await client.shutdown();
   }, 90_000);
 
@@ -154,6 +160,11 @@ describe("a real agent forwards to a real gateway, which writes to the real back
       90_000,
     );
     expect(Number(calls[0]!.value[1])).toBe(1);
+    // zstd from the agent's loadbalancing exporter, and from the gateway to Jaeger.
+    const agentRan = yaml.load(fs.readFileSync(agentFile, "utf8")) as any;
+    expect(agentRan.exporters["loadbalancing/traces"].protocol.otlp.compression).toBe("zstd");
+    const gatewayRan = yaml.load(fs.readFileSync(gatewayFile, "utf8")) as any;
+    expect(gatewayRan.exporters["otlp_grpc/traces"].compression).toBe("zstd");
     await client.shutdown();
   }, 150_000);
 
