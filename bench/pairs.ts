@@ -13,8 +13,11 @@
  * target is met only when the whole interval is on its side (bench/lib/stats.ts).
  *
  * Saved to bench/results/pairs-<start>.json; written into docs/BENCHMARKS.md between its markers
- * (bench/report.ts keeps that section, below the ratio table, when it re-renders the rest).
+ * (bench/report.ts keeps that section, below the ratio table, when it re-renders the rest) with the
+ * newest run whole, the pairs of every run with the same configs pooled (a single run moves with the
+ * host's state), and every run's ratios side by side. BENCH_PAIRS_REPORT_ONLY=1 only re-renders it.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TierName } from "../settings";
@@ -54,6 +57,11 @@ export interface PairsRun {
   /** The `npm run bench` run whose baseline ceilings set the rates. */
   source: { started: string; commit: string };
   rates: Record<Signal, number>;
+  /**
+   * Each config's fingerprint (configFingerprint): runs with the same collector build and the same two
+   * fingerprints are pooled. Runs before it was recorded have none and pool with nothing.
+   */
+  configs?: Partial<Record<Variant, string>>;
   steps: Record<Signal, PairStep[]>;
   events: string[];
   loadAtStart: number;
@@ -71,6 +79,56 @@ export function ratesFrom(run: RunResult): Record<Signal, number> {
     return best.offered;
   };
   return { metrics: rate("metrics"), traces: rate("traces"), logs: rate("logs") };
+}
+
+/**
+ * A collector config, without what differs from one bring-up to the next (loopback ports, temp
+ * directories), and its environment: the same fingerprint, the same config.
+ */
+export function configFingerprint(configYaml: string, env: NodeJS.ProcessEnv = {}): string {
+  const normalised = configYaml
+    .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT")
+    .replace(/^(\s*port:\s*)\d+$/gm, "$1PORT")
+    .replace(/(obs-[a-z0-9-]+?)-[A-Za-z0-9]{6}(?=\/|$)/gm, "$1");
+  const environment = Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${env[k]}`)
+    .join("\n");
+  return createHash("sha256").update(`${normalised}\n--\n${environment}`).digest("hex").slice(0, 12);
+}
+
+/** Runs pool when they ran the same collector build and the same two configs. */
+export function poolKey(run: PairsRun): string | undefined {
+  const [judged, against] = PAIR;
+  const [a, b] = [run.configs?.[judged], run.configs?.[against]];
+  return a && b ? `${run.otelcol} ${a} ${b}` : undefined;
+}
+
+/** The newest run and, newest first, the earlier runs with its key, as many as one 95 % interval takes. */
+export function poolFor(runs: PairsRun[]): PairsRun[] {
+  const newest = runs.at(-1);
+  if (!newest) return [];
+  const key = poolKey(newest);
+  if (key === undefined) return [newest];
+  const pool: PairsRun[] = [];
+  let rounds = 0;
+  for (const run of [...runs].reverse()) {
+    if (poolKey(run) !== key) continue;
+    if (rounds + run.rounds > INTERVAL_VALUES.max) break;
+    pool.push(run);
+    rounds += run.rounds;
+  }
+  return pool;
+}
+
+/** One signal's steps of several runs, rounds numbered on across them (pairs stay within their run). */
+export function pooledSteps(pool: PairsRun[], signal: Signal): PairStep[] {
+  let offset = 0;
+  return pool.flatMap((run) => {
+    const steps = run.steps[signal].map((s) => ({ ...s, round: offset + s.round }));
+    offset += run.rounds;
+    return steps;
+  });
 }
 
 export interface PairSummary {
@@ -120,10 +178,55 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   undecided: "undecided (the interval holds the target)",
 };
 
-/** The docs section: every figure from the run's file. */
-export function renderPairsSection(run: PairsRun): string {
+/** The summary table's rows: one per signal. */
+function summaryTable(summaries: (PairSummary & { rates: string; pairs: string })[]): string[] {
   const [judged, against] = PAIR;
-  const summaries = SIGNALS.map((signal) => summarize(signal, run.rates[signal], run.steps[signal]));
+  return [
+    `| signal | rate offered | held: ${VARIANT_LABEL[judged]} / baseline | accepted/s, mean: ${VARIANT_LABEL[judged]} / baseline | throughput ratio (95 % interval) | target ≥ ${TARGET.ceiling.toFixed(1)}× | CPU per 10k/s, mean: ${VARIANT_LABEL[judged]} / baseline | CPU ratio (95 % interval) | target ≤ ${TARGET.cpuPer10k}× |`,
+    "|---|---:|---:|---:|---:|---|---:|---:|---|",
+    ...summaries.map(
+      (s) =>
+        `| ${s.signal} | ${s.rates} | ${s.held[judged]} / ${s.held[against]} of ${s.pairs} | ${n0(s.meanAccepted[judged])} / ${n0(s.meanAccepted[against])} | ${x2(s.throughput)} | ${VERDICT_TEXT[s.throughputVerdict]} | ${s.meanCpuPer10k[judged].toFixed(1)} / ${s.meanCpuPer10k[against].toFixed(1)} | ${x2(s.cpuPer10k)} | ${VERDICT_TEXT[s.cpuVerdict]} |`,
+    ),
+  ];
+}
+
+const incompleteNotes = (summaries: (PairSummary & { incomplete: number[] })[]): string[] =>
+  summaries.flatMap((s) =>
+    s.incomplete.length
+      ? [
+          `${s.signal}: round${s.incomplete.length > 1 ? "s" : ""} ${s.incomplete.map((r) => r + 1).join(", ")} left out (a step accepted nothing).`,
+          "",
+        ]
+      : [],
+  );
+
+const configsText = (run: PairsRun): string => {
+  const [judged, against] = PAIR;
+  return run.configs?.[judged] && run.configs[against] ? `\`${run.configs[judged]}\` / \`${run.configs[against]}\`` : "not recorded";
+};
+
+/** The docs section: every figure from the runs' files (oldest first; the newest is shown whole). */
+export function renderPairsSection(runs: PairsRun[]): string {
+  const run = runs.at(-1);
+  if (!run) throw new Error("no bench:pairs run to render");
+  const [judged, against] = PAIR;
+  const summaries = SIGNALS.map((signal) => ({
+    ...summarize(signal, run.rates[signal], run.steps[signal]),
+    rates: `${n0(run.rates[signal])}/s`,
+    pairs: String(run.rounds),
+  }));
+  const pool = poolFor(runs);
+  const pooled = SIGNALS.map((signal) => {
+    const steps = pooledSteps(pool, signal);
+    const rates = [...new Set(pool.map((r) => r.rates[signal]))].sort((a, b) => a - b);
+    return {
+      ...summarize(signal, rates[0]!, steps),
+      rates: rates.map((r) => `${n0(r)}/s`).join(", "),
+      pairs: String(pool.reduce((a, r) => a + r.rounds, 0)),
+    };
+  });
+  const cell = (s: PairSummary) => `${x2(s.throughput)}, ${s.throughputVerdict}; CPU ${x2(s.cpuPer10k)}, ${s.cpuVerdict}`;
   const lines = [
     PAIRS_BEGIN,
     `## small tier: ${VARIANT_LABEL[judged]} against the baseline, repeated at the baseline's ceiling`,
@@ -133,29 +236,45 @@ export function renderPairsSection(run: PairsRun): string {
       `Each round is one pair; the ratios are ${VARIANT_LABEL[judged]} over the baseline within a pair, given as their mean and 95 % interval (t distribution). ` +
       `A target (throughput **≥ ${TARGET.ceiling.toFixed(1)}×**, the ceiling target asked at the baseline's ceiling; CPU per 10k items/s **≤ ${TARGET.cpuPer10k}×**) is met when the whole interval is on its side, not met when the whole interval is on the other, and undecided when the interval holds it: the two configs are then not told apart by ${run.rounds} rounds on this machine.`,
     "",
-    `| signal | rate offered | held: ${VARIANT_LABEL[judged]} / baseline | accepted/s, mean: ${VARIANT_LABEL[judged]} / baseline | throughput ratio (95 % interval) | target ≥ ${TARGET.ceiling.toFixed(1)}× | CPU per 10k/s, mean: ${VARIANT_LABEL[judged]} / baseline | CPU ratio (95 % interval) | target ≤ ${TARGET.cpuPer10k}× |`,
-    "|---|---:|---:|---:|---:|---|---:|---:|---|",
-    ...summaries.map(
-      (s) =>
-        `| ${s.signal} | ${n0(s.rate)}/s | ${s.held[judged]} / ${s.held[against]} of ${run.rounds} | ${n0(s.meanAccepted[judged])} / ${n0(s.meanAccepted[against])} | ${x2(s.throughput)} | ${VERDICT_TEXT[s.throughputVerdict]} | ${s.meanCpuPer10k[judged].toFixed(1)} / ${s.meanCpuPer10k[against].toFixed(1)} | ${x2(s.cpuPer10k)} | ${VERDICT_TEXT[s.cpuVerdict]} |`,
+    ...summaryTable(summaries),
+    "",
+    ...incompleteNotes(summaries),
+    `### Across runs: the pairs of every run with these configs, pooled`,
+    "",
+    pool.length > 1
+      ? `The ${pool.length} newest runs that ran the same collector build (${run.otelcol}) and the same two configs (fingerprints ${configsText(run)}: bench/pairs.ts configFingerprint, the rendered config without its ports and temp paths, plus its environment): ${pool
+          .map((r) => r.started)
+          .reverse()
+          .join(
+            ", ",
+          )}. Their pairs taken together, each still a pair from one round of one run; a single run moves with the host's state, so this is the verdict to read.`
+      : poolKey(run) === undefined
+        ? "This run recorded no config fingerprints, so it pools with no other run."
+        : `No earlier run ran the same collector build and the same two configs (fingerprints ${configsText(run)}), so there is nothing to pool yet: the verdict is this run's.`,
+    "",
+    ...(pool.length > 1 ? [...summaryTable(pooled), "", ...incompleteNotes(pooled)] : []),
+    "### Every bench:pairs run",
+    "",
+    `Ratio of ${VARIANT_LABEL[judged]} over the baseline (mean, 95 % interval, verdict), throughput then CPU per 10k items/s. Configs: each config's fingerprint, ${VARIANT_LABEL[judged]} / baseline.`,
+    "",
+    `| run | commit | configs | rounds | ${SIGNALS.join(" | ")} |`,
+    `|---|---|---|---:|${SIGNALS.map(() => "---").join("|")}|`,
+    ...runs.map(
+      (r) =>
+        `| ${r.started} | ${r.commit} | ${configsText(r)} | ${r.rounds} | ${SIGNALS.map((signal) => cell(summarize(signal, r.rates[signal], r.steps[signal]))).join(" | ")} |`,
     ),
     "",
-    ...summaries.flatMap((s) =>
-      s.incomplete.length
-        ? [`${s.signal}: round${s.incomplete.length > 1 ? "s" : ""} ${s.incomplete.join(", ")} left out (a step accepted nothing).`, ""]
-        : [],
-    ),
-    "Every step (accepted/s, CPU per 10k/s; FAIL = the step did not hold, with its reason in the results file):",
+    `Every step of the run of ${run.started} (accepted/s, CPU per 10k/s; FAIL = the step did not hold, with its reason in the results file):`,
     "",
     `| signal | round | ${VARIANT_LABEL[judged]} | baseline | throughput ratio | CPU ratio |`,
     "|---|---:|---|---|---:|---:|",
     ...SIGNALS.flatMap((signal) =>
       [...new Set(run.steps[signal].map((s) => s.round))].map((round) => {
         const of = (v: Variant) => run.steps[signal].find((s) => s.round === round && s.variant === v)?.step;
-        const cell = (s?: StepResult) => (s ? `${n0(s.acceptedPerSec)}/s, ${s.cpuPctPer10k.toFixed(1)}${s.ok ? "" : " FAIL"}` : "—");
+        const stepCell = (s?: StepResult) => (s ? `${n0(s.acceptedPerSec)}/s, ${s.cpuPctPer10k.toFixed(1)}${s.ok ? "" : " FAIL"}` : "—");
         const [a, b] = [of(judged), of(against)];
         const r = (pick: (s: StepResult) => number) => (a && b ? (pick(a) / pick(b)).toFixed(2) : "—");
-        return `| ${signal} | ${round + 1} | ${cell(a)} | ${cell(b)} | ${r((s) => s.acceptedPerSec)} | ${r((s) => s.cpuPctPer10k)} |`;
+        return `| ${signal} | ${round + 1} | ${stepCell(a)} | ${stepCell(b)} | ${r((s) => s.acceptedPerSec)} | ${r((s) => s.cpuPctPer10k)} |`;
       }),
     ),
     "",
@@ -166,13 +285,27 @@ export function renderPairsSection(run: PairsRun): string {
   return lines.join("\n");
 }
 
-function writeSection(run: PairsRun): void {
+/** Every saved bench:pairs run, oldest first. */
+export function loadPairsRuns(dir = RESULTS_DIR): PairsRun[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^pairs-.*\.json$/.test(f))
+    .sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as PairsRun);
+}
+
+function writeSection(runs: PairsRun[]): void {
   // First time: below the ratio table, where bench/report.ts keeps it.
-  const doc = withSection(fs.readFileSync(DOC, "utf8"), PAIRS_BEGIN, PAIRS_END, renderPairsSection(run), "## Tiers compared");
+  const doc = withSection(fs.readFileSync(DOC, "utf8"), PAIRS_BEGIN, PAIRS_END, renderPairsSection(runs), "## Tiers compared");
   fs.writeFileSync(DOC, doc);
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_PAIRS_REPORT_ONLY === "1") {
+    writeSection(loadPairsRuns());
+    console.log(`wrote ${path.relative(process.cwd(), DOC)} from the saved bench:pairs runs`);
+    return;
+  }
   const started = Date.now();
   const log = (msg: string) => console.log(`[bench:pairs +${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}`);
   const source = loadRuns()
@@ -206,6 +339,10 @@ async function main(): Promise<void> {
   const runs: Running[] = [];
   try {
     for (const variant of PAIR) runs.push(await bringUp({ tier: TIER, variant, events, log, stepS: STEP_S }));
+    run.configs = Object.fromEntries(
+      runs.map(({ spec }) => [spec.variant, configFingerprint(fs.readFileSync(spec.configPath, "utf8"), spec.env)]),
+    );
+    log(`config fingerprints: ${JSON.stringify(run.configs)}`);
     for (const signal of SIGNALS) {
       for (let round = 0; round < ROUNDS; round++) {
         for (const i of turns(runs.length, round)) {
@@ -222,7 +359,7 @@ async function main(): Promise<void> {
   const file = path.join(RESULTS_DIR, `pairs-${run.started.replace(/[:.]/g, "-")}.json`);
   await saveJson(file, run);
   log(`saved ${path.relative(process.cwd(), file)}`);
-  writeSection(run);
+  writeSection(loadPairsRuns());
   log(`wrote ${path.relative(process.cwd(), DOC)}`);
 }
 

@@ -1,6 +1,15 @@
 /** `npm run bench:pairs`: the interval, the verdicts and the section, from steps (bench/pairs.ts, bench/lib/stats.ts). */
 import { describe, expect, it } from "vitest";
-import { renderPairsSection, ratesFrom, summarize, type PairStep, type PairsRun } from "../bench/pairs";
+import {
+  configFingerprint,
+  poolFor,
+  pooledSteps,
+  renderPairsSection,
+  ratesFrom,
+  summarize,
+  type PairStep,
+  type PairsRun,
+} from "../bench/pairs";
 import type { RunResult } from "../bench/report";
 import { meanInterval, verdict } from "../bench/lib/stats";
 import { benchStep } from "./helpers/bench-step";
@@ -15,9 +24,19 @@ describe("a mean with its 95 % interval (bench/lib/stats.ts)", () => {
   it("GIVEN identical values WHEN summarized THEN the interval is the value", () => {
     expect(meanInterval([1.1, 1.1, 1.1, 1.1])).toEqual({ n: 4, mean: 1.1, low: 1.1, high: 1.1 });
   });
-  it("GIVEN one value or more than 11 WHEN summarized THEN it says how many it takes", () => {
-    expect(() => meanInterval([1])).toThrow("a 95 % interval takes 2 to 11 values; got 1 (BENCH_PAIRS_ROUNDS sets how many)");
-    expect(() => meanInterval(Array.from({ length: 12 }, () => 1))).toThrow("got 12");
+  it("GIVEN one value or more than 31 WHEN summarized THEN it says how many it takes", () => {
+    expect(() => meanInterval([1])).toThrow("a 95 % interval takes 2 to 31 values; got 1");
+    expect(() => meanInterval(Array.from({ length: 32 }, () => 1))).toThrow("got 32");
+  });
+  it("GIVEN 12 and 31 values WHEN summarized THEN the table's t for 11 and 30 degrees of freedom is used", () => {
+    const spread = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 2));
+    const half = (n: number) => {
+      const i = meanInterval(spread(n));
+      const sd = Math.sqrt(spread(n).reduce((a, v) => a + (v - i.mean) ** 2, 0) / (n - 1));
+      return (i.high - i.mean) / (sd / Math.sqrt(n));
+    };
+    expect(half(12)).toBeCloseTo(2.201, 9);
+    expect(half(31)).toBeCloseTo(2.042, 9);
   });
   it("GIVEN an interval WHEN judged THEN met only with all of it on the target's side", () => {
     const i = (low: number, high: number) => ({ n: 6, mean: (low + high) / 2, low, high });
@@ -88,27 +107,76 @@ describe("the rates and the section (bench/pairs.ts)", () => {
     expect(() => ratesFrom(noLogs)).toThrow("the baseline held no logs step");
   });
   it("GIVEN a run WHEN rendered THEN one row per signal with its verdicts, and every step listed", () => {
-    const steps = [...pair(0, [66_000, 9], [64_000, 8.5]), ...pair(1, [65_500, 9.2], [64_500, 8.4])];
-    const run = {
-      started: "2026-12-07T04:00:00.000Z",
-      commit: "abc1234",
-      machine: { cpus: 2, model: "Xeon", memoryMb: 24_000, kernel: "6" },
-      otelcol: "x",
-      tier: "small",
-      stepS: 10,
-      rounds: 2,
-      source: { started: source.started, commit: source.commit },
-      rates: { metrics: 80_000, traces: 80_000, logs: 80_000 },
-      steps: { metrics: steps, traces: steps, logs: steps },
-      events: [],
-      loadAtStart: 0.5,
-      loadAtEnd: 1,
-      runtimeS: 600,
-    } satisfies PairsRun;
-    const doc = renderPairsSection(run);
+    const doc = renderPairsSection([pairsRun()]);
     expect(doc).toContain("| metrics | 80,000/s | 2 / 2 of 2 | 65,750 / 64,250 |");
     expect(doc.match(/^\| (metrics|traces|logs) \| [12] \|/gm)).toHaveLength(6);
     expect(doc).toContain("| metrics | 1 | 66,000/s, 9.0 | 64,000/s, 8.5 | 1.03 | 1.06 |");
     expect(doc).toContain("Events: none");
+    expect(doc).toContain("This run recorded no config fingerprints, so it pools with no other run.");
+  });
+});
+
+const steps = [...pair(0, [66_000, 9], [64_000, 8.5]), ...pair(1, [65_500, 9.2], [64_500, 8.4])];
+function pairsRun(over: Partial<PairsRun> = {}): PairsRun {
+  return {
+    started: "2026-12-07T04:00:00.000Z",
+    commit: "abc1234",
+    machine: { cpus: 2, model: "Xeon", memoryMb: 24_000, kernel: "6" },
+    otelcol: "x",
+    tier: "small",
+    stepS: 10,
+    rounds: 2,
+    source: { started: "2026-12-07T02:47:31.209Z", commit: "9176ed1" },
+    rates: { metrics: 80_000, traces: 80_000, logs: 80_000 },
+    steps: { metrics: steps, traces: steps, logs: steps },
+    events: [],
+    loadAtStart: 0.5,
+    loadAtEnd: 1,
+    runtimeS: 600,
+    ...over,
+  };
+}
+
+describe("several bench:pairs runs (bench/pairs.ts)", () => {
+  const config = (port: number, dir: string, queue = 1000) =>
+    `receivers:\n  otlp:\n    endpoint: 127.0.0.1:${port}\nexporters:\n  x:\n    queue_size: ${queue}\n    directory: /tmp/obs-queue-${dir}/q\nservice:\n  telemetry:\n    metrics:\n      port: ${port + 1}\n`;
+
+  it("GIVEN the same config on other ports and temp dirs WHEN fingerprinted THEN the same; a changed value or environment THEN another", () => {
+    const a = configFingerprint(config(20_001, "AbC123"), { GOMEMLIMIT: "100MiB" });
+    expect(configFingerprint(config(31_777, "xYz789"), { GOMEMLIMIT: "100MiB" })).toBe(a);
+    expect(configFingerprint(config(20_001, "AbC123", 2000), { GOMEMLIMIT: "100MiB" })).not.toBe(a);
+    expect(configFingerprint(config(20_001, "AbC123"), {})).not.toBe(a);
+  });
+
+  it("GIVEN runs with and without the newest run's configs WHEN pooled THEN only the same build and configs, newest first, up to 31 pairs", () => {
+    const same = { "ours-no-pq": "aaa", baseline: "bbb" };
+    const runs = [
+      pairsRun({ started: "1", configs: same, rounds: 11 }),
+      pairsRun({ started: "2" }),
+      pairsRun({ started: "3", configs: same, rounds: 11 }),
+      pairsRun({ started: "4", configs: { ...same, "ours-no-pq": "ccc" } }),
+      pairsRun({ started: "5", configs: same, otelcol: "y" }),
+      pairsRun({ started: "6", configs: same, rounds: 11 }),
+      pairsRun({ started: "7", configs: same, rounds: 6 }),
+    ];
+    expect(poolFor(runs).map((r) => r.started)).toEqual(["7", "6", "3"]);
+    expect(poolFor(runs.slice(0, 2)).map((r) => r.started)).toEqual(["2"]);
+    expect(poolFor([])).toEqual([]);
+  });
+
+  it("GIVEN two runs with the same configs WHEN rendered THEN their pairs are pooled (rounds numbered on) and both runs are listed", () => {
+    const same = { "ours-no-pq": "aaa", baseline: "bbb" };
+    const older = pairsRun({ started: "2026-12-07T05:00:00.000Z", configs: same });
+    const newer = pairsRun({
+      started: "2026-12-07T06:00:00.000Z",
+      configs: same,
+      rates: { metrics: 70_000, traces: 80_000, logs: 80_000 },
+    });
+    expect(pooledSteps([newer, older], "metrics").map((s) => s.round)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    const doc = renderPairsSection([pairsRun(), older, newer]);
+    expect(doc).toContain("The 2 newest runs that ran the same collector build (x)");
+    expect(doc).toContain("| metrics | 70,000/s, 80,000/s | 4 / 4 of 4 |");
+    expect(doc.match(/^\| 2026-12-07T0[456]:00:00.000Z \| abc1234 \|/gm)).toHaveLength(3);
+    expect(doc).toContain("| 2026-12-07T04:00:00.000Z | abc1234 | not recorded | 2 |");
   });
 });

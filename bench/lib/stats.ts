@@ -4,10 +4,14 @@
  */
 
 /**
- * Student's t, two-sided 95 % (the 0.975 quantile), by degrees of freedom 1…10: the standard table
- * (e.g. NIST/SEMATECH e-Handbook of Statistical Methods, 1.3.6.7.2). More rounds than 11 are not run.
+ * Student's t, two-sided 95 % (the 0.975 quantile), by degrees of freedom 1…30: the standard table
+ * (e.g. NIST/SEMATECH e-Handbook of Statistical Methods, 1.3.6.7.2). One run takes at most 11 rounds;
+ * the rest is for the pairs of several runs pooled (bench/pairs.ts).
  */
-const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228] as const;
+const T_975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+] as const;
 
 /** How many values a 95 % interval is given for here. */
 export const INTERVAL_VALUES = { min: 2, max: T_975.length + 1 } as const;
@@ -23,10 +27,7 @@ export interface Interval {
 export function meanInterval(values: number[]): Interval {
   const n = values.length;
   const t = T_975[n - 2];
-  if (t === undefined)
-    throw new Error(
-      `a 95 % interval takes ${INTERVAL_VALUES.min} to ${INTERVAL_VALUES.max} values; got ${n} (BENCH_PAIRS_ROUNDS sets how many)`,
-    );
+  if (t === undefined) throw new Error(`a 95 % interval takes ${INTERVAL_VALUES.min} to ${INTERVAL_VALUES.max} values; got ${n}`);
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
   const half = (t * sd) / Math.sqrt(n);
