@@ -14,6 +14,13 @@ export const BASELINE = {
   memoryLimiter: { check_interval: "1s", limit_percentage: 75, spike_limit_percentage: 15 },
 } as const;
 
+/** The keys of an exporter plan's config the seeds' config has too: where to send, and TLS off on loopback. */
+const SEEDS_EXPORTER_KEYS = ["endpoint", "logs_endpoint", "tls"] as const;
+
+function seedsExporter(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(SEEDS_EXPORTER_KEYS.filter((k) => k in config).map((k) => [k, config[k]]));
+}
+
 export function renderBaselineYaml(exporters: ExporterPlan[], ports: CollectorPorts): string {
   const pipelines: Record<string, unknown> = {};
   for (const signal of ["metrics", "traces", "logs"] as const) {
@@ -26,9 +33,9 @@ export function renderBaselineYaml(exporters: ExporterPlan[], ports: CollectorPo
       otlp: { protocols: { grpc: { endpoint: `127.0.0.1:${ports.otlpGrpc}` }, http: { endpoint: `127.0.0.1:${ports.otlpHttp}` } } },
     },
     processors: { memory_limiter: BASELINE.memoryLimiter, batch: BASELINE.batch },
-    // Only the endpoint (and TLS off on loopback) from the program's exporter plans: queue, retry and
-    // timeouts stay at the collector's defaults, as in the seeds.
-    exporters: Object.fromEntries(exporters.map((e) => [e.id, e.config])),
+    // Only the endpoint (and TLS off on loopback) from the program's exporter plans: queue, retry,
+    // timeouts and compression (gzip) stay at the collector's defaults, as in the seeds.
+    exporters: Object.fromEntries(exporters.map((e) => [e.id, seedsExporter(e.config)])),
     service: {
       extensions: ["health_check"],
       telemetry: {
