@@ -13,8 +13,9 @@
  *    container's memory idle and under load — as `docker stats` shows it and as the memory cgroup
  *    counts it against the limit (cgroup v1 `memory.usage_in_bytes`, page cache included).
  *
- * BENCH_DEPLOY_PARTS=timings,memory (default both) picks the parts (`timings-report`: the timings
- * section again from the newest saved results, deploying nothing). Writes its sections of
+ * BENCH_DEPLOY_PARTS=timings,memory (default both) picks the parts (`timings-report`, `memory-report`:
+ * that section again from the newest saved results, deploying nothing). Results of both parts are saved
+ * in bench/results/deploy/ (`kind` tells them apart). Writes its sections of
  * docs/BENCHMARKS.md between the deploy markers (the rest is bench/run.ts's).
  */
 import { execFile, execFileSync } from "node:child_process";
@@ -40,7 +41,7 @@ const TIER_LIST: TierName[] = (process.env.BENCH_TIERS?.split(",") as TierName[]
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Sample {
+export interface Sample {
   statsMb: number;
   cgroupMb: number;
 }
@@ -327,6 +328,154 @@ function savedTimings(): DeployTimings[] {
     .sort((a, b) => a.started.localeCompare(b.started));
 }
 
+export interface ContainerMemory {
+  /** The tier's limit for the container's role, MB; undefined for a container with none (the probe). */
+  limitMb?: number;
+  idle: Sample;
+  peak: Sample;
+}
+
+export interface TierMemory {
+  tier: TierName;
+  upMs: number;
+  previewMs: number;
+  /** The no-change preview's change summary (e.g. {"same": 40}). */
+  changeSummary: Record<string, number>;
+  destroyMs: number;
+  load: { seconds: number; acked: number; failed: number };
+  /** By container name without the environment prefix. */
+  containers: Record<string, ContainerMemory>;
+}
+
+export interface DeployMemory {
+  kind: "deploy-memory";
+  started: string;
+  commit: string;
+  machine: { cpus: number; model: string; dockerEngine: string };
+  /** The image each role ran (scripts/build-images.sh's tags); the grafana slot's names the stand-in. */
+  images: Record<string, string>;
+  tiers: TierMemory[];
+}
+
+/** Each tier's dev stack from nothing: up, a no-change preview, memory idle and under load, destroy. */
+async function memoryPerTier(
+  toolchain: Awaited<ReturnType<typeof prerequisites>>["toolchain"],
+  images: Record<string, string>,
+  engine: string,
+): Promise<DeployMemory> {
+  const started = new Date().toISOString();
+  const tiers: TierMemory[] = [];
+  for (const tier of TIER_LIST) {
+    const stack = await createStack("dev", toolchain, images, { environment: `bench${tier[0]}`, tier });
+    try {
+      let t0 = Date.now();
+      await stack.up();
+      const upMs = Date.now() - t0;
+      t0 = Date.now();
+      const preview = await stack.stack.preview();
+      const previewMs = Date.now() - t0;
+      await sleep(30_000);
+      const idle = await sampleMemory(stack.environment);
+      const peak: Record<string, Sample> = {};
+      const result = await load(stack.ports, LOAD_SECONDS, async () => {
+        for (const [name, s] of Object.entries(await sampleMemory(stack.environment))) {
+          const p = (peak[name] ??= { statsMb: 0, cgroupMb: 0 });
+          p.statsMb = Math.max(p.statsMb, s.statsMb);
+          p.cgroupMb = Math.max(p.cgroupMb, s.cgroupMb);
+        }
+      });
+      t0 = Date.now();
+      await stack.destroy();
+      const destroyMs = Date.now() - t0;
+      const limits = TIERS[tier].memoryMb as Record<string, number>;
+      const containers = Object.fromEntries(
+        Object.keys(idle)
+          .sort()
+          .map((name) => [
+            name,
+            { limitMb: limits[name === "otel-collector" ? "collector" : name], idle: idle[name]!, peak: peak[name] ?? idle[name]! },
+          ]),
+      );
+      tiers.push({
+        tier,
+        upMs,
+        previewMs,
+        changeSummary: preview.changeSummary as Record<string, number>,
+        destroyMs,
+        load: { seconds: LOAD_SECONDS, ...result },
+        containers,
+      });
+      console.log(renderTierMemory(tiers.at(-1)!));
+    } finally {
+      await stack.destroy().catch(() => undefined);
+      await purgeEnvironment(stack.environment);
+      await stack.stack.workspace.removeStack(stack.environment).catch(() => undefined);
+    }
+  }
+  const cpus = os.cpus();
+  return {
+    kind: "deploy-memory",
+    started,
+    commit: commitOf(),
+    machine: { cpus: cpus.length, model: cpus[0]?.model ?? "unknown", dockerEngine: engine },
+    images,
+    tiers,
+  };
+}
+
+const mb = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? "–" : n.toFixed(1));
+
+function renderTierMemory(t: TierMemory): string {
+  const rows = Object.entries(t.containers);
+  const sum = (pick: (c: ContainerMemory) => number) => rows.reduce((n, [, c]) => n + pick(c), 0);
+  const resources = Object.values(t.changeSummary).reduce((n, k) => n + k, 0);
+  return [
+    `### ${t.tier} tier`,
+    "",
+    `- \`up\` from nothing: **${seconds(t.upMs)} s**; no-change \`preview\`: **${seconds(t.previewMs)} s** (${resources} resources: ${JSON.stringify(t.changeSummary)}); \`destroy\`: ${seconds(t.destroyMs)} s`,
+    `- load: ${t.load.seconds} s of 4 SDK clients × 500 series/s and 4 × 50 spans/s over OTLP/gRPC: ${t.load.acked} metric exports acknowledged, ${t.load.failed} failed`,
+    "",
+    "| container | limit MB | idle: docker stats MB | idle: cgroup MB | load peak: docker stats MB | load peak: cgroup MB |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      ([n, c]) =>
+        `| ${n} | ${c.limitMb ?? "–"} | ${mb(c.idle.statsMb)} | ${mb(c.idle.cgroupMb)} | ${mb(c.peak.statsMb)} | ${mb(c.peak.cgroupMb)} |`,
+    ),
+    `| **whole stack** | ${sum((c) => c.limitMb ?? 0)} | **${mb(sum((c) => c.idle.statsMb))}** | ${mb(sum((c) => c.idle.cgroupMb))} | **${mb(sum((c) => c.peak.statsMb))}** | ${mb(sum((c) => c.peak.cgroupMb))} |`,
+    "",
+  ].join("\n");
+}
+
+/** The memory section of docs/BENCHMARKS.md, from one results file. */
+export function renderMemory(run: DeployMemory): string {
+  const grafana = run.images.grafana;
+  const grafanaNote = grafana?.includes("standin")
+    ? `the grafana row is the project's stand-in (\`${grafana}\`, NOT Grafana: the real server cannot be built here), so it says nothing of Grafana's own memory`
+    : `grafana ran \`${grafana ?? "the stack file's image"}\``;
+  return [
+    "## Deployed stack (real Pulumi engine and Docker engine)",
+    "",
+    `Generated by \`npm run bench:deploy\` (\`bench/deploy.ts\`) on ${run.started} at commit ${run.commit}: the dev stack file per tier with the`,
+    `local images (\`scripts/build-images.sh\`; ${grafanaNote}), Docker engine ${run.machine.dockerEngine} (cgroup v1), on this`,
+    `machine's ${run.machine.cpus} cores. \`docker stats\` shows usage minus page cache; the cgroup column is what the memory limit`,
+    "counts (page cache of the binaries and data files included), so it reads higher. Idle = 30 s after `up`.",
+    "The seeds' claim for the whole stack is 180–250 MB. Results: `bench/results/deploy/memory-*.json`.",
+    "",
+    ...run.tiers.map(renderTierMemory),
+  ].join("\n");
+}
+
+/** Every saved memory run, oldest first. */
+function savedMemory(): DeployMemory[] {
+  if (!fs.existsSync(RESULTS)) return [];
+  return fs
+    .readdirSync(RESULTS)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS, f), "utf8")) as DeployMemory)
+    .filter((r) => r.kind === "deploy-memory")
+    .sort((a, b) => a.started.localeCompare(b.started));
+}
+
 async function main(): Promise<void> {
   const {
     toolchain,
@@ -351,73 +500,21 @@ async function main(): Promise<void> {
     writeDeployBlock({ timings: renderTimings(newest, saved) });
     console.log(`wrote the deploy timings section of ${DOC} from the run of ${newest.started}`);
   }
-  if (!PARTS.includes("memory")) return;
-  const sections: string[] = [];
-  const started = new Date().toISOString();
-  for (const tier of TIER_LIST) {
-    const stack = await createStack("dev", toolchain, images, { environment: `bench${tier[0]}`, tier });
-    try {
-      let t0 = Date.now();
-      await stack.up();
-      const upMs = Date.now() - t0;
-      t0 = Date.now();
-      const preview = await stack.stack.preview();
-      const previewMs = Date.now() - t0;
-      await sleep(30_000);
-      const idle = await sampleMemory(stack.environment);
-      const peak: Record<string, Sample> = {};
-      const result = await load(stack.ports, LOAD_SECONDS, async () => {
-        for (const [name, s] of Object.entries(await sampleMemory(stack.environment))) {
-          const p = (peak[name] ??= { statsMb: 0, cgroupMb: 0 });
-          p.statsMb = Math.max(p.statsMb, s.statsMb);
-          p.cgroupMb = Math.max(p.cgroupMb, s.cgroupMb);
-        }
-      });
-      t0 = Date.now();
-      await stack.destroy();
-      const destroyMs = Date.now() - t0;
-      const limits = TIERS[tier].memoryMb as Record<string, number>;
-      const limitOf = (name: string) => limits[name === "otel-collector" ? "collector" : name];
-      const names = Object.keys(idle).sort();
-      const sum = (rows: Record<string, Sample>, k: keyof Sample) => names.reduce((n, name) => n + (rows[name]?.[k] ?? 0), 0);
-      const fmt = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? "–" : n.toFixed(1));
-      sections.push(
-        [
-          `### ${tier} tier`,
-          "",
-          `- \`up\` from nothing: **${(upMs / 1000).toFixed(1)} s**; no-change \`preview\`: **${(previewMs / 1000).toFixed(1)} s** (${JSON.stringify(preview.changeSummary)}); \`destroy\`: ${(destroyMs / 1000).toFixed(1)} s`,
-          `- load: ${LOAD_SECONDS} s of 4 SDK clients × 500 series/s and 4 × 50 spans/s over OTLP/gRPC: ${result.acked} metric exports acknowledged, ${result.failed} failed`,
-          "",
-          "| container | limit MB | idle: docker stats MB | idle: cgroup MB | load peak: docker stats MB | load peak: cgroup MB |",
-          "|---|---:|---:|---:|---:|---:|",
-          ...names.map(
-            (n) =>
-              `| ${n} | ${limitOf(n) ?? "–"} | ${fmt(idle[n]?.statsMb)} | ${fmt(idle[n]?.cgroupMb)} | ${fmt(peak[n]?.statsMb)} | ${fmt(peak[n]?.cgroupMb)} |`,
-          ),
-          `| **whole stack** | ${names.reduce((n, x) => n + (limitOf(x) ?? 0), 0)} | **${fmt(sum(idle, "statsMb"))}** | ${fmt(sum(idle, "cgroupMb"))} | **${fmt(sum(peak, "statsMb"))}** | ${fmt(sum(peak, "cgroupMb"))} |`,
-          "",
-        ].join("\n"),
-      );
-      console.log(sections.at(-1));
-    } finally {
-      await stack.destroy().catch(() => undefined);
-      await purgeEnvironment(stack.environment);
-      await stack.stack.workspace.removeStack(stack.environment).catch(() => undefined);
-    }
+  if (PARTS.includes("memory")) {
+    const run = await memoryPerTier(toolchain, images, engine);
+    fs.mkdirSync(RESULTS, { recursive: true });
+    const file = path.join(RESULTS, `memory-${run.started.replace(/[:.]/g, "-")}.json`);
+    const prettier = await import("prettier");
+    fs.writeFileSync(file, await prettier.format(JSON.stringify(run), { parser: "json" }));
+    writeDeployBlock({ memory: renderMemory(run) });
+    console.log(`wrote ${file} and the deploy memory section of ${DOC}`);
   }
-  const section = [
-    "## Deployed stack (real Pulumi engine and Docker engine)",
-    "",
-    `Generated by \`npm run bench:deploy\` (\`bench/deploy.ts\`) on ${started}: the dev stack file per tier with the local`,
-    `images (\`scripts/build-images.sh\`; Grafana is the 10.0 backend, not 12.3), Docker engine ${engine} (cgroup v1), on this`,
-    "machine's 2 cores. `docker stats` shows usage minus page cache; the cgroup column is what the memory limit",
-    "counts (page cache of the binaries and data files included), so it reads higher. Idle = 30 s after `up`.",
-    "The seeds' claim for the whole stack is 180–250 MB.",
-    "",
-    ...sections,
-  ].join("\n");
-  writeDeployBlock({ memory: section });
-  console.log(`wrote the deploy section of ${DOC}`);
+  if (PARTS.includes("memory-report")) {
+    const newest = savedMemory().at(-1);
+    if (!newest) throw new Error(`no deploy memory runs in ${RESULTS}: run \`BENCH_DEPLOY_PARTS=memory npm run bench:deploy\``);
+    writeDeployBlock({ memory: renderMemory(newest) });
+    console.log(`wrote the deploy memory section of ${DOC} from the run of ${newest.started}`);
+  }
 }
 
 if (require.main === module)
