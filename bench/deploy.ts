@@ -317,16 +317,17 @@ function writeDeployBlock(parts: { timings?: string; memory?: string }): void {
   fs.writeFileSync(DOC, block ? doc.replace(block, () => next) : `${doc.trimEnd()}\n\n${next}\n`);
 }
 
-/** Every saved timings run, oldest first. */
-function savedTimings(): DeployTimings[] {
+/** Every saved run of one kind in bench/results/deploy/, oldest first. */
+function saved<K extends (DeployTimings | DeployMemory)["kind"]>(kind: K): Extract<DeployTimings | DeployMemory, { kind: K }>[] {
   if (!fs.existsSync(RESULTS)) return [];
   return fs
     .readdirSync(RESULTS)
     .filter((f) => f.endsWith(".json"))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS, f), "utf8")) as DeployTimings)
-    .filter((r) => r.kind === "deploy-timings")
+    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS, f), "utf8")) as DeployTimings | DeployMemory)
+    .filter((r): r is Extract<DeployTimings | DeployMemory, { kind: K }> => r.kind === kind)
     .sort((a, b) => a.started.localeCompare(b.started));
 }
+const savedTimings = () => saved("deploy-timings");
 
 export interface ContainerMemory {
   /** The tier's limit for the container's role, MB; undefined for a container with none (the probe). */
@@ -465,17 +466,6 @@ export function renderMemory(run: DeployMemory): string {
   ].join("\n");
 }
 
-/** Every saved memory run, oldest first. */
-function savedMemory(): DeployMemory[] {
-  if (!fs.existsSync(RESULTS)) return [];
-  return fs
-    .readdirSync(RESULTS)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS, f), "utf8")) as DeployMemory)
-    .filter((r) => r.kind === "deploy-memory")
-    .sort((a, b) => a.started.localeCompare(b.started));
-}
-
 async function main(): Promise<void> {
   const {
     toolchain,
@@ -510,7 +500,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${file} and the deploy memory section of ${DOC}`);
   }
   if (PARTS.includes("memory-report")) {
-    const newest = savedMemory().at(-1);
+    const newest = saved("deploy-memory").at(-1);
     if (!newest) throw new Error(`no deploy memory runs in ${RESULTS}: run \`BENCH_DEPLOY_PARTS=memory npm run bench:deploy\``);
     writeDeployBlock({ memory: renderMemory(newest) });
     console.log(`wrote the deploy memory section of ${DOC} from the run of ${newest.started}`);
