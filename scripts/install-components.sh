@@ -5,7 +5,7 @@
 #   scripts/install-components.sh                        # all components
 #   scripts/install-components.sh otelcol jaeger         # only some (otelcol jaeger victoriametrics
 #                                                        #   victorialogs prometheus traefik)
-#   scripts/install-components.sh telemetrygen           # the bench's load generator: built ONLY when named
+#   scripts/install-components.sh telemetrygen           # only the load generator (bench, swarm tier)
 #
 # Idempotent: every binary gets a stamp file <bin>.version holding what it was built from; a
 # component is rebuilt only when the stamp differs. Every component is required: a failed build
@@ -37,9 +37,8 @@ set -euo pipefail
 # v1.66.0 (= v1.(160-94)), contrib v0.160.0, basicauth v0.158.0 (the newest the list approves).
 OTELCOL_MANIFEST="tools/otelcol-builder.yaml"   # relative to the repo root
 PROM3_TIMEOUT="${PROM3_TIMEOUT:-1500}"           # seconds; a slower Prometheus build fails the run
-# telemetrygen (the contrib load generator, used by bench/ only): same contrib line as the
-# collector; go install works (no replace directives in its go.mod). Opt-in: only the benchmark
-# uses it.
+# telemetrygen (the contrib load generator: the bench's load, and the apps on the swarm tier's nodes):
+# same contrib line as the collector; go install works (no replace directives in its go.mod).
 TELEMETRYGEN_MODULE="github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen"
 TELEMETRYGEN_VERSION="v0.160.0"
 
@@ -201,7 +200,7 @@ build_role() {
   say "$bin" "built in $(elapsed $t0) ($stamp = $(tbl "$role" image):$(tbl "$role" tag))"
 }
 
-# --- 7. telemetrygen (opt-in: the benchmark's load generator) -----------------
+# --- 7. telemetrygen (the benchmark's load generator; the swarm tier's apps) ---
 install_telemetrygen() {
   local stamp="$TELEMETRYGEN_MODULE@$TELEMETRYGEN_VERSION" log="$LOG_DIR/telemetrygen.log" t0=$SECONDS
   if cached telemetrygen "$stamp"; then say telemetrygen "cached ($stamp)"; return; fi
@@ -214,8 +213,9 @@ install_telemetrygen() {
 }
 
 # --- main -----------------------------------------------------------------
-# Built only when named on the command line: CI's fresh machines never run the benchmark.
-OPT_IN="telemetrygen"
+# Built only when named on the command line (none today: telemetrygen is built by default since the
+# swarm tier runs it on its nodes; a fresh machine without it failed that tier).
+OPT_IN=""
 ROLES_BUILT=(jaeger victoriametrics victorialogs prometheus traefik init)   # roles built by build_role
 COMPONENTS="otelcol ${ROLES_BUILT[*]} telemetrygen"
 SELECTED=("$@")

@@ -179,6 +179,7 @@ const passedChecks = (output: string) =>
     .filter((check): check is string => check !== undefined);
 
 beforeAll(async () => {
+  if (!fs.existsSync(TELEMETRYGEN)) throw new Error(`no ${TELEMETRYGEN} (the apps on the workers): run npm run components`);
   const images = localImages(TOOLS_DIR);
   const tags = ROLES.map((role) => {
     if (!images[role]) throw new Error(`no local image for ${role} in ${TOOLS_DIR}/images.json: run npm run images`);
