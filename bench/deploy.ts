@@ -26,6 +26,7 @@ import { TIERS, type TierName } from "../settings";
 import type { Milestones } from "../deploy/cli";
 import { OtelClient } from "./lib/client";
 import { containersOf, createStack, docker, prerequisites, purgeEnvironment, TOOLS } from "./lib/deploy-harness";
+import { saveJson } from "./lib/results";
 
 const ROOT = path.resolve(__dirname, "..");
 const DOC = path.join(ROOT, "docs", "BENCHMARKS.md");
@@ -474,11 +475,8 @@ async function main(): Promise<void> {
   } = PARTS.some((p) => p === "timings" || p === "memory") ? await prerequisites() : ({} as Awaited<ReturnType<typeof prerequisites>>);
   if (PARTS.includes("timings")) {
     const timings = await commandTimings(toolchain, images, engine);
-    fs.mkdirSync(RESULTS, { recursive: true });
     const file = path.join(RESULTS, `${timings.started.replace(/[:.]/g, "-")}.json`);
-    // As `npm run format:check` wants it (prettier puts short arrays on one line).
-    const prettier = await import("prettier");
-    fs.writeFileSync(file, await prettier.format(JSON.stringify(timings), { parser: "json" }));
+    await saveJson(file, timings);
     writeDeployBlock({ timings: renderTimings(timings, savedTimings()) });
     console.log(`wrote ${file} and the deploy timings section of ${DOC}`);
   }
@@ -492,10 +490,8 @@ async function main(): Promise<void> {
   }
   if (PARTS.includes("memory")) {
     const run = await memoryPerTier(toolchain, images, engine);
-    fs.mkdirSync(RESULTS, { recursive: true });
     const file = path.join(RESULTS, `memory-${run.started.replace(/[:.]/g, "-")}.json`);
-    const prettier = await import("prettier");
-    fs.writeFileSync(file, await prettier.format(JSON.stringify(run), { parser: "json" }));
+    await saveJson(file, run);
     writeDeployBlock({ memory: renderMemory(run) });
     console.log(`wrote ${file} and the deploy memory section of ${DOC}`);
   }

@@ -83,8 +83,8 @@ go_error() {
     tail -n1 "$1"; } | sed 's/^[[:space:]]*//' | cut -c1-240
 }
 
-want() { # want COMPONENT: selected on the command line (or no selection; opt-in components only when named)
-  [[ ${#SELECTED[@]} -eq 0 && " $OPT_IN " != *" $1 "* ]] && return 0
+want() { # want COMPONENT: selected on the command line, or every component when none is
+  [[ ${#SELECTED[@]} -eq 0 ]] && return 0
   local c; for c in "${SELECTED[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1
 }
 
@@ -213,9 +213,6 @@ install_telemetrygen() {
 }
 
 # --- main -----------------------------------------------------------------
-# Built only when named on the command line (none today: telemetrygen is built by default since the
-# swarm tier runs it on its nodes; a fresh machine without it failed that tier).
-OPT_IN=""
 ROLES_BUILT=(jaeger victoriametrics victorialogs prometheus traefik init)   # roles built by build_role
 COMPONENTS="otelcol ${ROLES_BUILT[*]} telemetrygen"
 SELECTED=("$@")
