@@ -200,13 +200,13 @@ async function profileOne(signal: Signal, variant: ProfileVariant, rate: number,
   if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
   const pprofPort = await freePort();
   const configPath = writeConfig(`profile-${variant}`, withPprof(rendered, pprofPort));
-  // As bench/run.ts's bringUp: the seeds set no GOMEMLIMIT; ours is the program's.
+  // As bench/lib/bring-up.ts: the seeds set no Go runtime settings; ours are the program's.
   const spec: CollectorSpec = {
     variant: (ours ? "ours" : "baseline") satisfies Variant,
     configPath,
     ports,
     limitMb: stack.plan.collector.memoryMb,
-    env: ours ? { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT } : {},
+    env: ours ? { ...stack.plan.collector.env } : {},
     chargeBinary: true,
   };
   const ctx: Ctx = {
@@ -367,7 +367,7 @@ export function renderSection(result: ProfileResult, previous: ProfileResult[] =
     `\`npm run bench:profile\` (bench/profile.ts), run of ${result.started} at commit ${result.commit}` +
       (result.dirty.length > 0 ? ` plus uncommitted changes to ${result.dirty.join(", ")}` : "") +
       `; otelcol \`${result.otelcol}\`, ${result.go}. ` +
-      `Per signal, each config ran with fresh backends as in \`npm run bench\` (${result.tier} tier, the collector in its memory cgroup, GOMEMLIMIT for ours only) ` +
+      `Per signal, each config ran with fresh backends as in \`npm run bench\` (${result.tier} tier, the collector in its memory cgroup, the program's Go runtime settings for ours only: GOMEMLIMIT, and GOGC in runs from 2026-12-07T17:30) ` +
       `with the pprof extension added to the bench's copy of its config, under the same fixed load (${SIGNALS.filter((s) => result.rates[s])
         .map((s) => `${s} ${result.rates[s].toLocaleString("en-US")}/s`)
         .join(", ")}; ${result.rateSource}), ` +

@@ -11,7 +11,7 @@ import type { Signal } from "./lib/load";
 import { SPANS_PER_CLIENT, SPANS_PER_TRACE } from "./lib/load";
 import { onlyReasons, SLOW_ACKS } from "./lib/reasons";
 import { CEILING_BISECTIONS } from "./lib/search";
-import { COLLECTOR_NON_HEAP_MB } from "../configs/collector";
+import { COLLECTOR_GOGC, COLLECTOR_NON_HEAP_MB } from "../configs/collector";
 import { CgroupStat, percentile } from "./lib/measure";
 import { HTTP, SCOTTY_EXPORT_INTERVAL_MS, SCOTTY_INSTRUMENTS, SCOTTY_POINTS_PER_EXPORT, SCOTTY_ROWS_PER_EXPORT } from "./scotty";
 import type { Variant } from "./lib/components";
@@ -519,7 +519,7 @@ export function renderReport(): string {
       "## Method",
       "",
       "- Local processes on 127.0.0.1, sharing the machine's cores with the load generator: VictoriaMetrics, Jaeger v2 (memory store) and VictoriaLogs with the flags/config the program plans (runs before 2026-12-05 used Loki); the collector with the tier's config, inside a cgroup-v1 memory cgroup limited to the tier's container limit (no swap) and, from 2026-12-06, a CFS CPU quota of the tier's `limits.cpus.collector` cores (the container's `--cpus`; earlier runs had no CPU quota). The collector runs a fresh copy of its binary, dropped from the page cache before the start, so the binary's pages are charged to its cgroup when it reads them, as a container's are (see *Memory* below).",
-      `- **ours** = the config \`configs/collector.ts\` renders for the tier (persistent queue, WAL, exporter-side batching, \`GOMEMLIMIT\` and memory_limiter from the limit less ${COLLECTOR_NON_HEAP_MB} MB for the binary's pages, \`memoryLimits\`). ` +
+      `- **ours** = the config \`configs/collector.ts\` renders for the tier (persistent queue, WAL, exporter-side batching, \`GOMEMLIMIT\` and memory_limiter from the limit less ${COLLECTOR_NON_HEAP_MB} MB for the binary's pages, \`memoryLimits\`; from 2026-12-07 also \`GOGC=${COLLECTOR_GOGC}\` with the limiter forcing a GC at its soft limit before it refuses, \`memoryLimiterConfig\`). ` +
         "**ours, persistentQueue false** = the same rendered config with `collector.persistentQueue: false` (in-memory sending queues, no remote-write WAL): what durability costs, as its own row. " +
         `**baseline** = the seeds' config (\`bench/baseline.ts\`): \`batch\` ${BASELINE.batch.timeout} / ${BASELINE.batch.send_batch_size}, memory_limiter ${BASELINE.memoryLimiter.limit_percentage} % / ${BASELINE.memoryLimiter.spike_limit_percentage} % of the cgroup limit, in-memory queues, exporter defaults, no \`GOMEMLIMIT\`, same backends.`,
       `- Load: \`telemetrygen\` over OTLP/gRPC, rate-limited at ≤ 250 items/s per worker (many clients; metric and log workers send 100 records per synchronous request, span workers go through the SDK batch processor, whose exporter sends its 100-span requests one after another: one telemetrygen process per ${fmt(SPANS_PER_CLIENT)} spans/s, as services each run their own SDK; earlier runs put every span worker in one process, which measured that one exporter's round trips: see *ceiling search; span clients* above). Metrics: gauges with route/method/status attributes; traces: traces of ${SPANS_PER_TRACE} spans; logs: one-line records. Each step runs ${newest.stepS} s.`,

@@ -101,14 +101,52 @@ export const GRPC_READ_BUFFER_BYTES = 32 * 1024;
 
 /**
  * memory_limiter and GOMEMLIMIT from the container limit, after COLLECTOR_NON_HEAP_MB: GOMEMLIMIT is
- * what is left, the limiter's hard limit 7/8 of it (it forces a GC there) and its soft limit a
- * quarter below (it refuses data from there: the backpressure senders see). REFERENCE's 80 % rule
- * assumes the binary's pages are not charged to the same limit; in a container they are.
+ * what is left, the limiter's hard limit 7/8 of it and its soft limit a quarter below (it forces a GC
+ * there and refuses data when that frees too little: the backpressure senders see; memoryLimiterConfig).
+ * REFERENCE's 80 % rule assumes the binary's pages are not charged to the same limit; in a container
+ * they are.
  */
 export function memoryLimits(memoryMb: number): { limitMib: number; spikeLimitMib: number; goMemLimitMib: number } {
   const goMemLimitMib = memoryMb - COLLECTOR_NON_HEAP_MB;
   const limitMib = Math.floor((goMemLimitMib * 7) / 8);
   return { limitMib, spikeLimitMib: Math.floor(limitMib / 4), goMemLimitMib };
+}
+
+/**
+ * Go's GC target (`GOGC`): a cycle starts when the heap has grown this many % over what the last one
+ * left live (Go's default 100). The collector's heap is mostly short-lived request copies, so a cycle
+ * every doubling spends GC work on little. Measured on small, ours with persistentQueue false at 200
+ * against the same config at 100, 6 pairs taking turns per signal (a scratch A/B, 2026-12-07): CPU per
+ * item 0.89× at 70,000 points/s and 0.96× at 80,000 records/s, throughput 1.01× and 1.02×, nothing
+ * refused (with the limiter's soft-limit GC below; without it 200 refused logs). The bench:pairs rows
+ * in docs/BENCHMARKS.md measure this config against the seeds' baseline. What bounds the heap stays:
+ * GOMEMLIMIT makes the runtime collect as it nears the limit whatever GOGC says, and the memory_limiter
+ * forces a GC at its soft limit before it refuses anything (memoryLimiterConfig).
+ */
+export const COLLECTOR_GOGC = 200;
+
+/** The collector container's Go runtime settings (every collector role: stack, Swarm gateway and agent). */
+export function collectorRuntimeEnv(memoryMb: number): { GOMEMLIMIT: string; GOGC: string } {
+  return { GOMEMLIMIT: `${memoryLimits(memoryMb).goMemLimitMib}MiB`, GOGC: String(COLLECTOR_GOGC) };
+}
+
+/**
+ * The memory_limiter processor for a container of `memoryMb` (memoryLimits). Above its soft limit it
+ * forces a GC at once and refuses only when that GC did not bring the heap back under it
+ * (`min_gc_interval_when_soft_limited: 0s`; the limiter's own default waits 10 s between forced GCs and
+ * refuses meanwhile). With COLLECTOR_GOGC the heap's garbage reaches the soft limit between cycles;
+ * with the 10 s default the small collector refused 256,500 log records at 80,000/s whose heap was
+ * garbage, not live data (scratch pairs, 2026-12-07). When a forced GC frees too little, the limiter
+ * backs off (up to its 30 s default) and refuses: the backpressure senders see.
+ */
+export function memoryLimiterConfig(memoryMb: number): Record<string, unknown> {
+  const limits = memoryLimits(memoryMb);
+  return {
+    check_interval: "1s",
+    limit_mib: limits.limitMib,
+    spike_limit_mib: limits.spikeLimitMib,
+    min_gc_interval_when_soft_limited: "0s",
+  };
 }
 
 /** Input for the stack's collector, from settings; tests override bind, ports and addresses. */
@@ -389,7 +427,6 @@ export function selfMetricsReaders(host: string, port: number): Record<string, u
 export function renderCollectorConfig(input: CollectorConfigInput, extras: ExtraExporter[] = []): Record<string, unknown> {
   const { bind, ports } = input;
   const internal = input.internalHost ?? bind;
-  const limits = memoryLimits(input.memoryMb);
   const auth = basicAuthExtensions(extras);
 
   const extensions: Record<string, unknown> = {
@@ -443,7 +480,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, extras: Extra
 
   const processors: Record<string, unknown> = {
     // First in every pipeline: refuse data before the heap outgrows the container.
-    memory_limiter: { check_interval: "1s", limit_mib: limits.limitMib, spike_limit_mib: limits.spikeLimitMib },
+    memory_limiter: memoryLimiterConfig(input.memoryMb),
     "resource/environment": {
       attributes: [
         { key: "deployment.environment", value: input.environment, action: "upsert" },
@@ -566,7 +603,7 @@ export function collectorServicePlan(args: {
     role: COLLECTOR_ROLE,
     image: args.image,
     command: [`--config=${COLLECTOR_CONFIG_PATH}`],
-    env: { GOMEMLIMIT: `${memoryLimits(config.memoryMb).goMemLimitMib}MiB` },
+    env: collectorRuntimeEnv(config.memoryMb),
     // Reading Docker's root-owned log files needs root; otherwise the image's uid 10001.
     user: config.dockerLogs ? "0" : undefined,
     memoryMb: config.memoryMb,

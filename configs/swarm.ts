@@ -18,12 +18,13 @@ import {
   COLLECTOR_ROLE,
   CollectorConfigInput,
   CollectorPorts,
+  collectorRuntimeEnv,
   collectorServicePlan,
   INGEST_AUTHENTICATOR,
   INGEST_HTPASSWD_PATH,
   INGEST_TLS_CERT_PATH,
   INGEST_TLS_KEY_PATH,
-  memoryLimits,
+  memoryLimiterConfig,
   otlpReceiver,
   RETRY,
   selfMetricsReaders,
@@ -76,7 +77,6 @@ const LOADBALANCING_EXPORTER = "loadbalancing/traces";
 /** The agent's collector config as a plain object (serialise with renderAgentYaml). */
 export function renderAgentConfig(input: AgentConfigInput): Record<string, unknown> {
   const { ports } = input;
-  const limits = memoryLimits(input.memoryMb);
   const storage = input.queueDirectory ? { storage: "file_storage/queue" } : {};
   const queue = {
     enabled: true,
@@ -120,7 +120,7 @@ export function renderAgentConfig(input: AgentConfigInput): Record<string, unkno
     },
   };
   const processors: Record<string, unknown> = {
-    memory_limiter: { check_interval: "1s", limit_mib: limits.limitMib, spike_limit_mib: limits.spikeLimitMib },
+    memory_limiter: memoryLimiterConfig(input.memoryMb),
     // Only on the host-metrics pipeline (apps keep their own resource): the node's series are
     // `{job="otel-agent", instance="<node>"}` in the metrics backend.
     "resource/node": {
@@ -279,7 +279,7 @@ export function planSwarmStack(settings: Settings, plan: StackPlan): StackPlan {
     role: AGENT_ROLE,
     image: settings.images.collector,
     command: [`--config=${COLLECTOR_CONFIG_PATH}`],
-    env: { GOMEMLIMIT: `${memoryLimits(agentConfig.memoryMb).goMemLimitMib}MiB`, [NODE_NAME_ENV]: SWARM_TEMPLATES[NODE_NAME_ENV] },
+    env: { ...collectorRuntimeEnv(agentConfig.memoryMb), [NODE_NAME_ENV]: SWARM_TEMPLATES[NODE_NAME_ENV] },
     memoryMb: agentConfig.memoryMb,
     ports: plan.collector.ports,
     volumes: agentConfig.queueDirectory ? [{ name: "queue", containerPath: COLLECTOR_DATA_DIR, ownerUid: NON_ROOT_UID }] : [],

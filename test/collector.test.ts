@@ -55,10 +55,15 @@ describe("collector config renderer", () => {
       expect(input.memoryMb).toBe(memory);
       const l = memoryLimits(memory);
       expect(l.goMemLimitMib + COLLECTOR_NON_HEAP_MB).toBe(memory);
-      // It refuses (soft limit) before it forces a GC (hard limit), both under GOMEMLIMIT.
+      // Its soft limit (a GC forced at once, then refusal) is below its hard limit, both under GOMEMLIMIT.
       expect(0).toBeLessThan(l.limitMib - l.spikeLimitMib);
       expect(l.limitMib).toBeLessThan(l.goMemLimitMib);
-      expect(config.processors.memory_limiter).toEqual({ check_interval: "1s", limit_mib: l.limitMib, spike_limit_mib: l.spikeLimitMib });
+      expect(config.processors.memory_limiter).toEqual({
+        check_interval: "1s",
+        limit_mib: l.limitMib,
+        spike_limit_mib: l.spikeLimitMib,
+        min_gc_interval_when_soft_limited: "0s",
+      });
       expect(config.receivers.otlp.protocols.grpc.read_buffer_size).toBe(GRPC_READ_BUFFER_BYTES);
       for (const pipeline of Object.values<any>(config.service.pipelines)) expect(pipeline.processors[0]).toBe("memory_limiter");
     },
@@ -168,10 +173,10 @@ describe("collector config renderer", () => {
     ]);
   });
 
-  it("GIVEN the service plan WHEN built THEN GOMEMLIMIT leaves the binary's pages their share, no healthcheck (FROM scratch) and the queue volume is handed to uid 10001", () => {
+  it("GIVEN the service plan WHEN built THEN GOMEMLIMIT leaves the binary's pages their share, GOGC is the measured 200, no healthcheck (FROM scratch) and the queue volume is handed to uid 10001", () => {
     const { settings, input } = collectorFor({});
     const plan = collectorServicePlan({ image: settings.images.collector, config: input, extras: [] });
-    expect(plan.env.GOMEMLIMIT).toBe(`${memoryLimits(192).goMemLimitMib}MiB`);
+    expect(plan.env).toEqual({ GOMEMLIMIT: `${memoryLimits(192).goMemLimitMib}MiB`, GOGC: "200" });
     expect(plan.healthcheck).toBeUndefined();
     expect(plan.volumes).toEqual([{ name: "queue", containerPath: "/var/lib/otelcol", ownerUid: 10001 }]);
     expect(yaml.load(plan.files[0]!.content)).toEqual(renderCollectorConfig(input, []));

@@ -155,6 +155,7 @@ describe.each(["dev", "prod"] as const)("Pulumi.%s.yaml under mocks", (stack) =>
     const limits = memoryLimits(TIERS[s.tier].memoryMb.collector);
     expect(collectorYaml).toContain(`limit_mib: ${limits.limitMib}`);
     expect(envOf(container("otel-collector")).GOMEMLIMIT).toBe(`${limits.goMemLimitMib}MiB`);
+    expect(envOf(container("otel-collector")).GOGC).toBe("200");
   });
 
   it("GIVEN Traefik routing WHEN registered THEN each UI has a Host rule on the stack's domain in the rendered routes, and no container is labelled for Traefik", () => {

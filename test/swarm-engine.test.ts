@@ -263,13 +263,18 @@ describe("engine swarm under mocks", () => {
     expect(spec(serviceOf(run, "otel-collector-probe")).user).toBe("65534:65534");
   });
 
-  it("GIVEN the tier WHEN registered THEN memory and CPU limits are the tier's, env carries the Swarm templates", () => {
+  it("GIVEN the tier WHEN registered THEN memory and CPU limits are the tier's, env carries the Swarm templates and the collector's Go runtime settings", () => {
     const plan = planStack(parseSettings({ ...SWARM, ingest: {}, exposure: { ports: {} }, traefik: { mode: "none" } }));
     const gateway = serviceOf(run, GATEWAY_ROLE);
     expect(gateway.inputs.taskSpec.resources.limits.memoryBytes).toBe(plan.collector.memoryMb * 1024 * 1024);
     expect(gateway.inputs.taskSpec.resources.limits.nanoCpus).toBe(Math.round(plan.wiring[GATEWAY_ROLE]!.cpus * 1e9));
     expect(spec(gateway).env.OBS_TASK_NAME).toBe("{{.Task.Name}}");
     expect(spec(serviceOf(run, AGENT_ROLE)).env.OBS_NODE_NAME).toBe("{{.Node.Hostname}}");
+    for (const service of [gateway, serviceOf(run, AGENT_ROLE)]) {
+      const { env } = spec(service);
+      expect(env.GOGC).toBe("200");
+      expect(env.GOMEMLIMIT).toMatch(/^\d+MiB$/);
+    }
     expect(spec(gateway).readOnly).toBe(true);
   });
 

@@ -59,8 +59,8 @@ export async function bringUp({ tier, variant, events, log, stepS }: BringUpOpti
     limitMb: stack.plan.collector.memoryMb,
     // Every config gets the container's CPU quota: the program's `--cpus` for the collector.
     cpus: stack.settings.limits.cpus.collector,
-    // The seeds set no GOMEMLIMIT; ours is the program's.
-    env: ours ? { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT } : {},
+    // The seeds set no Go runtime settings; ours are the program's (GOMEMLIMIT, GOGC).
+    env: ours ? { ...stack.plan.collector.env } : {},
     chargeBinary: true,
   };
   let earlierOomKills = 0;

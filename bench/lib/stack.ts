@@ -114,11 +114,11 @@ export async function startBackend(stack: LoopbackStack, signal: "metrics" | "tr
 }
 
 /**
- * Start the collector with the container's GOMEMLIMIT; with `cgroupDir`, inside that memory cgroup
+ * Start the collector with the container's Go runtime settings (GOMEMLIMIT, GOGC); with `cgroupDir`, inside that memory cgroup
  * (the process joins it before exec, so all of its memory is charged there).
  */
 export async function startCollector(stack: LoopbackStack, options: { env?: NodeJS.ProcessEnv; cgroupDir?: string } = {}): Promise<Proc> {
-  const env = { GOMEMLIMIT: stack.plan.collector.env.GOMEMLIMIT, ...options.env };
+  const env = { ...stack.plan.collector.env, ...options.env };
   const args = [`--config=${stack.collectorConfigPath}`];
   const proc = options.cgroupDir
     ? start("otelcol", "/bin/sh", ["-c", `echo $$ > "${options.cgroupDir}/cgroup.procs" && exec "$0" "$@"`, binary("otelcol"), ...args], {
