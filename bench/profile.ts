@@ -206,7 +206,7 @@ async function profileOne(signal: Signal, variant: ProfileVariant, rate: number,
     configPath,
     ports,
     limitMb: stack.plan.collector.memoryMb,
-    env: ours ? { ...stack.plan.collector.env } : {},
+    env: ours ? stack.plan.collector.env : {},
     chargeBinary: true,
   };
   const ctx: Ctx = {

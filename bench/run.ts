@@ -168,7 +168,7 @@ async function pageCacheProbe(tier: TierName): Promise<{ charged: CgroupStat; no
     ports: stack.collectorPorts,
     limitMb: stack.plan.collector.memoryMb,
     cpus: stack.settings.limits.cpus.collector,
-    env: { ...stack.plan.collector.env },
+    env: stack.plan.collector.env,
   };
   try {
     const results: CgroupStat[] = [];

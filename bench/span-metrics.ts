@@ -84,7 +84,7 @@ async function runStep(spanMetrics: boolean, round: number): Promise<Step> {
     configPath: stack.collectorConfigPath,
     ports: stack.collectorPorts,
     limitMb: stack.plan.collector.memoryMb,
-    env: { ...stack.plan.collector.env },
+    env: stack.plan.collector.env,
     chargeBinary: true,
   };
   const ctx: Ctx = {

@@ -60,7 +60,7 @@ export async function bringUp({ tier, variant, events, log, stepS }: BringUpOpti
     // Every config gets the container's CPU quota: the program's `--cpus` for the collector.
     cpus: stack.settings.limits.cpus.collector,
     // The seeds set no Go runtime settings; ours are the program's (GOMEMLIMIT, GOGC).
-    env: ours ? { ...stack.plan.collector.env } : {},
+    env: ours ? stack.plan.collector.env : {},
     chargeBinary: true,
   };
   let earlierOomKills = 0;
