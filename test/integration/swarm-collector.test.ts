@@ -115,9 +115,13 @@ describe("a real agent forwards to a real gateway, which writes to the real back
     expect(agentInput.loadBalanceTraces).toBe(true);
     agentFile = path.join(tempDir("agent"), "config.yaml");
     fs.writeFileSync(agentFile, renderAgentYaml(agentInput));
-    gateway = start("gateway", binary("otelcol"), [`--config=${gatewayFile}`], { env: { OBS_TASK_NAME: "it-gateway.1" } });
+    // Each with the runtime env its Swarm service gets (GOMEMLIMIT, GOGC), the Swarm templates filled in.
+    const gatewayEnv = { ...stack.plan.collector.env, OBS_TASK_NAME: "it-gateway.1" };
+    const agentEnv = { ...swarm.agent.env, OBS_NODE_NAME: "node-under-test" };
+    for (const env of [gatewayEnv, agentEnv]) expect(Object.keys(env)).toEqual(expect.arrayContaining(["GOMEMLIMIT", "GOGC"]));
+    gateway = start("gateway", binary("otelcol"), [`--config=${gatewayFile}`], { env: gatewayEnv });
     await waitHttpOk(`http://127.0.0.1:${gatewayPorts.health}/`, gateway, 60_000);
-    agent = start("agent", binary("otelcol"), [`--config=${agentFile}`], { env: { OBS_NODE_NAME: "node-under-test" } });
+    agent = start("agent", binary("otelcol"), [`--config=${agentFile}`], { env: agentEnv });
     await waitHttpOk(`http://127.0.0.1:${agentPorts.health}/`, agent, 60_000);
   }, 180_000);
 
