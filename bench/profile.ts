@@ -28,6 +28,7 @@ import * as yaml from "js-yaml";
 import { toYaml } from "../configs/serialize";
 import { backendBinary, kindsOf } from "../settings";
 import { renderBaselineYaml } from "./baseline";
+import { runtimeEnvOf } from "./lib/bring-up";
 import { collectorPorts, startBackends, startCollectorProcess, writeConfig, type CollectorSpec, type Variant } from "./lib/components";
 import { freePort, runBench, sleep } from "./lib/harness";
 import type { Signal } from "./lib/load";
@@ -195,18 +196,14 @@ async function profileOne(signal: Signal, variant: ProfileVariant, rate: number,
   const rendered = ours
     ? fs.readFileSync(stack.collectorConfigPath, "utf8")
     : renderBaselineYaml(stack.plan.collectorConfig.exporters, ports);
-  if (variant === "ours-no-pq" && rendered.includes("file_storage"))
-    throw new Error("persistentQueue false still renders a file_storage queue");
-  if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
   const pprofPort = await freePort();
   const configPath = writeConfig(`profile-${variant}`, withPprof(rendered, pprofPort));
-  // As bench/lib/bring-up.ts: the seeds set no Go runtime settings; ours are the program's.
   const spec: CollectorSpec = {
     variant: (ours ? "ours" : "baseline") satisfies Variant,
     configPath,
     ports,
     limitMb: stack.plan.collector.memoryMb,
-    env: ours ? stack.plan.collector.env : {},
+    env: runtimeEnvOf(stack, variant, rendered),
     chargeBinary: true,
   };
   const ctx: Ctx = {

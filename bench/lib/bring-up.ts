@@ -11,7 +11,7 @@ import { renderBaselineYaml } from "../baseline";
 import type { Ctx } from "../steps";
 import { collectorPorts, startBackends, startCollectorProcess, writeConfig, type CollectorSpec, type Variant } from "./components";
 import { load1, type CgroupStat } from "./measure";
-import { loopbackStack } from "./stack";
+import { loopbackStack, type LoopbackStack } from "./stack";
 
 export interface BringUpOptions {
   tier: TierName;
@@ -36,6 +36,18 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * The Go runtime env a config's collector runs with, once its rendered config is checked to be the
+ * variant it claims (ours has the persistent queue, `persistentQueue: false` has none): the program's
+ * (GOMEMLIMIT, GOGC) for ours, none for the baseline (the seeds set none). Also used by bench/profile.ts.
+ */
+export function runtimeEnvOf(stack: LoopbackStack, variant: Variant, rendered: string): NodeJS.ProcessEnv {
+  if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
+  if (variant === "ours-no-pq" && rendered.includes("file_storage"))
+    throw new Error("persistentQueue false still renders a file_storage queue");
+  return variant === "baseline" ? {} : stack.plan.collector.env;
+}
+
 /** Fresh backends and a collector (ours or the baseline) for one tier. */
 export async function bringUp({ tier, variant, events, log, stepS }: BringUpOptions): Promise<Running> {
   const loadBefore = load1();
@@ -47,9 +59,6 @@ export async function bringUp({ tier, variant, events, log, stepS }: BringUpOpti
   });
   const ours = variant !== "baseline";
   const rendered = fs.readFileSync(stack.collectorConfigPath, "utf8");
-  if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
-  if (variant === "ours-no-pq" && rendered.includes("file_storage"))
-    throw new Error("persistentQueue false still renders a file_storage queue");
   const backends = await startBackends(stack);
   const ports = ours ? stack.collectorPorts : await collectorPorts();
   const spec: CollectorSpec = {
@@ -59,8 +68,7 @@ export async function bringUp({ tier, variant, events, log, stepS }: BringUpOpti
     limitMb: stack.plan.collector.memoryMb,
     // Every config gets the container's CPU quota: the program's `--cpus` for the collector.
     cpus: stack.settings.limits.cpus.collector,
-    // The seeds set no Go runtime settings; ours are the program's (GOMEMLIMIT, GOGC).
-    env: ours ? stack.plan.collector.env : {},
+    env: runtimeEnvOf(stack, variant, rendered),
     chargeBinary: true,
   };
   let earlierOomKills = 0;
