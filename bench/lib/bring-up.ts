@@ -9,9 +9,9 @@ import * as path from "node:path";
 import type { TierName } from "../../settings";
 import { renderBaselineYaml } from "../baseline";
 import type { Ctx } from "../steps";
-import { collectorPorts, startBackends, startCollectorProcess, writeConfig, type CollectorSpec, type Variant } from "./components";
+import { collectorPorts, runtimeEnvOf, startBackends, startCollectorProcess, writeConfig, type CollectorSpec, type Variant } from "./components";
 import { load1, type CgroupStat } from "./measure";
-import { loopbackStack, type LoopbackStack } from "./stack";
+import { loopbackStack } from "./stack";
 
 export interface BringUpOptions {
   tier: TierName;
@@ -34,18 +34,6 @@ export interface Running {
   fresh(): Promise<void>;
   /** Stop the collector and its backends; again is a no-op. */
   stop(): Promise<void>;
-}
-
-/**
- * The Go runtime env a config's collector runs with, once its rendered config is checked to be the
- * variant it claims (ours has the persistent queue, `persistentQueue: false` has none): the program's
- * (GOMEMLIMIT, GOGC) for ours, none for the baseline (the seeds set none). Also used by bench/profile.ts.
- */
-export function runtimeEnvOf(stack: LoopbackStack, variant: Variant, rendered: string): NodeJS.ProcessEnv {
-  if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
-  if (variant === "ours-no-pq" && rendered.includes("file_storage"))
-    throw new Error("persistentQueue false still renders a file_storage queue");
-  return variant === "baseline" ? {} : stack.plan.collector.env;
 }
 
 /** Fresh backends and a collector (ours or the baseline) for one tier. */

@@ -12,6 +12,19 @@ import { cgroupStat, CgroupStat, scrape, MetricSample } from "./measure";
 /** ours = the program's config; ours-no-pq = the same with `collector.persistentQueue: false`; baseline = the seeds'. */
 export type Variant = "ours" | "ours-no-pq" | "baseline";
 
+/**
+ * The Go runtime env a config's collector runs with, once its rendered config is checked to be the
+ * variant it claims (ours has the persistent queue, `persistentQueue: false` has none): the program's
+ * (GOMEMLIMIT, GOGC) for ours, none for the baseline (the seeds set none). Used by bench/lib/bring-up.ts
+ * and bench/profile.ts.
+ */
+export function runtimeEnvOf(stack: LoopbackStack, variant: Variant, rendered: string): NodeJS.ProcessEnv {
+  if (variant === "ours" && !rendered.includes("file_storage")) throw new Error("ours renders no persistent queue");
+  if (variant === "ours-no-pq" && rendered.includes("file_storage"))
+    throw new Error("persistentQueue false still renders a file_storage queue");
+  return variant === "baseline" ? {} : stack.plan.collector.env;
+}
+
 export interface CollectorPorts {
   otlpGrpc: number;
   otlpHttp: number;
