@@ -28,7 +28,15 @@ import * as yaml from "js-yaml";
 import { toYaml } from "../configs/serialize";
 import { backendBinary, kindsOf } from "../settings";
 import { renderBaselineYaml } from "./baseline";
-import { collectorPorts, runtimeEnvOf, startBackends, startCollectorProcess, writeConfig, type CollectorSpec, type Variant } from "./lib/components";
+import {
+  collectorPorts,
+  runtimeEnvOf,
+  startBackends,
+  startCollectorProcess,
+  writeConfig,
+  type CollectorSpec,
+  type Variant,
+} from "./lib/components";
 import { freePort, runBench, sleep } from "./lib/harness";
 import type { Signal } from "./lib/load";
 import { load1, sh } from "./lib/measure";
