@@ -9,15 +9,8 @@ import * as path from "node:path";
 import type { TierName } from "../../settings";
 import { renderBaselineYaml } from "../baseline";
 import type { Ctx } from "../steps";
-import {
-  collectorPorts,
-  runtimeEnvOf,
-  startBackends,
-  startCollectorProcess,
-  writeConfig,
-  type CollectorSpec,
-  type Variant,
-} from "./components";
+import type { CollectorSpec, Variant } from "./components";
+import { collectorPorts, runtimeEnvOf, startBackends, startCollectorProcess, writeConfig } from "./components";
 import { load1, type CgroupStat } from "./measure";
 import { loopbackStack } from "./stack";
 
