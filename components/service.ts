@@ -1,7 +1,4 @@
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { configDirOf, CONTAINER_POLICY, cpusText, tmpfsOptions, volumeInitCommand } from "../configs/container";
@@ -16,37 +13,6 @@ export type RevealSecret = (source: SecretSource) => pulumi.Output<string>;
 export const CONFIG_CARRIER_LABEL = "obs.config-carrier";
 /** Label (value: the environment) on config volumes, instead of the stack label data volumes carry. */
 export const CONFIG_VOLUME_LABEL = `${STACK_LABEL}.config`;
-
-/**
- * Rendered files larger than this reach their carrier by `source` and `sourceHash` (a copy on the
- * machine that runs Pulumi, named by its content hash: `stagedUpload`) instead of `content`. The Docker
- * provider's Diff costs ~4.5 ms per KB of upload content, measured on a no-change preview: Grafana's
- * 157 KB of dashboards took ~750 ms of every preview and `up`, the same carrier with 100-byte files
- * ~85 ms. Smaller files stay inline, where `pulumi preview --diff` shows their changes (unless the
- * carrier also holds a secret file, which hides the whole list); every file's diff is `npm run diff`'s.
- */
-export const INLINE_UPLOAD_MAX_BYTES = 16 * 1024;
-
-/** Where `stagedUpload` writes: one folder per user under the OS temp folder. */
-export const STAGED_UPLOADS_DIR = path.join(os.tmpdir(), `obs-stack-uploads-${os.userInfo().uid}`);
-
-/**
- * A rendered file (never a secret: those stay inline, as Pulumi secrets) written once under
- * STAGED_UPLOADS_DIR by its sha256, for the provider to read when it creates the carrier. Every program
- * run writes what it needs, so a cleaned temp folder costs nothing; a changed file is a new name and a
- * new hash, which replaces the carrier as a changed `content` would.
- */
-export function stagedUpload(content: string): { source: string; sourceHash: string } {
-  const sourceHash = createHash("sha256").update(content).digest("hex");
-  const source = path.join(STAGED_UPLOADS_DIR, sourceHash);
-  if (!fs.existsSync(source)) {
-    fs.mkdirSync(STAGED_UPLOADS_DIR, { recursive: true, mode: 0o755 });
-    const partial = `${source}.${process.pid}.partial`;
-    fs.writeFileSync(partial, content, { mode: 0o644 });
-    fs.renameSync(partial, source);
-  }
-  return { source, sourceHash };
-}
 
 /** What every service container of one stack shares. */
 export interface ServiceCommon {
@@ -142,12 +108,8 @@ export function createService(
   // The rendered and secret files reach the read-only service through its config volume: a carrier
   // container (created, never started, offline) takes the upload into the volume, the service mounts
   // it read-only. The volume's name follows the set of paths, so a file the plan drops is gone too.
-  const uploads: (docker.types.input.ContainerUpload & { file: string })[] = [
-    ...plan.files.map((file) =>
-      Buffer.byteLength(file.content) > INLINE_UPLOAD_MAX_BYTES
-        ? { file: file.path, ...stagedUpload(file.content) }
-        : { file: file.path, content: pulumi.output(file.content) },
-    ),
+  const uploads = [
+    ...plan.files.map((file) => ({ file: file.path, content: pulumi.output(file.content) })),
     ...plan.secretFiles.map((file) => ({ file: file.path, content: common.reveal(file.value) })),
   ];
   const tmpfs = [...CONTAINER_POLICY.tmpfs, ...(plan.tmpfs ?? [])];

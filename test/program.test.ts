@@ -1,9 +1,5 @@
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { INLINE_UPLOAD_MAX_BYTES, STAGED_UPLOADS_DIR } from "../components/service";
 import { memoryLimits } from "../configs/collector";
 import { planStack } from "../configs/stack";
 import { ConfigError, DEFAULT_IMAGES, parseSettings, TIERS } from "../settings";
@@ -19,7 +15,6 @@ import {
   Recorded,
   runProgram,
   stackFileConfig,
-  Upload,
   uploadsOf,
 } from "./helpers/program";
 import { diffGraphs } from "./helpers/diff";
@@ -332,40 +327,3 @@ describe("a change re-creates only what depends on it", () => {
 });
 
 export type { Recorded };
-
-describe("config carriers: large rendered files staged, the rest inline", () => {
-  it("GIVEN the dev stack WHEN registered THEN each file over INLINE_UPLOAD_MAX_BYTES travels as a staged file named by its sha256, every other file (each secret one among them) as content", () => {
-    const plan = planStack(parseSettings(stackFileConfig("dev")));
-    const carriers = byType(runs.dev!, CONTAINER).filter((c) => c.name.endsWith("-config-carrier"));
-    expect(carriers.length).toBeGreaterThan(3);
-    const staged: string[] = [];
-    for (const service of plan.services) {
-      const carrier = carriers.find((c) => c.inputs.name === `${plan.common.environment}-${service.role}-config`);
-      if (service.files.length + service.secretFiles.length === 0) continue;
-      expect(carrier, `${service.role}'s carrier`).toBeDefined();
-      const uploads = carrier!.inputs.uploads as Upload[];
-      for (const file of service.files) {
-        const upload = uploads.find((u) => u.file === file.path)!;
-        if (Buffer.byteLength(file.content) > INLINE_UPLOAD_MAX_BYTES) {
-          expect(upload.content, file.path).toBeUndefined();
-          expect(path.dirname(upload.source!)).toBe(STAGED_UPLOADS_DIR);
-          expect(path.basename(upload.source!)).toBe(upload.sourceHash);
-          expect(createHash("sha256").update(fs.readFileSync(upload.source!)).digest("hex")).toBe(upload.sourceHash);
-          expect(fs.readFileSync(upload.source!, "utf8")).toBe(file.content);
-          expect(fs.statSync(upload.source!).mode & 0o777).toBe(0o644);
-          staged.push(file.path);
-        } else {
-          expect(upload.source, file.path).toBeUndefined();
-          expect(upload.content).toBe(file.content);
-        }
-      }
-      for (const secret of service.secretFiles) {
-        const upload = uploads.find((u) => u.file === secret.path)!;
-        expect(upload.source, secret.path).toBeUndefined();
-        expect(typeof upload.content).toBe("string");
-      }
-    }
-    // Grafana's dashboards are the files this is for.
-    expect(staged.filter((p) => p.startsWith("/etc/grafana/") && p.endsWith(".json")).length).toBeGreaterThan(0);
-  });
-});

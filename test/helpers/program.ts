@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { vi } from "vitest";
 import { PROJECT, readStackFileConfig } from "../../settings/stack-file";
@@ -185,23 +184,6 @@ export const labelsOf = (container: Recorded): Record<string, string> =>
   Object.fromEntries((container.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
 /** The files a service gets (uploaded into its config volume by its carrier), by path. */
 export const uploadsOf = (container: Recorded): Record<string, string> =>
-  Object.fromEntries((carrierOf(container).inputs.uploads ?? []).map((u: Upload) => [u.file, u.content ?? readStaged(u)]));
-
-/** One upload as the carrier sent it: inline `content`, or a staged file (components/service.ts stagedUpload). */
-export interface Upload {
-  file: string;
-  content?: string;
-  source?: string;
-  sourceHash?: string;
-}
-
-/** A staged upload's file, checked against the hash the provider is given. */
-function readStaged(u: Upload): string {
-  if (!u.source) throw new Error(`upload ${u.file} has neither content nor source`);
-  const content = fs.readFileSync(u.source, "utf8");
-  const hash = createHash("sha256").update(content).digest("hex");
-  if (hash !== u.sourceHash) throw new Error(`upload ${u.file}: ${u.source} hashes to ${hash}, not its sourceHash ${u.sourceHash}`);
-  return content;
-}
+  Object.fromEntries((carrierOf(container).inputs.uploads ?? []).map((u: { file: string; content: string }) => [u.file, u.content]));
 export const envOf = (container: Recorded): Record<string, string> =>
   Object.fromEntries((container.inputs.envs ?? []).map((e: string) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
